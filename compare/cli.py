@@ -1,0 +1,186 @@
+"""The ``mwent`` command line.  See ``mwent --help`` and DESIGN.md's CLI contract.
+
+Exit codes: 0 success; 2 bad input; 3 no steady state (unstable); 4 master equation did not
+converge.  Errors are one sentence on stderr; ``--json`` prints one JSON object on stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from linearized.params import ParameterError
+
+EXIT_OK, EXIT_INPUT, EXIT_UNSTABLE, EXIT_NOT_CONVERGED = 0, 2, 3, 4
+
+
+class CliError(Exception):
+    """An error with its exit code and one-sentence message."""
+
+    def __init__(self, message: str, code: int = EXIT_INPUT, payload: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.payload = payload
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise CliError(f"{message} (see 'mwent {self.prog.split()[-1]} --help')"
+                       if " " in self.prog else message)
+
+
+def _common(p: argparse.ArgumentParser):
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                   help="override one parameter; SI numbers or unit suffixes (10MHz, 20mK); "
+                        "repeatable")
+    p.add_argument("--config", metavar="FILE.toml", help="TOML file of parameters")
+    p.add_argument("--preset", metavar="NAME", help="named parameter set (default: paper)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mwent", description="Microwave entanglement in cavity "
+                     "magnomechanics: the linearized Gaussian theory and the full master "
+                     "equation on the same parameters.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("linearized", help="steady state of the linearized model at one point")
+    _common(p)
+
+    p = sub.add_parser("sweep", help="evaluate a grid of parameter points")
+    _common(p)
+    p.add_argument("--engine", choices=["linearized"], default="linearized")
+    p.add_argument("--axis", action="append", default=[], metavar="KEY=START:STOP:N",
+                   help="sweep axis (repeatable; inclusive ends, unit suffixes allowed)")
+    p.add_argument("--out", metavar="PATH", help="write the grid to PATH.npz")
+
+    p = sub.add_parser("figure", help="reproduce one of the paper's figures")
+    _common(p)
+    p.add_argument("name", choices=["2a", "2b", "3", "4a", "4b"])
+    p.add_argument("--out", default="figs", metavar="DIR", help="output folder (default figs)")
+    p.add_argument("--points", type=int, default=None, metavar="N",
+                   help="points per axis (default 201)")
+
+    p = sub.add_parser("bench", help="speed, as ratios against baselines run in this process")
+    _common(p)
+    p.add_argument("--grid", type=int, default=201, metavar="N",
+                   help="N x N grid for the linearized benchmark (default 201)")
+    return parser
+
+
+def _emit(obj: dict, as_json: bool, text: str):
+    if as_json:
+        print(json.dumps(obj, allow_nan=False, default=_jsonable))
+    else:
+        print(text)
+
+
+def _jsonable(x):
+    import numpy as np
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON serialisable: {type(x)}")
+
+
+def _params(args):
+    from compare.params_io import load_params
+    return load_params(args.preset, args.config, args.set)
+
+
+def cmd_linearized(args) -> int:
+    from linearized.steady import solve
+    params = _params(args)
+    res = solve(params)
+    out = res.to_dict()
+    if not res.stable:
+        lam = res.eigenvalues[res.eigenvalues.real.argmax()] / (2 * math.pi)
+        raise CliError(f"unstable: the drift matrix has an eigenvalue with positive real part, "
+                       f"lambda/2pi = {lam.real:.6g}{lam.imag:+.6g}i Hz, so no steady state "
+                       f"exists", EXIT_UNSTABLE, out)
+    n = out["occupations"]
+    text = "\n".join([
+        "linearized steady state (mech_bath = %s)" % params.mech_bath,
+        f"  E_N (Eq. 9)          = {res.E_N:.6f}",
+        f"  Duan sum (Eq. 10)    = {res.duan:.6f}   ({'< 2: entangled' if res.duan < 2 else '>= 2: no witness'})",
+        f"  stable               = yes (max Re lambda/2pi = {res.max_real_eigenvalue:.6g} Hz)",
+        "  occupations          = " + ", ".join(f"{k} {v:.4g}" for k, v in n.items()),
+    ])
+    _emit(out, args.json, text)
+    return EXIT_OK
+
+
+def cmd_sweep(args) -> int:
+    from linearized.sweep import parse_axis, run_linearized
+    base = _params(args)
+    if not args.axis:
+        raise CliError("sweep needs at least one --axis KEY=START:STOP:N")
+    axes = [parse_axis(a) for a in args.axis]
+    sweep = run_linearized(base, axes)
+    out = sweep.summary()
+    if args.out:
+        out["file"] = sweep.save(args.out)
+    lines = [f"{out['engine']} sweep over " + " x ".join(
+        f"{a['key']} ({a['n']} points)" for a in out["axes"]),
+        f"  unstable points: {out['unstable_points']} of {out['points']}"]
+    if "E_N_max" in out:
+        lines.append(f"  max E_N = {out['E_N_max']:.6f} at " + ", ".join(
+            f"{k} = {v:.6g}" for k, v in out["E_N_max_at"].items()))
+        lines.append(f"  min Duan sum = {out['duan_min']:.6f}")
+    if args.out:
+        lines.append(f"  written to {out['file']}")
+    _emit(out, args.json, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_figure(args) -> int:
+    from compare.figures import make_figure
+    base = _params(args)
+    if args.points is not None and args.points < 2:
+        raise CliError("--points must be at least 2")
+    out = make_figure(args.name, base, args.out, args.points)
+    _emit(out, args.json, f"wrote {out['png']} and {out['data']}")
+    return EXIT_OK
+
+
+def cmd_bench(args) -> int:
+    from compare.bench import bench_linearized
+    base = _params(args)
+    if args.grid < 2:
+        raise CliError("--grid must be at least 2")
+    lin = bench_linearized(base, args.grid)
+    out = {"linearized": lin}
+    text = (f"linearized E_N map {lin['grid'][0]}x{lin['grid'][1]}: batched "
+            f"{lin['batched_seconds']:.3f} s (cold {lin['cold_seconds']:.3f} s), per-point "
+            f"scipy loop {lin['scipy_loop_seconds']:.3f} s, speed-up {lin['speedup']:.1f}x, "
+            f"max |dE_N| = {lin['max_abs_diff_E_N']:.2e}; vs the SciPy solve alone "
+            f"{lin['speedup_vs_solve_only']:.1f}x")
+    _emit(out, args.json, text)
+    return EXIT_OK
+
+
+COMMANDS = {"linearized": cmd_linearized, "sweep": cmd_sweep, "figure": cmd_figure,
+            "bench": cmd_bench}
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    as_json = False
+    try:
+        args = parser.parse_args(argv)
+        as_json = getattr(args, "json", False)
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        if as_json and exc.payload is not None:
+            print(json.dumps({**exc.payload, "error": str(exc)}, default=_jsonable))
+        print(f"mwent: error: {exc}", file=sys.stderr)
+        return exc.code
+    except ParameterError as exc:
+        print(f"mwent: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("mwent: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,130 @@
+"""Parameter sweeps of the linearized model as first-class objects (store, reload, plot).
+
+A :class:`Sweep` holds the base parameters, one or more axes and the result arrays on the grid
+(axis order = the order the axes were given, ``indexing='ij'``).  It is saved as a NumPy
+``.npz`` file whose ``meta`` entry is a JSON document (axes, units, base parameters, engine,
+creation time), so the file describes itself and opens with nothing but NumPy.  We chose
+``.npz`` over netCDF because it needs no dependency beyond NumPy and holds everything a
+linearized grid needs; a reader in any language with a zip and ``.npy`` reader can load it.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .params import DIMENSIONS, UNITS, ParameterError, Params, parse_value
+from .steady import solve_grid
+
+FORMAT = "mwent-sweep-1"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One sweep axis: parameter ``key`` taking ``values`` (SI units of that key)."""
+    key: str
+    values: np.ndarray
+
+    @property
+    def unit(self) -> str:
+        return UNITS[self.key]
+
+
+def parse_axis(text: str) -> Axis:
+    """Parse ``KEY=START:STOP:N`` (unit suffixes allowed, N >= 1 points, inclusive ends)."""
+    key, sep, rng = text.partition("=")
+    key = key.strip()
+    parts = rng.split(":")
+    if not sep or len(parts) != 3:
+        raise ParameterError(f"axis {text!r} is not of the form KEY=START:STOP:N "
+                             f"(e.g. Delta_1=-20MHz:20MHz:201)")
+    if key not in DIMENSIONS:
+        raise ParameterError(f"axis key {key!r} is not a numeric parameter; known keys are "
+                             f"{', '.join(DIMENSIONS)}")
+    start, stop = parse_value(key, parts[0]), parse_value(key, parts[1])
+    try:
+        n = int(parts[2])
+    except ValueError:
+        raise ParameterError(f"axis {text!r}: the number of points {parts[2]!r} is not an integer")
+    if n < 1:
+        raise ParameterError(f"axis {text!r}: the number of points must be at least 1")
+    return Axis(key, np.linspace(start, stop, n))
+
+
+def grid_params(base: Params, axes: list[Axis]) -> Params:
+    """``base`` with each axis key replaced by its values broadcast on an ``ij`` grid."""
+    keys = [a.key for a in axes]
+    if len(set(keys)) != len(keys):
+        raise ParameterError(f"each axis key may appear once (got {', '.join(keys)})")
+    mesh = np.meshgrid(*(a.values for a in axes), indexing="ij")
+    return base.replace(**{a.key: m for a, m in zip(axes, mesh)})
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A linearized sweep: base parameters, axes, and result arrays on the grid."""
+    base: Params
+    axes: tuple
+    data: dict = field(default_factory=dict)
+    engine: str = "linearized"
+    created: str = ""
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(len(a.values) for a in self.axes)
+
+    def summary(self) -> dict:
+        """Small JSON-ready description: axes, counts, extrema of E_N and Duan."""
+        en, duan, stable = self.data["E_N"], self.data["duan"], self.data["stable"]
+        out = {"engine": self.engine, "shape": list(self.shape),
+               "axes": [{"key": a.key, "unit": a.unit, "start": float(a.values[0]),
+                         "stop": float(a.values[-1]), "n": len(a.values)} for a in self.axes],
+               "points": int(np.prod(self.shape)), "unstable_points": int(np.sum(~stable))}
+        if np.any(stable):
+            i = np.unravel_index(np.nanargmax(en), en.shape)
+            out["E_N_max"] = float(en[i])
+            out["E_N_max_at"] = {a.key: float(a.values[k]) for a, k in zip(self.axes, i)}
+            out["duan_min"] = float(np.nanmin(duan))
+            out["entangled_points"] = int(np.sum(en > 0))
+        return out
+
+    def save(self, path) -> str:
+        """Write ``path`` (``.npz`` appended if missing); returns the file name."""
+        path = str(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        meta = {"format": FORMAT, "engine": self.engine, "created": self.created,
+                "axes": [{"key": a.key, "unit": a.unit} for a in self.axes],
+                "base_params": self.base.to_dict(), "units": {k: UNITS[k] for k in DIMENSIONS},
+                "arrays": {"E_N": "logarithmic negativity (Eq. 9), NaN where unstable",
+                           "duan": "Duan sum (Eq. 10), NaN where unstable",
+                           "stable": "True where the drift matrix is Hurwitz",
+                           "occupations": "fluctuation occupations, last axis a1, a2, m, b"}}
+        arrays = {f"axis_{i}": a.values for i, a in enumerate(self.axes)}
+        arrays.update(self.data)
+        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Sweep":
+        """Read a file written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+            if meta.get("format") != FORMAT:
+                raise ValueError(f"{path} is not a mwent sweep file")
+            axes = tuple(Axis(a["key"], f[f"axis_{i}"]) for i, a in enumerate(meta["axes"]))
+            data = {k: f[k] for k in f.files if k != "meta" and not k.startswith("axis_")}
+        base = Params(**meta["base_params"])
+        return cls(base=base, axes=axes, data=data, engine=meta["engine"],
+                   created=meta["created"])
+
+
+def run_linearized(base: Params, axes: list[Axis]) -> Sweep:
+    """Evaluate the linearized model on the grid spanned by ``axes``."""
+    res = solve_grid(grid_params(base, axes))
+    data = {"E_N": res.E_N, "duan": res.duan, "stable": res.stable,
+            "occupations": res.occupations}
+    return Sweep(base=base, axes=tuple(axes), data=data,
+                 created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))

@@ -1,0 +1,1 @@
+"""Full four-mode master equation in QuTiP (displaced frame)."""
