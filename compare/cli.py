@@ -10,6 +10,8 @@ import json
 import math
 import sys
 
+import numpy as np
+
 from linearized.params import ParameterError
 
 EXIT_OK, EXIT_INPUT, EXIT_UNSTABLE, EXIT_NOT_CONVERGED = 0, 2, 3, 4
@@ -49,6 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("linearized", help="steady state of the linearized model at one point")
     _common(p)
 
+    p = sub.add_parser("qmodel", help="steady state of the full master equation, converged")
+    _common(p)
+    p.add_argument("--basis", choices=["normal", "fock"], default="normal",
+                   help="normal: Williamson normal modes of the linearized state (default); "
+                        "fock: the plain Fock basis of a1, a2, m, b")
+    p.add_argument("--cutoffs", metavar="N1,N2,NM,NB",
+                   help="fixed truncation (levels per mode, order a1,a2,m,b); default: grow "
+                        "automatically until converged")
+    p.add_argument("--tol", type=float, default=1e-4,
+                   help="convergence: change of E_N and Duan between truncations (default 1e-4)")
+    p.add_argument("--tail-tol", type=float, default=1e-4,
+                   help="convergence: population of each mode's top level (default 1e-4)")
+    p.add_argument("--max-dim", type=int, default=1500,
+                   help="largest Hilbert-space dimension tried (default 1500)")
+    p.add_argument("--solver", default="krylov",
+                   help="krylov (default), direct, or qutip-<method> (QuTiP's steadystate)")
+
     p = sub.add_parser("sweep", help="evaluate a grid of parameter points")
     _common(p)
     p.add_argument("--engine", choices=["linearized"], default="linearized")
@@ -78,7 +97,6 @@ def _emit(obj: dict, as_json: bool, text: str):
 
 
 def _jsonable(x):
-    import numpy as np
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, np.ndarray):
@@ -111,6 +129,96 @@ def cmd_linearized(args) -> int:
     ])
     _emit(out, args.json, text)
     return EXIT_OK
+
+
+def _cutoffs(text):
+    try:
+        cut = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise CliError(f"--cutoffs expects four integers like 3,3,3,3, got {text!r}")
+    if len(cut) != 4 or min(cut) < 1:
+        raise CliError(f"--cutoffs expects four positive integers (a1,a2,m,b), got {text!r}")
+    return cut
+
+
+def cmd_qmodel(args) -> int:
+    import dataclasses
+
+    from linearized.steady import solve
+    from qmodel.converge import ConvergenceOptions, NotConverged, Unstable, solve_master
+    from qmodel.solvers import METHODS, SolverError, SolverOptions
+
+    params = _params(args)
+    if args.solver not in METHODS:
+        raise CliError(f"unknown --solver {args.solver!r}; choose one of {', '.join(METHODS)}")
+    if not (args.tol > 0 and args.tail_tol > 0 and args.max_dim > 0):
+        raise CliError("--tol, --tail-tol and --max-dim must be positive")
+    cut = _cutoffs(args.cutoffs) if args.cutoffs else None
+    opts = ConvergenceOptions(basis=args.basis, cutoffs=cut, tol=args.tol,
+                              tail_tol=args.tail_tol, max_dim=args.max_dim,
+                              solver=SolverOptions(method=args.solver))
+    lin = {bath: solve(params.replace(mech_bath=bath)) for bath in ("lindblad", "brownian")}
+    reference = {bath: {"E_N": r.E_N, "duan": r.duan, "stable": r.stable}
+                 for bath, r in lin.items()}
+    note = None
+    if params.mech_bath == "brownian":
+        d = lin["brownian"].E_N - lin["lindblad"].E_N
+        note = (f"the master equation uses the Lindblad form of the mechanical bath; in the "
+                f"linearized model the two bath models differ here by dE_N = {d:.3g}")
+        print(f"mwent: note: {note}", file=sys.stderr)
+    progress = _progress_printer(args)
+    try:
+        res = solve_master(params, opts, progress=progress)
+    except Unstable as exc:
+        raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE,
+                       {"stable": False, "linearized": reference})
+    except NotConverged as exc:
+        raise CliError(str(exc), EXIT_NOT_CONVERGED,
+                       {"converged": False, "best": exc.best, "history": exc.history,
+                        "linearized": reference})
+    except SolverError as exc:
+        raise CliError(f"the steady-state solver failed: {exc}", EXIT_NOT_CONVERGED,
+                       {"converged": False, "linearized": reference})
+    out = res.to_dict()
+    out.update({"linearized": reference, "mech_bath": "lindblad", "bath_note": note,
+                "params": params.replace(mech_bath="lindblad").to_dict(),
+                "delta_E_N": (out["E_N"] - lin["lindblad"].E_N) if out["E_N"] is not None
+                else None,
+                "delta_duan": out["duan"] - lin["lindblad"].duan})
+    if not res.converged:
+        worst = int(np.argmax(res.measures.tail_population))
+        raise CliError(f"truncation too small: the top level of factor {worst + 1} holds "
+                       f"population {res.measures.tail_population[worst]:.2e} "
+                       f"(> --tail-tol {args.tail_tol:g}) at cutoffs {','.join(map(str, res.cutoffs))}",
+                       EXIT_NOT_CONVERGED, out)
+    en = "n/a" if out["E_N"] is None else f"{out['E_N']:.6f}"
+    text = "\n".join([
+        f"master equation steady state ({res.basis} basis, cutoffs "
+        f"{','.join(map(str, res.cutoffs))}, d = {res.dim}, solver {res.solver}, "
+        f"{res.seconds:.1f} s)",
+        f"  E_N exact (partial transpose) = {en}",
+        f"  E_N Gaussian (Eq. 9 on rho)   = {out['E_N_gaussian']:.6f}   linearized: "
+        f"{lin['lindblad'].E_N:.6f}",
+        f"  Duan sum                      = {out['duan']:.6f}   linearized: "
+        f"{lin['lindblad'].duan:.6f}",
+        f"  top-level populations         = " + ", ".join(f"{x:.1e}" for x in
+                                                        out["tail_population"]),
+        f"  non-Gaussianity (rel. entropy) = {out['non_gaussianity']:.2e}",
+        f"  converged after {len(res.history)} truncations (tol {args.tol:g})"])
+    _emit(out, args.json, text)
+    return EXIT_OK
+
+
+def _progress_printer(args):
+    if not sys.stderr.isatty():
+        return None
+
+    def show(entry):
+        en = entry["E_N"]
+        print(f"  cutoffs {','.join(map(str, entry['cutoffs']))} (d = {entry['dim']}): "
+              f"E_N = {'n/a' if en is None else f'{en:.6f}'}, "
+              f"Duan = {entry['duan']:.6f}, {entry['seconds']:.1f} s", file=sys.stderr)
+    return show
 
 
 def cmd_sweep(args) -> int:
@@ -162,7 +270,7 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"linearized": cmd_linearized, "sweep": cmd_sweep, "figure": cmd_figure,
+COMMANDS = {"linearized": cmd_linearized, "qmodel": cmd_qmodel, "sweep": cmd_sweep, "figure": cmd_figure,
             "bench": cmd_bench}
 
 

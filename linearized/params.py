@@ -12,7 +12,6 @@ Conventions (DESIGN.md):
 * ``G`` is the effective magnomechanical coupling (taken real), ``G_0`` the single-magnon one.
 * ``omega_m`` only sets the thermal occupation of cavities and magnon; ``omega_b`` is also the
   mechanical frequency of the dynamics.
-* ``K`` is the magnon Kerr coefficient of ``K (m^dag m)^2`` (Hz); 0 by default.
 
 Fields may hold NumPy arrays (all broadcastable to one shape) for batched evaluation over a
 parameter grid; ``mech_bath`` is always a single string.
@@ -35,7 +34,7 @@ DIMENSIONS = {
     "kappa_1": "frequency", "kappa_2": "frequency", "kappa_m": "frequency",
     "g_1": "frequency", "g_2": "frequency", "G": "frequency", "G_0": "frequency",
     "omega_b": "frequency", "gamma_b": "frequency", "omega_m": "frequency",
-    "T": "temperature", "K": "frequency",
+    "T": "temperature",
 }
 #: keys that must be strictly positive
 POSITIVE = ("kappa_1", "kappa_2", "kappa_m", "omega_b", "gamma_b", "omega_m")
@@ -72,7 +71,6 @@ class Params:
     gamma_b: Any
     omega_m: Any
     T: Any
-    K: Any = 0.0
     mech_bath: str = "brownian"
 
     def __post_init__(self):

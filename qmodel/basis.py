@@ -1,0 +1,134 @@
+"""Truncated bases for the four-mode master equation and operators expressed in them.
+
+A basis is a tensor product of Fock spaces of four bosonic modes ``c_1..c_4`` with cutoffs
+``(n_1, n_2, n_3, n_4)`` (levels ``0 .. n_k - 1``), ordered like the physical modes
+(a1, a2, m, b) and like QuTiP's ``tensor``.  The physical quadratures are
+``r_phys = S r_new`` with ``S`` symplectic:
+
+* ``fock``: ``S = I``, the new modes *are* the physical modes;
+* ``normal``: ``S`` from the Williamson form ``C = S diag(nu) S^T`` of a covariance matrix
+  (by default the linearized steady state), so the Gaussian part of the state is a product of
+  thermal states with occupations ``nu_k - 1/2``.
+
+Every operator of the model is a polynomial in the physical quadratures, hence in
+``c_k, c_k^dag``.  Linear forms are exact in any truncation; quadratic forms are built normally
+ordered (``c^dag c`` rather than ``c c^dag``), so the top Fock level is not given a spurious
+energy.  Truncated operators still define a valid Lindbladian, and every truncation artifact
+vanishes as the cutoffs grow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+from linearized.williamson import williamson
+
+#: ``r = T_LADDER @ (c, c^dag)`` for one mode: x = (c + c^dag)/sqrt2, p = i(c^dag - c)/sqrt2
+_T1 = np.array([[1, 1], [-1j, 1j]]) / np.sqrt(2)
+
+
+@dataclass(frozen=True, eq=False)
+class Basis:
+    """Tensor-product Fock basis of four modes with ``r_phys = S r_new``."""
+    kind: str
+    cutoffs: tuple
+    S: np.ndarray
+    nu: np.ndarray | None = None
+
+    @property
+    def dim(self) -> int:
+        return int(np.prod(self.cutoffs))
+
+    @property
+    def dims(self) -> list:
+        return [list(self.cutoffs), list(self.cutoffs)]
+
+    @cached_property
+    def ladder(self) -> list:
+        """``[c_1, c_1^dag, c_2, c_2^dag, ...]`` as sparse CSR matrices of size dim."""
+        ops = []
+        for k, n in enumerate(self.cutoffs):
+            a = sp.diags(np.sqrt(np.arange(1, n, dtype=float)), 1, format="csr")
+            left = sp.identity(int(np.prod(self.cutoffs[:k])), format="csr")
+            right = sp.identity(int(np.prod(self.cutoffs[k + 1:])), format="csr")
+            c = sp.kron(sp.kron(left, a), right, format="csr").astype(complex)
+            ops += [c, c.T.conj().tocsr()]
+        return ops
+
+    @cached_property
+    def _to_ladder(self) -> np.ndarray:
+        """8x8 matrix M with ``r_phys = M @ (c_1, c_1^dag, ..., c_4, c_4^dag)``."""
+        T = np.kron(np.eye(4), _T1)
+        return self.S @ T
+
+    def linear(self, coeffs) -> sp.csr_matrix:
+        """Operator ``sum_i coeffs_i r_phys_i`` (coeffs over the 8 physical quadratures)."""
+        w = np.asarray(coeffs, dtype=complex) @ self._to_ladder
+        out = sp.csr_matrix((self.dim, self.dim), dtype=complex)
+        for wi, op in zip(w, self.ladder):
+            if wi != 0:
+                out = out + wi * op
+        return out
+
+    def quadratic(self, M) -> sp.csr_matrix:
+        """``(1/2) r_phys^T M r_phys`` (M real symmetric 8x8), built normally ordered.
+
+        Reordering ``c c^dag = c^dag c + 1`` leaves a c-number, which is kept, so the result is
+        the operator itself and not just up to a constant.
+        """
+        Q = self._to_ladder.T @ np.asarray(M, dtype=complex) @ self._to_ladder
+        Q = (Q + Q.T) / 2
+        ops = self.ladder
+        out = sp.csr_matrix((self.dim, self.dim), dtype=complex)
+        const = 0.0
+        for i in range(8):
+            for j in range(8):
+                q = Q[i, j]
+                if abs(q) < 1e-300:
+                    continue
+                # ladder index 2k is c_k, 2k+1 is c_k^dag; put creation operators first
+                if i % 2 == 0 and j % 2 == 1:
+                    a, b = j, i
+                    if j == i + 1:          # c_k c_k^dag = c_k^dag c_k + 1
+                        const += q / 2
+                else:
+                    a, b = i, j
+                out = out + (q / 2) * (ops[a] @ ops[b])
+        out = out + const * sp.identity(self.dim, dtype=complex, format="csr")
+        return ((out + out.T.conj()) / 2).tocsr()
+
+    def mode_annihilation(self, mode: int) -> sp.csr_matrix:
+        """Physical ``a = (x + i p)/sqrt2`` of mode 0..3 (a1, a2, m, b)."""
+        coeffs = np.zeros(8, complex)
+        coeffs[2 * mode], coeffs[2 * mode + 1] = 1 / np.sqrt(2), 1j / np.sqrt(2)
+        return self.linear(coeffs)
+
+    def gaussian_guess(self, occupations=None) -> np.ndarray:
+        """Diagonal product of thermal states (renormalised after truncation), dense.
+
+        In the ``normal`` basis the occupations default to ``nu_k - 1/2``: the linearized
+        steady state itself.  In the ``fock`` basis ``occupations`` must be given.
+        """
+        if occupations is None:
+            occupations = np.asarray(self.nu) - 0.5
+        diag = np.ones(1)
+        for n, nbar in zip(self.cutoffs, occupations):
+            nbar = max(float(nbar), 0.0)
+            levels = np.arange(n)
+            p = (nbar / (nbar + 1)) ** levels if nbar > 0 else (levels == 0).astype(float)
+            diag = np.kron(diag, p / p.sum())
+        return np.diag(diag.astype(complex))
+
+
+def fock_basis(cutoffs) -> Basis:
+    """The plain Fock basis of the physical modes (a1, a2, m, b)."""
+    return Basis("fock", tuple(int(c) for c in cutoffs), np.eye(8))
+
+
+def normal_basis(cov, cutoffs) -> Basis:
+    """Williamson normal-mode basis of the 8x8 covariance matrix ``cov``."""
+    nu, S = williamson(cov)
+    return Basis("normal", tuple(int(c) for c in cutoffs), S, nu)

@@ -1,0 +1,136 @@
+"""Measures on a density matrix of the four-mode model, in any basis.
+
+Moments are basis-free: the physical quadratures are ``r_phys = S r_new`` and expectation
+values of normally ordered monomials of the new modes (``<c_k>``, ``<c_k^dag c_l>``,
+``<c_k c_l>``) are exact in a truncated space, so the covariance matrix, the Duan sum, the
+occupations and Eq. (9) on rho's covariance matrix come out right in every basis.
+
+The exact logarithmic negativity ``E_N = ln || rho_12^{T_2} ||_1`` needs the reduced state of
+the two *physical* cavities.  In the ``fock`` basis it is a partial trace.  In the ``normal``
+basis the tensor factors are normal modes, and tracing "factors 3 and 4" would trace the wrong
+modes and give a wrong answer (DESIGN.md); there the state is first mapped to the physical Fock
+basis (:mod:`qmodel.fockmap`) and the population lost to that mapping is reported.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from linearized.measures import (cavity_block, duan_sum, log_negativity, mode_occupations,
+                                 symplectic_eigenvalues)
+from .fockmap import log_negativity_12, physical_cavity_state
+
+
+def _expect(op, rho):
+    return complex(op.multiply(rho.T).sum())
+
+
+def moments(rho: np.ndarray, basis):
+    """``(mean, cov)`` of the physical quadratures ``(X1, Y1, X2, Y2, x, y, q, p)``.
+
+    ``cov`` is the symmetrised covariance (vacuum 1/2), ``mean`` the first moments.
+    """
+    ops = basis.ladder                      # c_1, c_1^dag, ..., c_4, c_4^dag
+    c = [ops[2 * k] for k in range(4)]
+    cd = [ops[2 * k + 1] for k in range(4)]
+    e = np.array([_expect(c[k], rho) for k in range(4)])
+    n = np.array([[_expect(cd[k] @ c[l], rho) for l in range(4)] for k in range(4)])
+    s = np.array([[_expect(c[k] @ c[l], rho) for l in range(4)] for k in range(4)])
+    # symmetrised second moments of the ladder vector v = (c1, c1^dag, c2, c2^dag, ...)
+    M = np.empty((8, 8), complex)
+    for k in range(4):
+        for l in range(4):
+            M[2 * k, 2 * l] = s[k, l]                               # <c_k c_l>
+            M[2 * k + 1, 2 * l + 1] = np.conj(s[k, l])              # <c_k^dag c_l^dag>
+            M[2 * k + 1, 2 * l] = n[k, l] + 0.5 * (k == l)          # sym <c_k^dag c_l>
+            M[2 * k, 2 * l + 1] = n[l, k] + 0.5 * (k == l)          # sym <c_k c_l^dag>
+    v_mean = np.ravel([[e[k], np.conj(e[k])] for k in range(4)])
+    Tm = basis._to_ladder
+    mean = (Tm @ v_mean).real
+    second = (Tm @ M @ Tm.T).real
+    cov = second - np.outer(mean, mean)
+    return mean, (cov + cov.T) / 2
+
+
+def exact_log_negativity(rho: np.ndarray, basis, physical_cutoffs=None):
+    """``(E_N, trace)``: ``ln || rho_12^{T_2} ||_1`` of the reduced two-cavity state and the
+    trace kept by the mapping to the physical basis (1 in the ``fock`` basis).
+
+    In the ``normal`` basis ``physical_cutoffs`` (a1, a2, m, b) must be given; without them
+    the result is ``(None, None)``, never the wrong partial trace.
+    """
+    if basis.kind == "fock":
+        n1, n2, n3, n4 = basis.cutoffs
+        r = rho.reshape(n1, n2, n3 * n4, n1, n2, n3 * n4)
+        r12 = np.einsum("abkcdk->abcd", r).reshape(n1 * n2, n1 * n2)   # trace out m and b
+        return log_negativity_12(r12, (n1, n2)), 1.0
+    if physical_cutoffs is None:
+        return None, None
+    cs = physical_cavity_state(rho, basis, physical_cutoffs)
+    return log_negativity_12(cs.rho12, cs.cavity_cutoffs), cs.trace
+
+
+def tail_populations(rho: np.ndarray, basis) -> np.ndarray:
+    """Population of the highest retained Fock level of each tensor factor."""
+    p = np.real(np.diag(rho)).reshape(basis.cutoffs)
+    out = []
+    for k in range(4):
+        idx = [slice(None)] * 4
+        idx[k] = -1
+        out.append(float(p[tuple(idx)].sum()))
+    return np.array(out)
+
+
+def _entropy_gaussian(cov) -> float:
+    nu = symplectic_eigenvalues(cov)
+    g = lambda x: (x + 0.5) * np.log(x + 0.5) - (x - 0.5) * np.log(x - 0.5) if x > 0.5 + 1e-12 else 0.0
+    return float(sum(g(x) for x in nu))
+
+
+def non_gaussianity(rho: np.ndarray, cov) -> float:
+    """Relative entropy to the Gaussian state with the same moments,
+    ``delta = S(tau_G) - S(rho)`` (nats; 0 for a Gaussian state)."""
+    w = np.linalg.eigvalsh(rho)
+    w = w[w > 1e-300]
+    return float(_entropy_gaussian(cov) + np.sum(w * np.log(w)))
+
+
+@dataclass(frozen=True)
+class StateMeasures:
+    """Everything measured on one density matrix (see the module doc for conventions)."""
+    E_N: float | None
+    E_N_gaussian: float
+    duan: float
+    occupations: np.ndarray
+    first_moments: np.ndarray
+    covariance: np.ndarray
+    tail_population: np.ndarray
+    non_gaussianity: float
+    mapped_trace: float | None = None
+
+    def to_dict(self) -> dict:
+        modes = ("a1", "a2", "m", "b")
+        return {"E_N": self.E_N, "E_N_gaussian": float(self.E_N_gaussian),
+                "duan": float(self.duan),
+                "occupations": {k: float(v) for k, v in zip(modes, self.occupations)},
+                "first_moments": dict(zip(["X1", "Y1", "X2", "Y2", "x", "y", "q", "p"],
+                                          map(float, self.first_moments))),
+                "tail_population": [float(x) for x in self.tail_population],
+                "non_gaussianity": float(self.non_gaussianity),
+                "E_N_mapped_trace": self.mapped_trace,
+                "covariance": self.covariance.tolist()}
+
+
+def measure(rho: np.ndarray, basis, physical_cutoffs=None) -> StateMeasures:
+    """All measures of :class:`StateMeasures` for ``rho`` written in ``basis``
+    (``physical_cutoffs``: see :func:`exact_log_negativity`)."""
+    mean, cov = moments(rho, basis)
+    cav = cavity_block(cov)
+    occ = mode_occupations(cov) + 0.5 * (mean[0::2] ** 2 + mean[1::2] ** 2)
+    en, trace = exact_log_negativity(rho, basis, physical_cutoffs)
+    return StateMeasures(E_N=en, mapped_trace=trace if basis.kind == "normal" else None,
+                         E_N_gaussian=float(log_negativity(cav)), duan=float(duan_sum(cav)),
+                         occupations=occ, first_moments=mean, covariance=cov,
+                         tail_population=tail_populations(rho, basis),
+                         non_gaussianity=non_gaussianity(rho, cov))

@@ -1,0 +1,81 @@
+"""Hamiltonian and collapse operators of the four-mode model in the displaced frame.
+
+All operators are fluctuations around the mean field (DESIGN.md, "Displaced frame"):
+
+    H = D1 a1^dag a1 + D2 a2^dag a2 + Dm m^dag m + omega_b b^dag b
+        + sum_j g_j (a_j^dag m + a_j m^dag) - G q y + G_0 m^dag m q
+
+with ``y = i(m^dag - m)/sqrt2``, ``q = (b + b^dag)/sqrt2``.  The quadratic part is written as
+``(1/2) r^T H_M r`` with ``r = (X1, Y1, X2, Y2, x, y, q, p)``; its Heisenberg equations are
+``dr/dt = Omega H_M r``, the Hamiltonian part of the drift matrix of Eq. (6).
+
+Dissipation (Lindblad form): ``sqrt(2 kappa (N+1)) a`` and ``sqrt(2 kappa N) a^dag`` for a1,
+a2, m (kappa an amplitude decay rate, Eq. 2); ``sqrt(gamma (N_b+1)) b`` and
+``sqrt(gamma N_b) b^dag`` for the phonon, i.e. the ``lindblad`` mechanical bath.  The paper's
+``brownian`` bath has no Lindblad form: the master equation always uses ``lindblad``.
+
+Frequencies are in units of omega_b (the time unit is 1/omega_b); steady states do not depend
+on the unit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from linearized.params import Params
+from linearized.thermal import occupations
+from .basis import Basis
+
+
+def hamiltonian_matrix(params: Params) -> np.ndarray:
+    """Symmetric ``H_M`` with ``H_quadratic = (1/2) r^T H_M r`` (units of omega_b)."""
+    u = lambda key: float(getattr(params, key)) / float(params.omega_b)
+    H = np.diag([u("Delta_1")] * 2 + [u("Delta_2")] * 2 + [u("Delta_m")] * 2 + [1.0, 1.0])
+    for (i, j), v in {(0, 4): u("g_1"), (1, 5): u("g_1"), (2, 4): u("g_2"), (3, 5): u("g_2"),
+                      (6, 5): -u("G")}.items():
+        H[i, j] = H[j, i] = v
+    return H
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """The master equation in one basis: Hamiltonian, collapse operators (sparse, units of
+    omega_b) and the basis they are written in."""
+    params: Params
+    basis: Basis
+    H: sp.csr_matrix
+    c_ops: tuple
+
+    @property
+    def dim(self) -> int:
+        return self.basis.dim
+
+
+def build_model(params: Params, basis: Basis) -> Model:
+    """Assemble H and the collapse operators of ``params`` in ``basis``."""
+    wb = float(params.omega_b)
+    H = basis.quadratic(hamiltonian_matrix(params))
+    G0 = float(params.G_0) / wb
+    if G0 != 0.0:
+        M = np.zeros((8, 8))
+        M[4, 4] = M[5, 5] = 1.0
+        n_m = basis.quadratic(M) - 0.5 * sp.identity(basis.dim, dtype=complex, format="csr")
+        q = basis.linear([0, 0, 0, 0, 0, 0, 1, 0])
+        H = H + (G0 / 2) * (n_m @ q + q @ n_m)
+    n1, n2, nm, nb = (float(x) for x in occupations(params))
+    c_ops = []
+    for mode, rate, n in ((0, params.kappa_1, n1), (1, params.kappa_2, n2),
+                          (2, params.kappa_m, nm)):
+        a = basis.mode_annihilation(mode)
+        k = 2 * float(rate) / wb
+        c_ops.append(np.sqrt(k * (n + 1)) * a)
+        if n > 0:
+            c_ops.append(np.sqrt(k * n) * a.T.conj().tocsr())
+    b = basis.mode_annihilation(3)
+    gam = float(params.gamma_b) / wb
+    c_ops.append(np.sqrt(gam * (nb + 1)) * b)
+    if nb > 0:
+        c_ops.append(np.sqrt(gam * nb) * b.T.conj().tocsr())
+    return Model(params, basis, H.tocsr(), tuple(c.tocsr() for c in c_ops))
