@@ -41,21 +41,12 @@ def _common(p: argparse.ArgumentParser):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mwent", description="Microwave entanglement in cavity "
-                     "magnomechanics: the linearized Gaussian theory and the full master "
-                     "equation on the same parameters.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
-
-    p = sub.add_parser("linearized", help="steady state of the linearized model at one point")
-    _common(p)
-
-    p = sub.add_parser("qmodel", help="steady state of the full master equation, converged")
-    _common(p)
-    p.add_argument("--basis", choices=["normal", "fock"], default="normal",
+def _qmodel_options(p: argparse.ArgumentParser):
+    p.add_argument("--basis", choices=["normal", "fock", "self"], default="normal",
                    help="normal: Williamson normal modes of the linearized state (default); "
-                        "fock: the plain Fock basis of a1, a2, m, b")
+                        "fock: the plain Fock basis of a1, a2, m, b; self: normal modes of "
+                        "the master equation's own state, iterated (owes nothing to the "
+                        "linearized theory)")
     p.add_argument("--cutoffs", metavar="N1,N2,NM,NB",
                    help="fixed truncation (levels per mode, order a1,a2,m,b); default: grow "
                         "automatically until converged")
@@ -68,12 +59,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", default="krylov",
                    help="krylov (default), direct, or qutip-<method> (QuTiP's steadystate)")
 
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mwent", description="Microwave entanglement in cavity "
+                     "magnomechanics: the linearized Gaussian theory and the full master "
+                     "equation on the same parameters.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("linearized", help="steady state of the linearized model at one point")
+    _common(p)
+
+    p = sub.add_parser("qmodel", help="steady state of the full master equation, converged")
+    _common(p)
+    _qmodel_options(p)
+
+    p = sub.add_parser("compare", help="linearized theory vs master equation, with a verdict")
+    _common(p)
+    _qmodel_options(p)
+    p.add_argument("--tolerance", type=float, default=1e-3,
+                   help="agreement tolerance on E_N and on the Duan sum (default 1e-3)")
+    p.add_argument("--report", metavar="DIR",
+                   help="write report.html, report.md and figures (PNG, SVG) into DIR")
+
     p = sub.add_parser("sweep", help="evaluate a grid of parameter points")
     _common(p)
-    p.add_argument("--engine", choices=["linearized"], default="linearized")
+    p.add_argument("--engine", choices=["linearized", "qmodel", "compare"], default="linearized")
     p.add_argument("--axis", action="append", default=[], metavar="KEY=START:STOP:N",
                    help="sweep axis (repeatable; inclusive ends, unit suffixes allowed)")
-    p.add_argument("--out", metavar="PATH", help="write the grid to PATH.npz")
+    p.add_argument("--out", metavar="PATH",
+                   help="write the grid to PATH.npz and keep the results in PATH.sqlite "
+                        "(rerunning the same command resumes from it)")
+    p.add_argument("--store", metavar="FILE.sqlite",
+                   help="result store (default PATH.sqlite with --out, else in memory)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="local processes (default) or an existing Dask cluster")
+    p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler, e.g. tcp://HOST:8786")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--tolerance", type=float, default=1e-3,
+                   help="agreement tolerance of the compare engine (default 1e-3)")
+    _qmodel_options(p)
 
     p = sub.add_parser("figure", help="reproduce one of the paper's figures")
     _common(p)
@@ -86,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--grid", type=int, default=201, metavar="N",
                    help="N x N grid for the linearized benchmark (default 201)")
+    p.add_argument("--only", choices=["linearized", "qmodel"],
+                   help="run one part only (default: both)")
+    p.add_argument("--cap", type=float, default=60.0, metavar="SECONDS",
+                   help="time cap for QuTiP's default steadystate (default 60)")
+    p.add_argument("--scaling", type=float, default=0.0, metavar="SECONDS",
+                   help="also find the largest plain-basis dimension solved within this "
+                        "time (default: skip)")
     return parser
 
 
@@ -141,22 +174,64 @@ def _cutoffs(text):
     return cut
 
 
-def cmd_qmodel(args) -> int:
-    import dataclasses
-
-    from linearized.steady import solve
-    from qmodel.converge import ConvergenceOptions, NotConverged, Unstable, solve_master
-    from qmodel.solvers import METHODS, SolverError, SolverOptions
-
-    params = _params(args)
+def _convergence_options(args):
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.solvers import METHODS, SolverOptions
     if args.solver not in METHODS:
         raise CliError(f"unknown --solver {args.solver!r}; choose one of {', '.join(METHODS)}")
     if not (args.tol > 0 and args.tail_tol > 0 and args.max_dim > 0):
         raise CliError("--tol, --tail-tol and --max-dim must be positive")
     cut = _cutoffs(args.cutoffs) if args.cutoffs else None
-    opts = ConvergenceOptions(basis=args.basis, cutoffs=cut, tol=args.tol,
+    return ConvergenceOptions(basis=args.basis, cutoffs=cut, tol=args.tol,
                               tail_tol=args.tail_tol, max_dim=args.max_dim,
                               solver=SolverOptions(method=args.solver))
+
+
+def cmd_compare(args) -> int:
+    from compare.comparison import compare, plain_basis_curve
+    from qmodel.converge import Unstable
+
+    params = _params(args)
+    opts = _convergence_options(args)
+    if not args.tolerance > 0:
+        raise CliError("--tolerance must be positive")
+    try:
+        c = compare(params, opts, args.tolerance, progress=_progress_printer(args))
+    except Unstable as exc:
+        raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE,
+                       {"verdict": "unstable"})
+    out = c.to_dict()
+    if args.report:
+        from compare.report import write_report
+        fock_hist = []
+        if c.qmodel is not None and c.qmodel.basis != "fock":
+            # the plain-basis curve: the check that owes nothing to the linearized code
+            fock_hist = plain_basis_curve(params, max_dim=min(opts.max_dim, 900))
+        out["report"] = write_report(c, args.report, fock_hist)
+    if c.verdict == "undecided":
+        raise CliError(f"undecided: {c.reason}", EXIT_NOT_CONVERGED, out)
+    q = c.qmodel.measures
+    fmt = lambda x: "n/a" if x is None else f"{x:.6f}"
+    text = "\n".join([
+        "                     master equation   linearized    difference",
+        f"  E_N (exact)        {fmt(q.E_N):>15}   {c.linearized.E_N:10.6f}    {c.delta_E_N:+.2e}",
+        f"  E_N (Eq. 9 on rho) {q.E_N_gaussian:15.6f}   {c.linearized.E_N:10.6f}",
+        f"  Duan sum           {q.duan:15.6f}   {c.linearized.duan:10.6f}    {c.delta_duan:+.2e}",
+        f"  (paper's Brownian bath, linearized: E_N = {c.linearized_brownian.E_N:.6f}, "
+        f"Duan = {c.linearized_brownian.duan:.6f})",
+        f"verdict: {c.verdict} (tolerance {c.tolerance:g}): {c.reason}"]
+        + ([f"report: {out['report']['html']}"] if args.report else []))
+    _emit(out, args.json, text)
+    return EXIT_OK
+
+
+def cmd_qmodel(args) -> int:
+    from linearized.steady import solve
+    from qmodel.converge import NotConverged, Unstable, solve_master
+    from qmodel.solvers import SolverError
+
+    params = _params(args)
+    opts = _convergence_options(args)
     lin = {bath: solve(params.replace(mech_bath=bath)) for bath in ("lindblad", "brownian")}
     reference = {bath: {"E_N": r.E_N, "duan": r.duan, "stable": r.stable}
                  for bath, r in lin.items()}
@@ -222,22 +297,55 @@ def _progress_printer(args):
 
 
 def cmd_sweep(args) -> int:
-    from linearized.sweep import parse_axis, run_linearized
+    from compare.store import StoreError
+    from compare.sweeps import run_sweep
+    from linearized.sweep import parse_axis
     base = _params(args)
     if not args.axis:
         raise CliError("sweep needs at least one --axis KEY=START:STOP:N")
     axes = [parse_axis(a) for a in args.axis]
-    sweep = run_linearized(base, axes)
+    from linearized.sweep import grid_params
+    grid_params(base, axes)           # validates every grid value before anything runs
+    if args.executor == "dask" and not args.scheduler:
+        raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786)")
+    if args.workers is not None and args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    settings = {}
+    if args.engine != "linearized":
+        opts = _convergence_options(args)
+        settings = {"basis": opts.basis, "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
+                    "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,
+                    "solver": opts.solver.method}
+        if args.engine == "compare":
+            settings["tolerance"] = args.tolerance
+    store = args.store or (f"{args.out}.sqlite" if args.out else ":memory:")
+    try:
+        run = run_sweep(args.engine, base, axes, store, settings, executor=args.executor,
+                        scheduler=args.scheduler, workers=args.workers,
+                        progress=sys.stderr.isatty())
+    except StoreError as exc:
+        raise CliError(str(exc))
+    except OSError as exc:
+        raise CliError(f"cannot reach the Dask scheduler {args.scheduler} ({exc})")
+    sweep = run.to_sweep()
     out = sweep.summary()
+    out.update({"computed": run.computed, "reused": run.reused, "store": run.store,
+                "failed": sum(p["status"] == "failed" for p in run.points),
+                "points": run.points})
     if args.out:
         out["file"] = sweep.save(args.out)
     lines = [f"{out['engine']} sweep over " + " x ".join(
         f"{a['key']} ({a['n']} points)" for a in out["axes"]),
-        f"  unstable points: {out['unstable_points']} of {out['points']}"]
+        f"  computed {run.computed}, reused {run.reused} from {run.store}; "
+        f"unstable {out['unstable_points']}, failed {out['failed']}"]
     if "E_N_max" in out:
         lines.append(f"  max E_N = {out['E_N_max']:.6f} at " + ", ".join(
             f"{k} = {v:.6g}" for k, v in out["E_N_max_at"].items()))
         lines.append(f"  min Duan sum = {out['duan_min']:.6f}")
+    if args.engine == "compare":
+        verdicts = [p["result"]["verdict"] for p in run.points if p["status"] == "ok"]
+        lines.append("  verdicts: " + ", ".join(f"{v} {verdicts.count(v)}" for v in
+                                                 sorted(set(verdicts))))
     if args.out:
         lines.append(f"  written to {out['file']}")
     _emit(out, args.json, "\n".join(lines))
@@ -259,18 +367,36 @@ def cmd_bench(args) -> int:
     base = _params(args)
     if args.grid < 2:
         raise CliError("--grid must be at least 2")
-    lin = bench_linearized(base, args.grid)
-    out = {"linearized": lin}
-    text = (f"linearized E_N map {lin['grid'][0]}x{lin['grid'][1]}: batched "
+    out, lines = {}, []
+    if args.only in (None, "linearized"):
+        lin = out["linearized"] = bench_linearized(base, args.grid)
+        lines.append(
+            f"linearized E_N map {lin['grid'][0]}x{lin['grid'][1]}: batched "
             f"{lin['batched_seconds']:.3f} s (cold {lin['cold_seconds']:.3f} s), per-point "
             f"scipy loop {lin['scipy_loop_seconds']:.3f} s, speed-up {lin['speedup']:.1f}x, "
             f"max |dE_N| = {lin['max_abs_diff_E_N']:.2e}; vs the SciPy solve alone "
             f"{lin['speedup_vs_solve_only']:.1f}x")
-    _emit(out, args.json, text)
+    if args.only in (None, "qmodel"):
+        from compare.bench import bench_qmodel
+        q = out["qmodel"] = bench_qmodel(base, args.cap, args.scaling)
+        po = q["paper_optimum"]
+        lines.append(f"qmodel paper optimum converged ({po['basis']} basis, d = {po['dim']}): "
+                     f"{po['seconds']:.1f} s, E_N = {po['E_N']:.6f}")
+        for row in q["vs_qutip_default"]:
+            theirs = (f"{row['qutip_default_seconds']:.2f} s" if row["qutip_default_seconds"]
+                      is not None else f"> {row['qutip_capped_at']:.0f} s (capped)")
+            sp = row["speedup"]
+            lines.append(f"  plain cutoffs {row['cutoffs']} (d = {row['dim']}): krylov "
+                         f"{row['krylov_seconds']:.2f} s, QuTiP default {theirs}, ratio "
+                         f"{sp if isinstance(sp, str) else f'{sp:.1f}'}")
+        for row in q.get("scaling", []):
+            lines.append(f"  scaling d = {row['dim']}: {row['seconds']:.1f} s, peak RSS "
+                         f"{row['peak_rss_mib']:.0f} MiB")
+    _emit(out, args.json, "\n".join(lines))
     return EXIT_OK
 
 
-COMMANDS = {"linearized": cmd_linearized, "qmodel": cmd_qmodel, "sweep": cmd_sweep, "figure": cmd_figure,
+COMMANDS = {"linearized": cmd_linearized, "qmodel": cmd_qmodel, "compare": cmd_compare, "sweep": cmd_sweep, "figure": cmd_figure,
             "bench": cmd_bench}
 
 

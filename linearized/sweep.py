@@ -20,6 +20,22 @@ from .steady import solve_grid
 
 FORMAT = "mwent-sweep-1"
 
+ARRAY_DOCS = {
+    "E_N": "logarithmic negativity (Eq. 9 for linearized; exact, partial transpose, for the "
+           "master equation), NaN where unstable or failed",
+    "E_N_gaussian": "Eq. 9 on the master equation state's covariance matrix",
+    "duan": "Duan sum (Eq. 10), NaN where unstable or failed",
+    "stable": "True where the drift matrix is Hurwitz",
+    "occupations": "fluctuation occupations, last axis a1, a2, m, b",
+    "status": "ok, unstable or failed",
+    "verdict": "agree, disagree or undecided (compare engine)",
+    "E_N_linearized": "linearized E_N (Lindblad bath)", "duan_linearized": "linearized Duan",
+    "delta_E_N": "E_N(master equation) - E_N(linearized)",
+    "delta_duan": "Duan(master equation) - Duan(linearized)",
+    "non_gaussianity": "relative entropy to the same-moment Gaussian state (nats)",
+    "dim": "Hilbert-space dimension of the converged truncation",
+}
+
 
 @dataclass(frozen=True)
 class Axis:
@@ -78,12 +94,13 @@ class Sweep:
     def summary(self) -> dict:
         """Small JSON-ready description: axes, counts, extrema of E_N and Duan."""
         en, duan, stable = self.data["E_N"], self.data["duan"], self.data["stable"]
+        ok = stable & np.isfinite(en)
         out = {"engine": self.engine, "shape": list(self.shape),
                "axes": [{"key": a.key, "unit": a.unit, "start": float(a.values[0]),
                          "stop": float(a.values[-1]), "n": len(a.values)} for a in self.axes],
                "points": int(np.prod(self.shape)), "unstable_points": int(np.sum(~stable))}
-        if np.any(stable):
-            i = np.unravel_index(np.nanargmax(en), en.shape)
+        if np.any(ok):
+            i = np.unravel_index(np.nanargmax(np.where(ok, en, np.nan)), en.shape)
             out["E_N_max"] = float(en[i])
             out["E_N_max_at"] = {a.key: float(a.values[k]) for a, k in zip(self.axes, i)}
             out["duan_min"] = float(np.nanmin(duan))
@@ -98,10 +115,7 @@ class Sweep:
         meta = {"format": FORMAT, "engine": self.engine, "created": self.created,
                 "axes": [{"key": a.key, "unit": a.unit} for a in self.axes],
                 "base_params": self.base.to_dict(), "units": {k: UNITS[k] for k in DIMENSIONS},
-                "arrays": {"E_N": "logarithmic negativity (Eq. 9), NaN where unstable",
-                           "duan": "Duan sum (Eq. 10), NaN where unstable",
-                           "stable": "True where the drift matrix is Hurwitz",
-                           "occupations": "fluctuation occupations, last axis a1, a2, m, b"}}
+                "arrays": {k: ARRAY_DOCS.get(k, k) for k in self.data}}
         arrays = {f"axis_{i}": a.values for i, a in enumerate(self.axes)}
         arrays.update(self.data)
         np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)

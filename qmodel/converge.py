@@ -24,7 +24,7 @@ from .measures import StateMeasures, exact_log_negativity, measure
 from .model import build_model
 from .solvers import SolverOptions, liouvillian_apply, steady_state
 
-BASES = ("normal", "fock")
+BASES = ("normal", "fock", "self")
 
 
 class NotConverged(RuntimeError):
@@ -42,7 +42,9 @@ class Unstable(RuntimeError):
 
 @dataclass(frozen=True)
 class ConvergenceOptions:
-    """``basis``: ``normal`` or ``fock``; ``cutoffs``: a fixed truncation (no growth) or None;
+    """``basis``: ``normal``, ``fock`` or ``self`` (normal modes of the master equation's own
+    covariance matrix, iterated to self-consistency; see :func:`solve_self_consistent`);
+    ``cutoffs``: a fixed truncation (no growth) or None;
     ``tol``: change of E_N and Duan between truncations; ``tail_tol``: top-level population;
     ``max_dim``: largest Hilbert-space dimension tried."""
     basis: str = "normal"
@@ -114,20 +116,23 @@ def _step(params, basis, solver, x0, physical):
 
 
 def solve_master(params: Params, options: ConvergenceOptions | None = None,
-                 progress=None) -> QResult:
+                 progress=None, basis_cov=None) -> QResult:
     """Steady state of the full master equation (``mech_bath`` forced to ``lindblad``).
 
-    ``progress`` is an optional callable receiving each history entry as it is made.
+    ``progress`` is an optional callable receiving each history entry as it is made;
+    ``basis_cov`` replaces the linearized CM as the source of the normal-mode basis.
     """
     opts = options or ConvergenceOptions()
     if opts.basis not in BASES:
         raise ValueError(f"unknown basis {opts.basis!r}; choose one of {', '.join(BASES)}")
+    if opts.basis == "self":
+        return solve_self_consistent(params, opts, progress)
     params = params.replace(mech_bath="lindblad")
     lin = solve_linearized(params)
     if not lin.stable:
         raise Unstable(f"the linearized drift matrix has max Re lambda/2pi = "
                        f"{lin.max_real_eigenvalue:.6g} Hz > 0")
-    cov = lin.covariance
+    cov = lin.covariance if basis_cov is None else basis_cov
     t0 = time.perf_counter()
     physical = None
     if opts.basis == "normal":
@@ -140,6 +145,12 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
         nbar, minimum=2 if opts.basis == "normal" else 3)
     history, prev, rho_prev, cut_prev = [], None, None, None
     while True:
+        if int(np.prod(cut)) > opts.max_dim and not history:
+            raise NotConverged(
+                f"the first truncation {','.join(map(str, cut))} (d = {int(np.prod(cut))}) "
+                f"already exceeds max_dim = {opts.max_dim}: the state holds too many quanta "
+                f"(mean occupations {', '.join(f'{n:.3g}' for n in nbar)}) for the "
+                f"master equation", history, None)
         basis = _basis(opts.basis, cov, cut)
         if basis.dim > opts.max_dim and history:
             best = history[-1]
@@ -188,3 +199,30 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
             grow = m.tail_population == m.tail_population.max()
         prev, rho_prev, cut_prev = m, state.rho, cut
         cut = tuple(c + int(g) for c, g in zip(cut, grow))
+
+
+def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=None,
+                          seed_cutoffs=(3, 3, 3, 3), max_rounds: int = 6) -> QResult:
+    """A normal-mode basis that owes nothing to the linearized theory.
+
+    Solve in the plain basis at ``seed_cutoffs``, take the covariance matrix of that state,
+    build its normal-mode basis and converge the master equation there; repeat with the new
+    state's covariance matrix until E_N and the Duan sum move by less than ``options.tol``
+    between rounds.  The result's history lists every round's truncations.
+    """
+    sub = replace(options, basis="normal")
+    seed = solve_master(params, replace(options, basis="fock", cutoffs=tuple(seed_cutoffs)))
+    cov = seed.measures.covariance
+    history = [{"round": 0, "basis": "fock", **seed.history[-1]}]
+    prev = None
+    for rnd in range(1, max_rounds + 1):
+        res = solve_master(params, sub, progress, basis_cov=cov)
+        history += [{"round": rnd, "basis": "normal(self)", **h} for h in res.history]
+        m = res.measures
+        if prev is not None and abs(m.E_N - prev.E_N) < options.tol and \
+                abs(m.duan - prev.duan) < options.tol:
+            return replace(res, basis="self", history=history,
+                           seconds=sum(h["seconds"] for h in history))
+        prev, cov = m, m.covariance
+    raise NotConverged(f"the self-consistent basis did not settle in {max_rounds} rounds",
+                       history, history[-1])

@@ -109,8 +109,10 @@ def _krylov(model, x0, opts):
     def cb(_):
         count[0] += 1
 
+    # the Krylov basis holds `restart` vectors of d^2 complex numbers: keep it under ~4 GB
+    restart = int(max(10, min(opts.restart, 4e9 / (16.0 * d * d))))
     x, info = spla.gmres(A, uvec, x0=uvec.copy(), rtol=opts.tol, atol=0.0,
-                         restart=opts.restart, maxiter=opts.maxiter, callback=cb,
+                         restart=restart, maxiter=opts.maxiter, callback=cb,
                          callback_type="pr_norm")
     if info != 0:
         raise SolverError(f"GMRES did not reach tolerance {opts.tol:g} in {count[0]} "

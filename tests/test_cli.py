@@ -78,7 +78,7 @@ def test_figure_writes_png_and_data(capsys, tmp_path):
 
 
 def test_bench_reports_speedup(capsys):
-    code, out, _ = run(capsys, "bench", "--grid", "21", "--json")
+    code, out, _ = run(capsys, "bench", "--only", "linearized", "--grid", "21", "--json")
     doc = json.loads(out)["linearized"]
     assert code == 0 and doc["points"] == 441 and doc["max_abs_diff_E_N"] < 1e-10
     assert doc["speedup"] > 0   # a ratio, reported; never a timed pass/fail
@@ -88,3 +88,11 @@ def test_console_script_runs_without_traceback():
     r = subprocess.run([sys.executable, "-m", "compare", "linearized", "--set", "g_1=abc"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_bench_qmodel_reports_ratios(capsys):
+    code, out, _ = run(capsys, "bench", "--only", "qmodel", "--cap", "3", "--json")
+    doc = json.loads(out)["qmodel"]
+    assert code == 0 and doc["paper_optimum"]["converged"] is True
+    assert [r["dim"] for r in doc["vs_qutip_default"]] == [81, 256]

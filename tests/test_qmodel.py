@@ -132,11 +132,11 @@ def test_large_G0_makes_the_state_non_gaussian(paper):
 
 def test_budget_exceeded_raises_with_history(paper):
     with pytest.raises(NotConverged) as exc:
-        solve_master(paper, ConvergenceOptions(basis="fock", max_dim=200))
+        solve_master(paper, ConvergenceOptions(basis="fock", max_dim=300))
     assert exc.value.history and "max_dim" in str(exc.value)
 
 
-@pytest.mark.parametrize("argv", [["--max-dim", "200", "--basis", "fock"],
+@pytest.mark.parametrize("argv", [["--max-dim", "300", "--basis", "fock"],
                                   ["--basis", "fock", "--cutoffs", "2,2,2,2"]])
 def test_cli_exit_4(capsys, argv):
     code = main(["qmodel", "--json", *argv])
@@ -155,3 +155,13 @@ def test_cli_qmodel_json(capsys):
                 "occupations", "solver", "seconds", "history", "linearized"):
         assert key in doc
     assert abs(doc["E_N"] - doc["linearized"]["lindblad"]["E_N"]) < 1e-3
+
+
+@pytest.mark.slow
+def test_self_consistent_basis_agrees(paper):
+    # a basis built from the master equation's own moments, not from the linearized CM
+    r = solve_master(paper, ConvergenceOptions(basis="self"))
+    lin = solve(paper.replace(mech_bath="lindblad"))
+    assert r.basis == "self" and r.converged
+    assert r.measures.E_N == pytest.approx(lin.E_N, abs=1e-4)
+    assert r.measures.duan == pytest.approx(lin.duan, abs=1e-4)

@@ -1,0 +1,160 @@
+"""compare: verdicts, reports, resumable sweeps, executors, store faults."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from compare.cli import main
+from compare.comparison import compare
+from compare.store import Store, StoreError
+from compare.sweeps import run_sweep
+from linearized.sweep import parse_axis
+from qmodel.converge import ConvergenceOptions
+
+
+def test_thermal_case_agrees(paper):
+    # decoupled modes: both methods give thermal states and E_N = 0 exactly
+    p = paper.replace(g_1=0.0, g_2=0.0, G=0.0, G_0=0.0, T=5e-4, omega_m=3e7, omega_b=3e7,
+                      gamma_b=2e5)
+    c = compare(p, ConvergenceOptions(tail_tol=1e-3))
+    assert c.verdict == "agree" and c.agree
+    assert c.linearized.E_N == 0.0 and c.qmodel.measures.E_N == pytest.approx(0.0, abs=1e-9)
+    assert abs(c.delta_duan) < c.tolerance
+
+
+def test_non_gaussian_case_disagrees_with_reason(paper):
+    # low drive: G_0 = 1.5 MHz gives |<m>| ~ 2 for G = 4.5 MHz; the G_0 residue matters
+    c = compare(paper.replace(G_0=1.5e6), ConvergenceOptions(tol=5e-4, tail_tol=5e-4),
+                tolerance=5e-3)
+    assert c.verdict == "disagree"
+    assert "non-Gaussian" in c.reason
+    assert abs(c.delta_duan) > 5e-3
+
+
+def test_fixed_truncation_cannot_disagree(paper):
+    c = compare(paper, ConvergenceOptions(cutoffs=(5, 3, 2, 2), tail_tol=1e-1))
+    assert c.verdict == "undecided" and "fixed truncation" in c.reason
+
+
+def test_compare_cli_json_and_report(capsys, tmp_path):
+    code = main(["compare", "--set", "G=1.5MHz", "--set", "g_1=1.5MHz", "--set", "g_2=1.5MHz",
+                 "--json", "--report", str(tmp_path)])
+    out, _ = capsys.readouterr()
+    doc = json.loads(out)
+    assert code == 0
+    for key in ("linearized", "qmodel", "delta_E_N", "delta_duan", "agree", "tolerance",
+                "verdict", "reason"):
+        assert key in doc
+    assert doc["agree"] is True and doc["verdict"] == "agree"
+    html = (tmp_path / "report.html").read_text()
+    assert "Verdict: agree" in html and "data:image/png;base64" in html
+    for name in ("report.md", "convergence.png", "convergence.svg", "cavities.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def _axes():
+    return [parse_axis("T=10mK:100mK:4")]
+
+
+SETTINGS = {"basis": "fock", "cutoffs": [4, 3, 2, 3], "tol": 1e-4, "tail_tol": 1.0,
+            "max_dim": 1500, "solver": "krylov"}
+
+
+def test_dask_local_cluster_matches_local(paper, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    local = run_sweep("qmodel", paper, _axes(), str(tmp_path / "a.sqlite"), SETTINGS,
+                      workers=1, progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = run_sweep("qmodel", paper, _axes(), str(tmp_path / "b.sqlite"), SETTINGS,
+                           executor="dask", scheduler=cluster.scheduler_address,
+                           progress=False)
+    assert remote.computed == 4
+    for a, b in zip(local.points, remote.points):
+        assert a["key"] == b["key"] and a["status"] == b["status"] == "ok"
+        assert a["result"]["E_N"] == pytest.approx(b["result"]["E_N"], abs=1e-12)
+
+
+def test_store_refuses_foreign_and_corrupt_files(tmp_path):
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("my precious notes")
+    with pytest.raises(StoreError, match="not a mwent result store"):
+        Store(str(bad))
+    assert bad.read_text() == "my precious notes"
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE x (a)")
+    con.commit()
+    con.close()
+    before = other.read_bytes()
+    with pytest.raises(StoreError, match="not a mwent result store"):
+        Store(str(other))
+    assert other.read_bytes() == before
+    code = main(["sweep", "--axis", "T=0:1mK:2", "--store", str(bad)])
+    assert code == 2
+
+
+def test_failed_point_is_recorded_and_sweep_goes_on(paper, tmp_path):
+    # G beyond the stability limit at one point: stored as unstable, others fine
+    run = run_sweep("qmodel", paper, [parse_axis("G=1MHz:20MHz:2")], str(tmp_path / "s.sqlite"),
+                    {**SETTINGS, "max_dim": 10}, workers=1, progress=False)
+    status = [p["status"] for p in run.points]
+    assert status == ["failed", "unstable"]
+    assert "max_dim" in run.points[0]["error"] or "truncation" in run.points[0]["error"]
+
+
+def test_two_writers_share_a_store(paper, tmp_path):
+    path = str(tmp_path / "shared.sqlite")
+    a, b = Store(path), Store(path)
+    a.put([("k1", "linearized", {}, {}, "ok", {"E_N": 1.0}, None, 0.0)])
+    b.put([("k1", "linearized", {}, {}, "ok", {"E_N": 2.0}, None, 0.0),
+           ("k2", "linearized", {}, {}, "ok", {"E_N": 3.0}, None, 0.0)])
+    rows = a.get_many(["k1", "k2"])
+    assert rows["k1"]["result"]["E_N"] == 1.0 and rows["k2"]["result"]["E_N"] == 3.0
+    assert a.count() == 2
+
+
+@pytest.mark.slow
+def test_kill_and_resume(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "compare", "sweep", "--engine", "qmodel", "--axis",
+           "T=10mK:150mK:8", "--basis", "fock", "--cutoffs", "5,4,3,4", "--tail-tol", "1",
+           "--workers", "1", "--out", str(out), "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = f"{out}.sqlite"
+    deadline = time.time() + 300
+    stored = 0
+    while time.time() < deadline:
+        time.sleep(0.2)
+        if os.path.exists(store):
+            try:
+                con = sqlite3.connect(store, timeout=5)
+                stored = con.execute("SELECT COUNT(*) FROM points").fetchone()[0]
+                con.close()
+            except sqlite3.DatabaseError:
+                stored = 0
+            if stored >= 2:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    con = sqlite3.connect(store)
+    before = dict(con.execute("SELECT key, finished FROM points").fetchall())
+    con.close()
+    assert 2 <= len(before) < 8
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["computed"] == 8 - len(before) and doc["reused"] == len(before)
+    keys = [p["key"] for p in doc["points"]]
+    assert len(keys) == len(set(keys)) == 8
+    for p in doc["points"]:
+        if p["key"] in before:
+            assert p["finished"] == before[p["key"]]      # not recomputed
+    with np.load(doc["file"]) as f:
+        assert np.all(f["status"] == "ok") and np.all(np.isfinite(f["E_N"]))
