@@ -39,6 +39,9 @@ def _common(p: argparse.ArgumentParser):
     p.add_argument("--config", metavar="FILE.toml", help="TOML file of parameters")
     p.add_argument("--preset", metavar="NAME", help="named parameter set (default: paper)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--branch", metavar="WHICH",
+                   help="mean-field branch when P is given and several are stable: lowest, "
+                        "highest or an index (see 'mwent meanfield')")
 
 
 def _qmodel_options(p: argparse.ArgumentParser):
@@ -70,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("linearized", help="steady state of the linearized model at one point")
     _common(p)
 
+    p = sub.add_parser("meanfield", help="mean-field branches for a drive power, sphere, "
+                       "bare detuning; or the drive giving a target G")
+    _common(p)
+    p.add_argument("--target-G", metavar="FREQ",
+                   help="find the drive power and bare detuning giving this G at the "
+                        "preset's effective Delta_m (e.g. 4.5MHz)")
+
     p = sub.add_parser("qmodel", help="steady state of the full master equation, converged")
     _common(p)
     _qmodel_options(p)
@@ -99,6 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local worker processes (default: all cores)")
     p.add_argument("--tolerance", type=float, default=1e-3,
                    help="agreement tolerance of the compare engine (default 1e-3)")
+    _qmodel_options(p)
+
+    p = sub.add_parser("validity", help="map where linearized and full theory disagree "
+                       "over two axes, e.g. P and G_0 (resumable)")
+    _common(p)
+    p.add_argument("--axis", action="append", default=[], metavar="KEY=START:STOP:N[:log]",
+                   help="exactly two axes, e.g. P=0.1mW:10mW:5:log and G_0=1e4Hz:2e6Hz:5:log")
+    p.add_argument("--out", default="validity", metavar="PATH",
+                   help="writes PATH.png/.svg (map), PATH.npz (grid), PATH.sqlite (store)")
+    p.add_argument("--tolerance", type=float, default=1e-3,
+                   help="error above which the linearization is called invalid (default 1e-3)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", metavar="ADDR")
+    p.add_argument("--workers", type=int, metavar="N")
     _qmodel_options(p)
 
     p = sub.add_parser("figure", help="reproduce one of the paper's figures")
@@ -137,9 +161,75 @@ def _jsonable(x):
     raise TypeError(f"not JSON serialisable: {type(x)}")
 
 
-def _params(args):
+def _params(args, resolve=True):
     from compare.params_io import load_params
-    return load_params(args.preset, args.config, args.set)
+    from linearized.physical import BranchError, NoStableBranch
+    try:
+        return load_params(args.preset, args.config, args.set, args.branch, resolve)
+    except BranchError as exc:
+        raise CliError(str(exc))
+    except NoStableBranch as exc:
+        raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
+
+
+def cmd_meanfield(args) -> int:
+    from linearized import physical as ph
+    from linearized.params import parse_value
+    params = _params(args, resolve=False)
+    if args.target_G is not None:
+        if params.is_physical:
+            raise CliError("--target-G computes P and Delta_m0: do not give P as well")
+        if params.diameter is None:
+            raise CliError("--target-G needs the sphere diameter (--set diameter=250um)")
+        if not params.G_0 > 0:
+            raise CliError("--target-G needs G_0 > 0")
+        target = params.replace(G=parse_value("G", args.target_G))
+        rows = {}
+        for name, approx in (("eq3", False), ("eq4", True)):
+            Omega, d0 = ph.drive_for_coupling(target, approximate=approx)
+            rows[name] = {"P": ph.power_for_rabi(Omega, float(params.diameter)),
+                          "Delta_m0": d0, "Omega_over_2pi": Omega / (2 * math.pi),
+                          "B_0": float(ph.drive_field(ph.power_for_rabi(
+                              Omega, float(params.diameter)), float(params.diameter)))}
+        out = {"target_G": float(target.G), "Delta_m": float(target.Delta_m),
+               "G_0": float(params.G_0), "diameter": float(params.diameter),
+               "N_spins": ph.spin_number(float(params.diameter)), **rows["eq3"],
+               "eq4": rows["eq4"],
+               "units": {"P": "W", "Delta_m0": "Hz", "B_0": "T", "Omega_over_2pi": "Hz"}}
+        text = (f"G = {target.G / 1e6:g} MHz at Delta_m = {target.Delta_m / 1e6:g} MHz "
+                f"(G_0 = {params.G_0:g} Hz, diameter {params.diameter * 1e6:g} um) needs\n"
+                f"  P = {rows['eq3']['P'] * 1e3:.4g} mW (Eq. 3, exact), "
+                f"{rows['eq4']['P'] * 1e3:.4g} mW (Eq. 4, the paper's approximation)\n"
+                f"  bare detuning Delta_m0 = {rows['eq3']['Delta_m0'] / 1e6:.6g} MHz")
+        _emit(out, args.json, text)
+        return EXIT_OK
+    if not params.is_physical:
+        raise CliError("meanfield needs the physical parameters P, diameter, Delta_m0 (and "
+                       "G_0), or --target-G")
+    missing = [k for k in ("diameter", "Delta_m0") if getattr(params, k) is None]
+    if missing:
+        raise CliError(f"meanfield needs {', '.join(missing)} as well as P")
+    if not params.G_0 > 0:
+        raise CliError("meanfield needs G_0 > 0")
+    Omega = ph.rabi_frequency(float(params.P), float(params.diameter))
+    branches = ph.mean_field_branches(params, Omega, float(params.Delta_m0))
+    out = {"branches": [b.to_dict() for b in branches],
+           "N_spins": ph.spin_number(float(params.diameter)),
+           "B_0": float(ph.drive_field(float(params.P), float(params.diameter))),
+           "Omega_over_2pi": Omega / (2 * math.pi), "params": params.to_dict(),
+           "units": {"Delta_m": "Hz", "G": "Hz", "B_0": "T", "Omega_over_2pi": "Hz",
+                     "max_real_eigenvalue": "Hz", "phase_m": "rad"},
+           "phase_convention": "phase_m is that of Eq. (3) with a real drive; the models "
+                               "rotate a1, a2, m by a common phase so that G is real"}
+    lines = [f"P = {params.P * 1e3:g} mW, diameter {params.diameter * 1e6:g} um, "
+             f"Delta_m0 = {params.Delta_m0 / 1e6:g} MHz, G_0 = {params.G_0:g} Hz: "
+             f"{len(branches)} branch(es)"]
+    for b in branches:
+        lines.append(f"  [{b.index}] |<m>| = {math.sqrt(b.n):.4g}, G = {b.G / 1e6:.4f} MHz, "
+                     f"Delta_m = {b.Delta_m / 1e6:.4f} MHz, <q> = {b.q:.4g}, "
+                     f"{'stable' if b.stable else 'unstable'}")
+    _emit(out, args.json, "\n".join(lines))
+    return EXIT_OK
 
 
 def cmd_linearized(args) -> int:
@@ -300,22 +390,26 @@ def cmd_sweep(args) -> int:
     from compare.store import StoreError
     from compare.sweeps import run_sweep
     from linearized.sweep import parse_axis
-    base = _params(args)
+    axes = [parse_axis(a) for a in args.axis]
+    base = _params(args, resolve=not any(a.key in ("P", "diameter", "Delta_m0") for a in axes))
     if not args.axis:
         raise CliError("sweep needs at least one --axis KEY=START:STOP:N")
-    axes = [parse_axis(a) for a in args.axis]
     from linearized.sweep import grid_params
     grid_params(base, axes)           # validates every grid value before anything runs
+    if any(a.key in ("G", "Delta_m") for a in axes) and (base.is_physical or any(
+            a.key in ("P", "diameter", "Delta_m0") for a in axes)):
+        raise CliError("give either effective (G, Delta_m) or physical (P, diameter, "
+                       "Delta_m0) axes and parameters, not both")
     if args.executor == "dask" and not args.scheduler:
         raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786)")
     if args.workers is not None and args.workers < 1:
         raise CliError("--workers must be at least 1")
-    settings = {}
+    settings = {"branch": args.branch} if args.branch is not None else {}
     if args.engine != "linearized":
         opts = _convergence_options(args)
-        settings = {"basis": opts.basis, "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
+        settings.update({"basis": opts.basis, "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
                     "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,
-                    "solver": opts.solver.method}
+                    "solver": opts.solver.method})
         if args.engine == "compare":
             settings["tolerance"] = args.tolerance
     store = args.store or (f"{args.out}.sqlite" if args.out else ":memory:")
@@ -349,6 +443,41 @@ def cmd_sweep(args) -> int:
     if args.out:
         lines.append(f"  written to {out['file']}")
     _emit(out, args.json, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_validity(args) -> int:
+    from compare.store import StoreError
+    from compare.validity import run_validity
+    from linearized.sweep import grid_params, parse_axis
+    if len(args.axis) != 2:
+        raise CliError("validity needs exactly two --axis options (e.g. P and G_0)")
+    axes = [parse_axis(a) for a in args.axis]
+    base = _params(args, resolve=not any(a.key in ("P", "diameter", "Delta_m0") for a in axes))
+    grid_params(base, axes)
+    if args.executor == "dask" and not args.scheduler:
+        raise CliError("--executor dask needs --scheduler ADDR")
+    if not args.tolerance > 0:
+        raise CliError("--tolerance must be positive")
+    opts = _convergence_options(args)
+    settings = {"basis": opts.basis, "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
+                "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,
+                "solver": opts.solver.method, "tolerance": args.tolerance}
+    if args.branch is not None:
+        settings["branch"] = args.branch
+    try:
+        out = run_validity(base, axes, args.out, settings, executor=args.executor,
+                           scheduler=args.scheduler, workers=args.workers,
+                           progress=sys.stderr.isatty())
+    except StoreError as exc:
+        raise CliError(str(exc))
+    b = "; ".join(f"{list(r.values())[0]:.4g} -> {list(r.values())[1]}" for r in out["boundary"])
+    text = (f"validity map over {axes[0].key} x {axes[1].key}: computed {out['computed']}, "
+            f"reused {out['reused']}\n  max error {out['max_error']}, tolerance "
+            f"{out['tolerance']:g}; verdicts {out['verdicts']}; non-Gaussian points "
+            f"{out['non_gaussian_points']}\n  boundary (first {axes[1].key} above tolerance, "
+            f"per {axes[0].key}): {b}\n  wrote {', '.join(out['figures'])} and {out['file']}")
+    _emit(out, args.json, text)
     return EXIT_OK
 
 
@@ -396,7 +525,7 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"linearized": cmd_linearized, "qmodel": cmd_qmodel, "compare": cmd_compare, "sweep": cmd_sweep, "figure": cmd_figure,
+COMMANDS = {"validity": cmd_validity, "meanfield": cmd_meanfield, "linearized": cmd_linearized, "qmodel": cmd_qmodel, "compare": cmd_compare, "sweep": cmd_sweep, "figure": cmd_figure,
             "bench": cmd_bench}
 
 

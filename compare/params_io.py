@@ -39,12 +39,24 @@ def read_config(path) -> dict:
     return table
 
 
-def load_params(preset: str | None = None, config: str | None = None, sets=None) -> Params:
-    """Preset (default ``paper``), then the config file, then ``--set`` values, in that order."""
+def load_params(preset: str | None = None, config: str | None = None, sets=None,
+                branch=None, resolve: bool = True) -> Params:
+    """Preset (default ``paper``), then the config file, then ``--set`` values, in that order.
+
+    Effective (G, Delta_m) and physical (P, diameter, Delta_m0) keys cannot both be given.
+    With P given and ``resolve``, G and Delta_m come from the mean-field branch ``branch``.
+    """
+    from linearized.physical import resolve as resolve_physical
     values = read_config(config) if config else {}
     name = preset or values.pop("preset", None) or "paper"
     values.pop("preset", None)
     if name not in PRESETS:
         raise ParameterError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}")
     values.update(parse_set(sets))
-    return Params.from_mapping(values, base=PRESETS[name])
+    physical = [k for k in ("P", "diameter", "Delta_m0") if k in values]
+    effective = [k for k in ("G", "Delta_m") if k in values]
+    if physical and effective:
+        raise ParameterError(f"give either the effective {' and '.join(effective)} or the "
+                             f"physical P, diameter and Delta_m0, not both")
+    params = Params.from_mapping(values, base=PRESETS[name])
+    return resolve_physical(params, branch) if resolve else params

@@ -122,16 +122,28 @@ class SweepRun:
                      created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
-def _grid(base: Params, axes):
+def _grid(base: Params, axes, branch=None):
+    """Grid points ``(index, values, params, outcome)``.  Physical parameters (P given) are
+    resolved to G and Delta_m here; a point whose mean field has no stable branch, or several
+    and no ``branch`` choice, gets its outcome now (it is stored, not computed)."""
+    from linearized.physical import BranchError, NoStableBranch, resolve
     for index in itertools.product(*(range(len(a.values)) for a in axes)):
         values = {a.key: float(a.values[i]) for a, i in zip(axes, index)}
-        yield index, values, base.replace(**values)
+        p = base.replace(**values)
+        outcome = None
+        try:
+            p = resolve(p, branch)
+        except NoStableBranch as exc:
+            outcome = ("unstable", None, f"unstable: {exc}", 0.0)
+        except BranchError as exc:
+            outcome = ("failed", None, str(exc), 0.0)
+        yield index, values, p, outcome
 
 
 def _linearized_batch(points):
     """Evaluate linearized points all at once with the batched solver."""
     from linearized.steady import solve_grid
-    ps = [p for _, _, p in points]
+    ps = [p for _, _, p, _ in points]
     keys = [k for k in ("Delta_1", "Delta_2", "Delta_m", "kappa_1", "kappa_2", "kappa_m",
                         "g_1", "g_2", "G", "G_0", "omega_b", "gamma_b", "omega_m", "T")]
     stacked = ps[0].replace(**{k: np.array([float(getattr(p, k)) for p in ps]) for k in keys})
@@ -162,12 +174,15 @@ def run_sweep(engine: str, base: Params, axes, store_path: str, settings: dict |
     from tqdm import tqdm
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    settings = dict(settings or {}) if engine != "linearized" else {}
+    settings = dict(settings or {})
     store = Store(store_path)
-    grid = list(_grid(base, axes))
-    keys = [point_key(engine, p.to_dict(), settings) for _, _, p in grid]
+    grid = list(_grid(base, axes, settings.get("branch")))
+    keys = [point_key(engine, p.to_dict(), settings) for _, _, p, _ in grid]
     known = store.get_many(keys)
-    todo = [(k, g) for k, g in zip(keys, grid) if k not in known]
+    decided = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is not None]
+    if decided:
+        store.put([(k, engine, g[2].to_dict(), settings, *g[3]) for k, g in decided])
+    todo = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is None]
     bar = tqdm(total=len(todo), desc=f"{engine} sweep", unit="pt", file=sys.stderr,
                disable=not progress or not todo, dynamic_ncols=True)
 
@@ -210,10 +225,10 @@ def run_sweep(engine: str, base: Params, axes, store_path: str, settings: dict |
     rows = store.get_many(keys)
     store.close()
     points = []
-    for k, (index, values, _) in zip(keys, grid):
+    for k, (index, values, _, _) in zip(keys, grid):
         row = rows[k]
         points.append({"index": list(index), "values": values, "key": k,
                        "status": row["status"], "result": row["result"], "error": row["error"],
                        "seconds": row["seconds"], "finished": row["finished"]})
-    return SweepRun(engine, base, tuple(axes), points, computed=len(todo),
-                    reused=len(keys) - len(todo), store=store_path)
+    return SweepRun(engine, base, tuple(axes), points, computed=len(todo) + len(decided),
+                    reused=len(keys) - len(todo) - len(decided), store=store_path)

@@ -40,11 +40,12 @@ DIMENSIONS = {
 POSITIVE = ("kappa_1", "kappa_2", "kappa_m", "omega_b", "gamma_b", "omega_m")
 #: keys that must be non-negative
 NON_NEGATIVE = ("T", "G_0")
-#: the physical (drive-power) parametrization, reserved for a later release
-PHYSICAL_KEYS = ("P", "diameter", "Delta_m0")
+#: the physical (drive-power) parametrization: drive power, sphere diameter, bare detuning
+PHYSICAL_DIMENSIONS = {"P": "power", "diameter": "length", "Delta_m0": "frequency"}
+PHYSICAL_KEYS = tuple(PHYSICAL_DIMENSIONS)
 
 UNITS = {k: ("K" if d == "temperature" else "Hz") for k, d in DIMENSIONS.items()}
-UNITS["mech_bath"] = ""
+UNITS.update({"P": "W", "diameter": "m", "Delta_m0": "Hz", "mech_bath": ""})
 
 
 class ParameterError(ValueError):
@@ -72,6 +73,9 @@ class Params:
     omega_m: Any
     T: Any
     mech_bath: str = "brownian"
+    P: Any = None
+    diameter: Any = None
+    Delta_m0: Any = None
 
     def __post_init__(self):
         if self.mech_bath not in MECH_BATHS:
@@ -86,6 +90,17 @@ class Params:
                                      f"(got {_show(value)} Hz)")
             if key in NON_NEGATIVE and np.any(value < 0):
                 raise ParameterError(f"{key} must not be negative (got {_show(value)} {UNITS[key]})")
+        for key in PHYSICAL_KEYS:
+            value = getattr(self, key)
+            if value is None:
+                continue
+            value = np.asarray(value, dtype=float)
+            if not np.all(np.isfinite(value)):
+                raise ParameterError(f"{key} must be a finite number (got {getattr(self, key)!r})")
+            if key == "P" and np.any(value < 0):
+                raise ParameterError(f"the drive power P must not be negative (got {_show(value)} W)")
+            if key == "diameter" and np.any(value <= 0):
+                raise ParameterError(f"the sphere diameter must be positive (got {_show(value)} m)")
         try:
             np.broadcast_shapes(*(np.shape(getattr(self, k)) for k in DIMENSIONS))
         except ValueError:
@@ -129,8 +144,15 @@ class Params:
         out = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
+            if v is None:
+                continue
             out[f.name] = v if isinstance(v, str) else np.asarray(v, dtype=float).tolist()
         return out
+
+    @property
+    def is_physical(self) -> bool:
+        """True when the drive power P is given (G and Delta_m then follow from it)."""
+        return self.P is not None
 
     def point(self, index) -> "Params":
         """The single parameter point at ``index`` of an array-valued parameter set."""
@@ -147,11 +169,13 @@ def parse_value(key: str, raw: Any):
             raise ParameterError(f"mech_bath must be one of {', '.join(MECH_BATHS)}, not {raw!r}")
         return raw
     if key in PHYSICAL_KEYS:
-        raise ParameterError(f"{key} belongs to the physical (drive-power) parametrization, "
-                             f"which this version does not support yet; give G and Delta_m instead")
+        try:
+            return parse_quantity(raw, PHYSICAL_DIMENSIONS[key], key)
+        except UnitError as exc:
+            raise ParameterError(str(exc)) from None
     if key not in DIMENSIONS:
         raise ParameterError(f"unknown parameter {key!r}; known keys are "
-                             f"{', '.join(list(DIMENSIONS) + ['mech_bath'])}")
+                             f"{', '.join(list(DIMENSIONS) + ['mech_bath'] + list(PHYSICAL_KEYS))}")
     try:
         return parse_quantity(raw, DIMENSIONS[key], key)
     except UnitError as exc:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .params import DIMENSIONS, UNITS, ParameterError, Params, parse_value
+from .params import DIMENSIONS, PHYSICAL_DIMENSIONS, UNITS, ParameterError, Params, parse_value
 from .steady import solve_grid
 
 FORMAT = "mwent-sweep-1"
@@ -49,16 +49,20 @@ class Axis:
 
 
 def parse_axis(text: str) -> Axis:
-    """Parse ``KEY=START:STOP:N`` (unit suffixes allowed, N >= 1 points, inclusive ends)."""
+    """Parse ``KEY=START:STOP:N`` or ``KEY=START:STOP:N:log`` (unit suffixes allowed, N >= 1
+    points, inclusive ends; ``log`` spaces the points geometrically)."""
     key, sep, rng = text.partition("=")
     key = key.strip()
     parts = rng.split(":")
+    log = len(parts) == 4 and parts[3].strip() == "log"
+    if log:
+        parts = parts[:3]
     if not sep or len(parts) != 3:
-        raise ParameterError(f"axis {text!r} is not of the form KEY=START:STOP:N "
+        raise ParameterError(f"axis {text!r} is not of the form KEY=START:STOP:N[:log] "
                              f"(e.g. Delta_1=-20MHz:20MHz:201)")
-    if key not in DIMENSIONS:
+    if key not in DIMENSIONS and key not in PHYSICAL_DIMENSIONS:
         raise ParameterError(f"axis key {key!r} is not a numeric parameter; known keys are "
-                             f"{', '.join(DIMENSIONS)}")
+                             f"{', '.join(list(DIMENSIONS) + list(PHYSICAL_DIMENSIONS))}")
     start, stop = parse_value(key, parts[0]), parse_value(key, parts[1])
     try:
         n = int(parts[2])
@@ -66,6 +70,10 @@ def parse_axis(text: str) -> Axis:
         raise ParameterError(f"axis {text!r}: the number of points {parts[2]!r} is not an integer")
     if n < 1:
         raise ParameterError(f"axis {text!r}: the number of points must be at least 1")
+    if log:
+        if not (start > 0 and stop > 0):
+            raise ParameterError(f"axis {text!r}: a log axis needs positive ends")
+        return Axis(key, np.geomspace(start, stop, n))
     return Axis(key, np.linspace(start, stop, n))
 
 

@@ -158,3 +158,21 @@ def test_kill_and_resume(tmp_path):
             assert p["finished"] == before[p["key"]]      # not recomputed
     with np.load(doc["file"]) as f:
         assert np.all(f["status"] == "ok") and np.all(np.isfinite(f["E_N"]))
+
+
+@pytest.mark.slow
+def test_validity_map_finds_the_low_drive_failure(capsys, tmp_path):
+    # At fixed G = 4.5 MHz, a larger G_0 means a weaker drive (|<m>| = G / (sqrt2 G_0)).
+    # At G_0 = 10 kHz (|<m>| ~ 300) the linearization holds; at 1.5 MHz (|<m>| ~ 2) it fails
+    # and the state is non-Gaussian.
+    out = tmp_path / "validity"
+    code = main(["validity", "--axis", "G_0=1e4Hz:1.5e6Hz:2:log", "--axis", "T=20mK:20mK:1",
+                 "--out", str(out), "--tol", "5e-4", "--tail-tol", "5e-4", "--workers", "1",
+                 "--json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0
+    verdicts = [p["result"]["verdict"] for p in doc["points"]]
+    assert verdicts == ["agree", "disagree"]
+    assert doc["non_gaussian_points"] == 1
+    assert doc["boundary"] == [{"G_0": 1e4, "T": None}, {"G_0": 1.5e6, "T": 0.02}]
+    assert (tmp_path / "validity.png").stat().st_size > 5000

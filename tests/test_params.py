@@ -28,7 +28,7 @@ def test_from_mapping_and_validation(paper):
     assert p.kappa_1 == 2e6 and p.T == 0.05 and p.mech_bath == "lindblad"
     assert p.g_1 == paper.g_1
     for bad in ({"kappa_1": "0"}, {"gamma_b": "-1Hz"}, {"T": "-1mK"}, {"nope": 1},
-                {"mech_bath": "ohmic"}, {"P": "6mW"}):
+                {"mech_bath": "ohmic"}, {"P": "-6mW"}, {"diameter": "0um"}, {"P": "6MHz"}):
         with pytest.raises(ParameterError):
             Params.from_mapping(bad)
     with pytest.raises(ParameterError):

@@ -1,0 +1,110 @@
+"""Where the linearized theory stops being true: a compare sweep over two axes, mapped.
+
+The error of the linearization at a point is ``max(|dE_N|, |dDuan|)`` between the master
+equation (converged) and the Lyapunov solution, both with the Lindblad mechanical bath.  The
+map shows it on a log colour scale, marks points whose master-equation state is non-Gaussian,
+points that are unstable or undecided, and draws the boundary where the error crosses the
+tolerance.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .comparison import NON_GAUSSIAN
+from .sweeps import run_sweep
+
+_SCALE = {"P": (1e-3, "mW"), "T": (1e-3, "mK"), "diameter": (1e-6, "um"), "G_0": (1.0, "Hz")}
+_NAMES = {"G_0": "G_0/2pi", "G": "G/2pi", "kappa_1": "kappa_1/2pi", "kappa_2": "kappa_2/2pi"}
+
+
+def _scaled(axis):
+    scale, unit = _SCALE.get(axis.key, (1e6, "MHz") if axis.key != "T" else (1e-3, "mK"))
+    return axis.values / scale, f"{_NAMES.get(axis.key, axis.key)} ({unit})"
+
+
+def boundary(error, tolerance, axes):
+    """For each value of the first axis, the first value along the second axis where the
+    error exceeds ``tolerance`` (None if nowhere)."""
+    out = []
+    for i, v in enumerate(axes[0].values):
+        above = np.flatnonzero(np.nan_to_num(error[i], nan=-1.0) > tolerance)
+        out.append({axes[0].key: float(v),
+                    axes[1].key: float(axes[1].values[above[0]]) if above.size else None})
+    return out
+
+
+def run_validity(base, axes, out: str, settings: dict, **sweep_kw) -> dict:
+    """Run (or resume) the compare sweep behind the map and draw it; returns a summary."""
+    if len(axes) != 2:
+        raise ValueError("a validity map takes exactly two axes")
+    run = run_sweep("compare", base, axes, f"{out}.sqlite", settings, **sweep_kw)
+    sweep = run.to_sweep()
+    d = sweep.data
+    error = np.fmax(np.abs(d["delta_E_N"]), np.abs(d["delta_duan"]))
+    sweep.data["error"] = error
+    tol = settings.get("tolerance", 1e-3)
+    npz = sweep.save(out)
+    figs = draw(sweep, error, tol, out)
+    verdicts = [p["result"]["verdict"] for p in run.points if p["status"] == "ok"]
+    return {"file": npz, "figures": figs, "store": run.store, "computed": run.computed,
+            "reused": run.reused, "tolerance": tol,
+            "max_error": float(np.nanmax(error)) if np.any(np.isfinite(error)) else None,
+            "verdicts": {v: verdicts.count(v) for v in sorted(set(verdicts))},
+            "non_gaussian_points": int(np.sum(np.nan_to_num(d["non_gaussianity"]) > NON_GAUSSIAN)),
+            "unstable_points": int(np.sum(d["status"] == "unstable")),
+            "failed_points": int(np.sum(d["status"] == "failed")),
+            "boundary": boundary(error, tol, sweep.axes),
+            "points": run.points}
+
+
+def draw(sweep, error, tol, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    x, xl = _scaled(sweep.axes[0])
+    y, yl = _scaled(sweep.axes[1])
+    d = sweep.data
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    shown = np.where(error > 0, error, np.nan)
+    finite = shown[np.isfinite(shown)]
+    if finite.size:
+        lo, hi = max(finite.min(), 1e-8), max(finite.max(), tol * 10)
+        mesh = ax.pcolormesh(x, y, shown.T, shading="nearest", cmap="viridis",
+                             norm=LogNorm(vmin=min(lo, tol / 10), vmax=hi))
+        fig.colorbar(mesh, ax=ax, label=r"linearization error max(|$\Delta E_N$|, |$\Delta$Duan|)")
+        if finite.size > 3 and finite.min() < tol < finite.max() and min(len(x), len(y)) > 1:
+            cs = ax.contour(x, y, np.nan_to_num(error, nan=np.nanmax(error)).T, levels=[tol],
+                            colors="r", linewidths=2)
+            ax.clabel(cs, fmt={tol: f"tolerance {tol:g}"}, fontsize=7)
+    ng = np.nan_to_num(d["non_gaussianity"]) > NON_GAUSSIAN
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    if ng.any():
+        ax.plot(X[ng], Y[ng], "wx", ms=8, mew=2, label="non-Gaussian state")
+    for status, style, label in (("unstable", "k^", "unstable (no steady state)"),
+                                 ("failed", "ks", "master equation not converged")):
+        mask = d["status"] == status
+        if mask.any():
+            ax.plot(X[mask], Y[mask], style, mfc="none", label=label)
+    undecided = d.get("verdict", np.array([])) == "undecided"
+    if np.any(undecided):
+        ax.plot(X[undecided], Y[undecided], "ko", mfc="none", label="undecided")
+    for axis, setter in ((sweep.axes[0], ax.set_xscale), (sweep.axes[1], ax.set_yscale)):
+        v = axis.values
+        if len(v) > 2 and v[0] > 0 and np.allclose(v[1:] / v[:-1], v[1] / v[0]):
+            setter("log")
+    ax.set_xlabel(xl)
+    ax.set_ylabel(yl)
+    ax.set_title("Validity of the linearized theory (red: error = tolerance)", fontsize=9)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    paths = []
+    for ext in ("png", "svg"):
+        paths.append(f"{out}.{ext}")
+        fig.savefig(paths[-1], dpi=150)
+    plt.close(fig)
+    return paths

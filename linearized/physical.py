@@ -1,0 +1,186 @@
+"""Physical parametrization: drive power, YIG sphere, bare detuning -> effective G, Delta_m.
+
+Conventions (Yu, Shen & Li, text after Eq. 1): ``N = rho V`` spins in a sphere of volume V
+(``rho = 4.22e27 m^-3``); Rabi frequency ``Omega = (sqrt5/4) gamma_0 sqrt(N) B_0`` with
+``gamma_0/2pi = 28 GHz/T``; drive amplitude ``B_0 = (1/R) sqrt(2 mu_0 P / (pi c))`` for a
+sphere of radius R driven with power P.
+
+Self-consistent mean field: with ``n = |<m>|^2`` the effective detuning is
+``Delta_m~ = Delta_m0 - (G_0^2/omega_b) n`` (Eq. 2 with ``<q> = -(G_0/omega_b) n``), and Eq. (3)
+gives ``n |i Delta_m~ + A|^2 = Omega^2`` with ``A = kappa_m + sum_j g_j^2/(i Delta_j + kappa_j)``:
+a cubic in n with one or three positive roots (branches).  All angular units inside; inputs and
+outputs in Hz (ordinary frequency) as everywhere else.
+
+Phase: Eq. (3) with a real drive gives ``<m>`` a phase; the paper takes G real, which is a
+common phase rotation of a1, a2 and m (it changes no entanglement measure and no Duan sum
+computed in the rotated frame).  ``G = sqrt2 G_0 |<m>|``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: spin density of YIG (m^-3), as in the paper
+SPIN_DENSITY = 4.22e27
+#: gyromagnetic ratio gamma_0 (rad s^-1 T^-1): gamma_0/2pi = 28 GHz/T
+GAMMA_0 = 2 * np.pi * 28e9
+#: vacuum permeability (N A^-2), CODATA 2018
+MU_0 = 1.25663706212e-6
+#: speed of light (m/s), exact
+C_LIGHT = 299792458.0
+
+
+def spin_number(diameter: float) -> float:
+    """Number of spins ``N = rho (4/3) pi R^3`` of a YIG sphere of the given diameter (m)."""
+    return SPIN_DENSITY * 4.0 / 3.0 * np.pi * (diameter / 2.0) ** 3
+
+
+def drive_field(P: float, diameter: float) -> float:
+    """Drive amplitude ``B_0 = (1/R) sqrt(2 mu_0 P / (pi c))`` in tesla (P in W, diameter in m)."""
+    return np.sqrt(2.0 * MU_0 * P / (np.pi * C_LIGHT)) / (diameter / 2.0)
+
+
+def rabi_frequency(P: float, diameter: float) -> float:
+    """``Omega = (sqrt5/4) gamma_0 sqrt(N) B_0`` in rad/s."""
+    return np.sqrt(5.0) / 4.0 * GAMMA_0 * np.sqrt(spin_number(diameter)) * drive_field(P, diameter)
+
+
+def power_for_rabi(Omega: float, diameter: float) -> float:
+    """Inverse of :func:`rabi_frequency`: the power (W) giving ``Omega`` (rad/s)."""
+    B0 = Omega / (np.sqrt(5.0) / 4.0 * GAMMA_0 * np.sqrt(spin_number(diameter)))
+    return (B0 * diameter / 2.0) ** 2 * np.pi * C_LIGHT / (2.0 * MU_0)
+
+
+def _A(params) -> complex:
+    """``A = kappa_m + sum_j g_j^2 / (i Delta_j + kappa_j)`` (rad/s)."""
+    c1 = 1j * params.angular("Delta_1") + params.angular("kappa_1")
+    c2 = 1j * params.angular("Delta_2") + params.angular("kappa_2")
+    return complex(params.angular("kappa_m") + params.angular("g_1") ** 2 / c1
+                   + params.angular("g_2") ** 2 / c2)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One real solution of the self-consistent mean field.
+
+    ``n = |<m>|^2``; ``m`` is ``<m>`` from Eq. (3) with a real drive; ``q`` the mean
+    displacement; ``Delta_m`` (effective) and ``G`` in Hz; ``stable`` from the drift matrix
+    (``max_real_eigenvalue`` in Hz)."""
+    index: int
+    n: float
+    m: complex
+    q: float
+    Delta_m: float
+    G: float
+    stable: bool
+    max_real_eigenvalue: float
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "abs_m": float(np.sqrt(self.n)),
+                "phase_m": float(np.angle(self.m)), "q": self.q, "Delta_m": self.Delta_m,
+                "G": self.G, "stable": self.stable,
+                "max_real_eigenvalue": self.max_real_eigenvalue}
+
+
+def mean_field_branches(params, Omega: float, Delta_m0: float) -> list:
+    """All real branches for drive ``Omega`` (rad/s) and bare detuning ``Delta_m0`` (Hz).
+
+    ``params`` supplies the cavities, couplings, G_0 and omega_b (its G and Delta_m are
+    ignored).  Branches are sorted by magnon number n; stability is judged on the drift matrix
+    of Eq. (6) built with each branch's G and Delta_m.
+    """
+    from .lyapunov import max_real_eigenvalue
+    from .matrices import drift_matrix
+    A = _A(params)
+    beta = params.angular("G_0") ** 2 / params.angular("omega_b")
+    d0 = 2 * np.pi * Delta_m0 + A.imag
+    if beta == 0:
+        roots = np.array([Omega ** 2 / (A.real ** 2 + d0 ** 2)])
+    else:
+        coeffs = [beta ** 2, -2 * beta * d0, A.real ** 2 + d0 ** 2, -Omega ** 2]
+        r = np.roots(coeffs)
+        roots = np.sort(r[(np.abs(r.imag) <= 1e-9 * np.abs(r)) & (r.real >= 0)].real)
+        # polish each root with Newton steps on the cubic
+        for _ in range(3):
+            roots = roots - np.polyval(coeffs, roots) / np.polyval(np.polyder(coeffs), roots)
+    out = []
+    for i, n in enumerate(roots):
+        dm = 2 * np.pi * Delta_m0 - beta * n
+        m = Omega / (1j * dm + A)
+        G = np.sqrt(2.0) * params.angular("G_0") * np.sqrt(n)
+        eff = params.replace(G=float(G / (2 * np.pi)), Delta_m=float(dm / (2 * np.pi)))
+        lam = float(max_real_eigenvalue(drift_matrix(eff)))
+        out.append(Branch(index=i, n=float(n), m=complex(m),
+                          q=float(-(params.G_0 / params.omega_b) * n),
+                          Delta_m=float(dm / (2 * np.pi)), G=float(G / (2 * np.pi)),
+                          stable=lam < 0, max_real_eigenvalue=lam / (2 * np.pi)))
+    return out
+
+
+def drive_for_coupling(params, approximate: bool = False):
+    """``(Omega, Delta_m0)`` giving the effective ``params.G`` at the effective
+    ``params.Delta_m``: ``n = G^2 / (2 G_0^2)``, ``Delta_m0 = Delta_m + (G_0^2/omega_b) n``,
+    ``Omega = sqrt(n) |i Delta_m + A|`` (Eq. 3), or from Eq. (4) if ``approximate``."""
+    from .meanfield import magnon_amplitude
+    G, G0 = params.angular("G"), params.angular("G_0")
+    n = G ** 2 / (2 * G0 ** 2)
+    if approximate:
+        Omega = np.sqrt(n) / abs(magnon_amplitude(1.0, params, approximate=True))
+    else:
+        Omega = np.sqrt(n) * abs(1j * params.angular("Delta_m") + _A(params))
+    beta = G0 ** 2 / params.angular("omega_b")
+    return float(Omega), float((params.angular("Delta_m") + beta * n) / (2 * np.pi))
+
+
+class BranchError(ValueError):
+    """The mean field has no unique stable branch and none was chosen (message for the user)."""
+
+
+class NoStableBranch(RuntimeError):
+    """No mean-field branch is stable: no steady state."""
+
+
+def select_branch(branches, branch=None):
+    """Pick a branch: ``None`` (the only stable one; refuse to guess among several),
+    ``"lowest"``/``"highest"`` (by magnon number) or an index into ``branches``."""
+    if branch is None:
+        stable = [b for b in branches if b.stable]
+        if not stable:
+            lam = max(b.max_real_eigenvalue for b in branches)
+            raise NoStableBranch(f"no mean-field branch is stable (largest Re lambda/2pi = "
+                                 f"{lam:.6g} Hz)")
+        if len(stable) > 1:
+            raise BranchError(f"the mean field is bistable: {len(stable)} stable branches "
+                              f"(indices {', '.join(str(b.index) for b in stable)}); choose one "
+                              f"with --branch lowest, highest or an index")
+        return stable[0]
+    if branch == "lowest":
+        return branches[0]
+    if branch == "highest":
+        return branches[-1]
+    try:
+        i = int(branch)
+    except (TypeError, ValueError):
+        raise BranchError(f"--branch must be lowest, highest or an index, not {branch!r}")
+    if not 0 <= i < len(branches):
+        raise BranchError(f"--branch {i} does not exist: the mean field has {len(branches)} "
+                          f"branch(es)")
+    return branches[i]
+
+
+def resolve(params, branch=None):
+    """Effective parameters: if ``params.P`` is set, replace G and Delta_m by the chosen
+    mean-field branch for (P, diameter, Delta_m0, G_0); otherwise return ``params``."""
+    from .params import ParameterError
+    if not params.is_physical:
+        return params
+    missing = [k for k in ("diameter", "Delta_m0") if getattr(params, k) is None]
+    if missing:
+        raise ParameterError(f"the physical parametrization needs P, diameter and Delta_m0; "
+                             f"missing {', '.join(missing)}")
+    if float(params.G_0) <= 0:
+        raise ParameterError("the physical parametrization needs G_0 > 0")
+    Omega = rabi_frequency(float(params.P), float(params.diameter))
+    b = select_branch(mean_field_branches(params, Omega, float(params.Delta_m0)), branch)
+    return params.replace(G=b.G, Delta_m=b.Delta_m)

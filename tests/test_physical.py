@@ -1,0 +1,115 @@
+"""Physical parametrization: spheres, drive power, self-consistent mean field, branches."""
+import json
+
+import numpy as np
+import pytest
+
+from compare.cli import main
+from compare.params_io import load_params
+from linearized import physical as ph
+from linearized.params import ParameterError
+
+
+def test_sphere_and_drive_by_hand():
+    # 250 um sphere: V = (4/3) pi (125e-6)^3 = 8.1812e-12 m^3, N = 4.22e27 V = 3.4525e16
+    assert ph.spin_number(250e-6) == pytest.approx(4.22e27 * 4 / 3 * np.pi * 125e-6 ** 3)
+    assert ph.spin_number(250e-6) == pytest.approx(3.4525e16, rel=1e-4)
+    # B_0 = (1/R) sqrt(2 mu_0 P / (pi c)) at 6.3 mW: sqrt(2*1.2566e-6*6.3e-3/(pi*2.998e8))/125e-6
+    assert ph.drive_field(6.3e-3, 250e-6) == pytest.approx(3.2802e-5, rel=1e-4)
+    # Omega/2pi = (sqrt5/4) 28 GHz/T sqrt(N) B_0 = 0.5590 * 28e9 * 1.8581e8 * 3.2802e-5
+    assert ph.rabi_frequency(6.3e-3, 250e-6) / (2 * np.pi) == pytest.approx(9.540e13, rel=1e-3)
+    Omega = ph.rabi_frequency(1e-3, 250e-6)
+    assert ph.power_for_rabi(Omega, 250e-6) == pytest.approx(1e-3, rel=1e-12)
+
+
+@pytest.mark.parametrize("G0,P_paper", [(0.3, 6.3e-3), (1.0, 0.57e-3)])
+def test_papers_drive_power_within_its_rounding(paper, G0, P_paper):
+    # "6.3 mW (0.57 mW) gives G/2pi = 4.5 MHz for G0/2pi = 0.3 Hz (1 Hz)": Eq. (4)'s value
+    # rounds to the paper's figures; Eq. (3), exact, is 2% higher
+    p = paper.replace(G_0=G0)
+    P4 = ph.power_for_rabi(ph.drive_for_coupling(p, approximate=True)[0], 250e-6)
+    P3 = ph.power_for_rabi(ph.drive_for_coupling(p)[0], 250e-6)
+    assert float(f"{P4 * 1e3:.2g}") == pytest.approx(P_paper * 1e3)    # two figures, as quoted
+    assert 1.01 < P3 / P4 < 1.03
+
+
+def test_three_branches_middle_unstable(paper):
+    br = ph.mean_field_branches(paper, ph.rabi_frequency(6.3e-3, 250e-6), 10e6)
+    assert len(br) == 3
+    assert br[0].stable and not br[1].stable
+    assert [b.n for b in br] == sorted(b.n for b in br)
+    # each root is self-consistent: Eq. (3) at its own shifted detuning gives back n
+    for b in br:
+        eff = paper.replace(G=b.G, Delta_m=b.Delta_m)
+        from linearized.meanfield import magnon_amplitude
+        assert abs(magnon_amplitude(ph.rabi_frequency(6.3e-3, 250e-6), eff)) ** 2 == \
+            pytest.approx(b.n, rel=1e-9)
+        assert b.Delta_m == pytest.approx(10e6 - paper.G_0 ** 2 / paper.omega_b * b.n)
+
+
+def test_physical_point_reproduces_effective_one(paper):
+    # drive for G = 4.5 MHz at Delta_m = 9 MHz, then back: same G, Delta_m (round trip)
+    Omega, d0 = ph.drive_for_coupling(paper)
+    P = ph.power_for_rabi(Omega, 250e-6)
+    p = load_params("paper", None, [f"P={P}", "diameter=250um", f"Delta_m0={d0}"])
+    assert p.G == pytest.approx(4.5e6, rel=1e-9) and p.Delta_m == pytest.approx(9e6, rel=1e-9)
+
+
+def test_mixing_effective_and_physical_is_an_error():
+    with pytest.raises(ParameterError, match="not both"):
+        load_params("paper", None, ["P=6mW", "G=4MHz", "diameter=250um", "Delta_m0=10MHz"])
+    with pytest.raises(ParameterError, match="missing"):
+        load_params("paper", None, ["P=6mW"])
+
+
+def test_meanfield_cli(capsys):
+    code = main(["meanfield", "--preset", "paper", "--set", "P=6.3mW", "--set", "diameter=250um",
+                 "--set", "G_0=0.3Hz", "--set", "Delta_m0=10MHz", "--json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0 and len(doc["branches"]) == 3
+    assert {"abs_m", "phase_m", "q", "Delta_m", "G", "stable"} <= set(doc["branches"][0])
+    code = main(["meanfield", "--preset", "paper", "--set", "diameter=250um", "--set",
+                 "G_0=0.3Hz", "--target-G", "4.5MHz", "--json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0 and doc["eq4"]["P"] == pytest.approx(6.3e-3, rel=0.01)
+    assert doc["Delta_m0"] == pytest.approx(9e6 + 4.5e6 ** 2 / 2 / 1e7)
+
+
+BISTABLE = ["--set", "kappa_1=3MHz", "--set", "kappa_2=3MHz", "--set", "kappa_m=3MHz",
+            "--set", "g_1=1MHz", "--set", "g_2=1MHz", "--set", "Delta_1=30MHz",
+            "--set", "Delta_2=-30MHz", "--set", "P=4.075mW", "--set", "diameter=250um",
+            "--set", "Delta_m0=6MHz"]
+
+
+def test_bistable_point_refuses_to_guess(capsys):
+    code = main(["meanfield", *BISTABLE, "--json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0 and [b["stable"] for b in doc["branches"]] == [True, False, True]
+    assert main(["linearized", *BISTABLE]) == 2
+    assert "bistable" in capsys.readouterr()[1]
+    assert main(["linearized", *BISTABLE, "--branch", "lowest", "--json"]) == 0
+    low = json.loads(capsys.readouterr()[0])
+    assert main(["linearized", *BISTABLE, "--branch", "2", "--json"]) == 0
+    high = json.loads(capsys.readouterr()[0])
+    assert low["params"]["G"] == pytest.approx(doc["branches"][0]["G"])
+    assert high["params"]["G"] == pytest.approx(doc["branches"][2]["G"])
+    assert main(["linearized", *BISTABLE, "--branch", "1"]) == 3      # the unstable one
+
+
+@pytest.mark.slow
+def test_undisplaced_model_agrees_with_displaced(paper):
+    # a small-amplitude point (|<m>| = 0.49): the driven, undisplaced master equation in the
+    # plain basis must reproduce the displaced-frame model: a direct check of displacement
+    from linearized.meanfield import mean_field
+    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.undisplaced import solve_undisplaced
+    p = paper.replace(G_0=1e6, G=0.7e6, g_1=1.5e6, g_2=1.5e6, T=1e-3, mech_bath="lindblad")
+    d = solve_master(p, ConvergenceOptions(tol=1e-5, tail_tol=1e-5))
+    u = solve_undisplaced(p, (4, 4, 6, 6))
+    assert u["tail_population"].max() < 1e-5
+    assert u["E_N"] == pytest.approx(d.measures.E_N, abs=2e-5) and u["E_N"] > 1e-3
+    assert u["duan"] == pytest.approx(d.measures.duan, abs=1e-4)
+    fm = d.measures.first_moments
+    m_displaced = mean_field(p).m + complex(fm[4], fm[5]) / np.sqrt(2)
+    assert abs(u["m"] - m_displaced) < 1e-4
+    assert abs(u["m"] - mean_field(p).m) > 1e-3     # quantum corrections are resolved
