@@ -213,7 +213,13 @@ def cmd_meanfield(args) -> int:
         raise CliError("meanfield needs G_0 > 0")
     Omega = ph.rabi_frequency(float(params.P), float(params.diameter))
     branches = ph.mean_field_branches(params, Omega, float(params.Delta_m0))
-    out = {"branches": [b.to_dict() for b in branches],
+    rows = []
+    for b in branches:
+        row = b.to_dict()
+        # "negligible": the Kerr shift is below a tenth of the magnon linewidth
+        row["kerr_negligible"] = bool(abs(b.kerr_shift) < 0.1 * float(params.kappa_m))
+        rows.append(row)
+    out = {"branches": rows,
            "N_spins": ph.spin_number(float(params.diameter)),
            "B_0": float(ph.drive_field(float(params.P), float(params.diameter))),
            "Omega_over_2pi": Omega / (2 * math.pi), "params": params.to_dict(),
@@ -227,7 +233,10 @@ def cmd_meanfield(args) -> int:
     for b in branches:
         lines.append(f"  [{b.index}] |<m>| = {math.sqrt(b.n):.4g}, G = {b.G / 1e6:.4f} MHz, "
                      f"Delta_m = {b.Delta_m / 1e6:.4f} MHz, <q> = {b.q:.4g}, "
-                     f"{'stable' if b.stable else 'unstable'}")
+                     f"{'stable' if b.stable else 'unstable'}"
+                     + (f", Kerr shift {b.kerr_shift / 1e6:.4g} MHz "
+                        f"({'negligible' if abs(b.kerr_shift) < 0.1 * params.kappa_m else 'NOT negligible'} "
+                        f"next to kappa_m)" if params.K != 0 else ""))
     _emit(out, args.json, "\n".join(lines))
     return EXIT_OK
 

@@ -28,6 +28,8 @@ def drift_matrix(params):
     """Drift matrix ``A`` of Eq. (6) (rad/s), with the mechanical row of ``params.mech_bath``.
 
     The magnetostrictive coupling enters as ``dx/dt = ... - G q`` and ``dp/dt = ... + G y``.
+    A Kerr term adds ``4 K |<m>|^2`` to ``dx/dt``'s y coefficient (``Delta_m`` is the effective
+    detuning of the mean field, Kerr shift included).
     """
     w = {k: params.angular(k) for k in ("Delta_1", "Delta_2", "Delta_m", "kappa_1", "kappa_2",
                                         "kappa_m", "g_1", "g_2", "G", "omega_b", "gamma_b")}
@@ -46,6 +48,12 @@ def drift_matrix(params):
         (6, 7): wb,
         (7, 5): G, (7, 6): -wb,
     }
+    K = params.angular("K")
+    if np.any(K != 0):
+        # Kerr K (m^dag m)^2 about <m> = -i|<m>|: the fluctuations get 2 K |<m>|^2 y^2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n = np.where(K != 0, G ** 2 / (2 * params.angular("G_0") ** 2), 0.0)
+        entries[(4, 5)] = dm + 4 * K * n
     if params.mech_bath == "brownian":
         entries[(7, 7)] = -gam
     else:

@@ -52,7 +52,8 @@ class MeanField:
     ``m``, ``a1``, ``a2`` are dimensionless amplitudes in the phase convention with G real;
     ``q`` is the mean mechanical displacement; ``Omega`` is the drive Rabi frequency (rad/s)
     that gives this ``<m>`` by Eq. (3), ``Omega_eq4`` the one Eq. (4) would need;
-    ``Delta_m0`` the bare magnon detuning (rad/s), ``Delta_m0 = Delta_m - G_0 <q>``.
+    ``Delta_m0`` the bare magnon detuning (rad/s),
+    ``Delta_m0 = Delta_m - G_0 <q> - K (2 |<m>|^2 + 1)`` (Kerr shift of ``K (m^dag m)^2``).
     All are NaN when ``G_0 = 0`` (the amplitude is then undefined).
     """
     m: complex
@@ -86,4 +87,5 @@ def mean_field(params) -> MeanField:
     omega = complex(m * eq3_denominator_ratio(params))
     omega_eq4 = abs(m) / abs(magnon_amplitude(1.0, params, approximate=True))
     return MeanField(m=m, a1=a1, a2=a2, q=q, Omega=abs(omega), Omega_eq4=float(omega_eq4),
-                     Delta_m0=float(params.angular("Delta_m")) - G0 * q)
+                     Delta_m0=float(params.angular("Delta_m")) - G0 * q
+                     - float(params.angular("K")) * (2 * abs(m) ** 2 + 1))

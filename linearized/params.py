@@ -10,6 +10,9 @@ Conventions (DESIGN.md):
   (``brownian``: the paper's; ``lindblad``: the master equation's).
 * ``Delta_m`` is the effective magnon detuning, the paper's Delta_m tilde.
 * ``G`` is the effective magnomechanical coupling (taken real), ``G_0`` the single-magnon one.
+* ``K`` is the magnon Kerr coefficient of ``K (m^dag m)^2`` (Hz, either sign; default 0).  With
+  K the fluctuations see an extra ``2 K |<m>|^2 y^2`` (|<m>|^2 = G^2 / (2 G_0^2)), so K != 0
+  needs G_0 > 0.
 * ``omega_m`` only sets the thermal occupation of cavities and magnon; ``omega_b`` is also the
   mechanical frequency of the dynamics.
 
@@ -34,7 +37,7 @@ DIMENSIONS = {
     "kappa_1": "frequency", "kappa_2": "frequency", "kappa_m": "frequency",
     "g_1": "frequency", "g_2": "frequency", "G": "frequency", "G_0": "frequency",
     "omega_b": "frequency", "gamma_b": "frequency", "omega_m": "frequency",
-    "T": "temperature",
+    "T": "temperature", "K": "frequency",
 }
 #: keys that must be strictly positive
 POSITIVE = ("kappa_1", "kappa_2", "kappa_m", "omega_b", "gamma_b", "omega_m")
@@ -73,6 +76,7 @@ class Params:
     omega_m: Any
     T: Any
     mech_bath: str = "brownian"
+    K: Any = 0.0
     P: Any = None
     diameter: Any = None
     Delta_m0: Any = None
@@ -90,6 +94,9 @@ class Params:
                                      f"(got {_show(value)} Hz)")
             if key in NON_NEGATIVE and np.any(value < 0):
                 raise ParameterError(f"{key} must not be negative (got {_show(value)} {UNITS[key]})")
+        if np.any(np.asarray(self.K, float) != 0) and np.any(np.asarray(self.G_0, float) <= 0):
+            raise ParameterError("a Kerr term K needs G_0 > 0 (the magnon amplitude is "
+                                 "G / (sqrt2 G_0))")
         for key in PHYSICAL_KEYS:
             value = getattr(self, key)
             if value is None:

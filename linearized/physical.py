@@ -69,6 +69,7 @@ class Branch:
     (``max_real_eigenvalue`` in Hz)."""
     index: int
     n: float
+    kerr_shift: float
     m: complex
     q: float
     Delta_m: float
@@ -79,7 +80,7 @@ class Branch:
     def to_dict(self) -> dict:
         return {"index": self.index, "abs_m": float(np.sqrt(self.n)),
                 "phase_m": float(np.angle(self.m)), "q": self.q, "Delta_m": self.Delta_m,
-                "G": self.G, "stable": self.stable,
+                "G": self.G, "kerr_shift": self.kerr_shift, "stable": self.stable,
                 "max_real_eigenvalue": self.max_real_eigenvalue}
 
 
@@ -93,8 +94,10 @@ def mean_field_branches(params, Omega: float, Delta_m0: float) -> list:
     from .lyapunov import max_real_eigenvalue
     from .matrices import drift_matrix
     A = _A(params)
-    beta = params.angular("G_0") ** 2 / params.angular("omega_b")
-    d0 = 2 * np.pi * Delta_m0 + A.imag
+    K = float(params.angular("K"))
+    # Delta_m~ = Delta_m0 + K - beta n with beta = G_0^2/omega_b - 2 K (Kerr shift K(2n + 1))
+    beta = params.angular("G_0") ** 2 / params.angular("omega_b") - 2 * K
+    d0 = 2 * np.pi * Delta_m0 + K + A.imag
     if beta == 0:
         roots = np.array([Omega ** 2 / (A.real ** 2 + d0 ** 2)])
     else:
@@ -106,12 +109,13 @@ def mean_field_branches(params, Omega: float, Delta_m0: float) -> list:
             roots = roots - np.polyval(coeffs, roots) / np.polyval(np.polyder(coeffs), roots)
     out = []
     for i, n in enumerate(roots):
-        dm = 2 * np.pi * Delta_m0 - beta * n
+        dm = 2 * np.pi * Delta_m0 + K - beta * n
         m = Omega / (1j * dm + A)
         G = np.sqrt(2.0) * params.angular("G_0") * np.sqrt(n)
         eff = params.replace(G=float(G / (2 * np.pi)), Delta_m=float(dm / (2 * np.pi)))
         lam = float(max_real_eigenvalue(drift_matrix(eff)))
-        out.append(Branch(index=i, n=float(n), m=complex(m),
+        out.append(Branch(index=i, n=float(n), kerr_shift=float(K * (2 * n + 1) / (2 * np.pi)),
+                          m=complex(m),
                           q=float(-(params.G_0 / params.omega_b) * n),
                           Delta_m=float(dm / (2 * np.pi)), G=float(G / (2 * np.pi)),
                           stable=lam < 0, max_real_eigenvalue=lam / (2 * np.pi)))
@@ -130,7 +134,9 @@ def drive_for_coupling(params, approximate: bool = False):
     else:
         Omega = np.sqrt(n) * abs(1j * params.angular("Delta_m") + _A(params))
     beta = G0 ** 2 / params.angular("omega_b")
-    return float(Omega), float((params.angular("Delta_m") + beta * n) / (2 * np.pi))
+    K = float(params.angular("K"))
+    return float(Omega), float((params.angular("Delta_m") + beta * n - K * (2 * n + 1))
+                               / (2 * np.pi))
 
 
 class BranchError(ValueError):

@@ -14,6 +14,9 @@ a2, m (kappa an amplitude decay rate, Eq. 2); ``sqrt(gamma (N_b+1)) b`` and
 ``sqrt(gamma N_b) b^dag`` for the phonon, i.e. the ``lindblad`` mechanical bath.  The paper's
 ``brownian`` bath has no Lindblad form: the master equation always uses ``lindblad``.
 
+A magnon Kerr term ``K (m^dag m)^2`` about ``<m> = -i sqrt(n)`` adds ``2 K n y^2`` (quadratic,
+in ``H_M``), ``2 K sqrt(n) i (m^dag m m - m^dag m^dag m)`` and ``K m^dag m^dag m m``.
+
 Frequencies are in units of omega_b (the time unit is 1/omega_b); steady states do not depend
 on the unit.
 """
@@ -36,7 +39,14 @@ def hamiltonian_matrix(params: Params) -> np.ndarray:
     for (i, j), v in {(0, 4): u("g_1"), (1, 5): u("g_1"), (2, 4): u("g_2"), (3, 5): u("g_2"),
                       (6, 5): -u("G")}.items():
         H[i, j] = H[j, i] = v
+    if u("K") != 0:
+        H[5, 5] += 4 * u("K") * _magnon_number(params)      # 2 K |<m>|^2 y^2
     return H
+
+
+def _magnon_number(params) -> float:
+    """``|<m>|^2 = G^2 / (2 G_0^2)``, the mean-field magnon number."""
+    return float(params.G) ** 2 / (2 * float(params.G_0) ** 2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +74,14 @@ def build_model(params: Params, basis: Basis) -> Model:
         n_m = basis.quadratic(M) - 0.5 * sp.identity(basis.dim, dtype=complex, format="csr")
         q = basis.linear([0, 0, 0, 0, 0, 0, 1, 0])
         H = H + (G0 / 2) * (n_m @ q + q @ n_m)
+    K = float(params.K) / wb
+    if K != 0.0:
+        # the rest of K (m^dag m)^2 about <m> = -i sqrt(n): cubic and quartic terms
+        m = basis.mode_annihilation(2)
+        md = m.T.conj().tocsr()
+        s = np.sqrt(_magnon_number(params))
+        cubic = 2 * K * s * 1j * (md @ m @ m - md @ md @ m)
+        H = H + (cubic + cubic.T.conj()) / 2 + K * (md @ md @ m @ m)
     n1, n2, nm, nb = (float(x) for x in occupations(params))
     c_ops = []
     for mode, rate, n in ((0, params.kappa_1, n1), (1, params.kappa_2, n2),

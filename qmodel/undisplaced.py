@@ -3,7 +3,7 @@
 No linearization and no displacement: the drive appears as it is in Eq. (1),
 
     H = D1 a1^dag a1 + D2 a2^dag a2 + Dm0 m^dag m + omega_b b^dag b + G_0 m^dag m q
-        + sum_j g_j (a_j^dag m + a_j m^dag) + i (E m^dag - E^* m),
+        + sum_j g_j (a_j^dag m + a_j m^dag) + i (E m^dag - E^* m) + K (m^dag m)^2,
 
 with the bare detuning ``Dm0`` and the complex drive ``E`` chosen so that the classical mean
 field is the one the displaced model expands around (``E = <m> (i Dm~ + A)``, Eq. 3, in the
@@ -42,7 +42,8 @@ def build_undisplaced(params: Params, cutoffs) -> Model:
          + (mf.Delta_m0 / (2 * np.pi * wb)) * nm + dag(b) @ b
          + u("G_0") * 0.5 * (nm @ q + q @ nm)
          + u("g_1") * (dag(a1) @ m + a1 @ dag(m)) + u("g_2") * (dag(a2) @ m + a2 @ dag(m))
-         + 1j * (drive * dag(m) - np.conj(drive) * m))
+         + 1j * (drive * dag(m) - np.conj(drive) * m)
+         + u("K") * nm @ nm)
     H = ((H + dag(H)) / 2).tocsr()
     n1, n2, nmag, nb = (float(x) for x in occupations(params))
     c_ops = []

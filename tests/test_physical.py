@@ -113,3 +113,33 @@ def test_undisplaced_model_agrees_with_displaced(paper):
     m_displaced = mean_field(p).m + complex(fm[4], fm[5]) / np.sqrt(2)
     assert abs(u["m"] - m_displaced) < 1e-4
     assert abs(u["m"] - mean_field(p).m) > 1e-3     # quantum corrections are resolved
+
+
+@pytest.mark.slow
+def test_kerr_term_displaced_vs_undisplaced(paper):
+    # the displaced expansion of K (m^dag m)^2 (quadratic, cubic, quartic pieces) against the
+    # driven model that has K (m^dag m)^2 itself
+    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.undisplaced import solve_undisplaced
+    p = paper.replace(G_0=1e6, G=0.7e6, g_1=1.5e6, g_2=1.5e6, T=1e-3, mech_bath="lindblad",
+                      K=3e5)
+    d = solve_master(p, ConvergenceOptions(tol=1e-6, tail_tol=1e-6))
+    u = solve_undisplaced(p, (4, 4, 6, 6))
+    assert u["E_N"] == pytest.approx(d.measures.E_N, abs=5e-5)
+    assert u["duan"] == pytest.approx(d.measures.duan, abs=1e-4)
+    # the Kerr term matters here: E_N moves by far more than that tolerance
+    no_kerr = solve_master(p.replace(K=0.0), ConvergenceOptions(tol=1e-6, tail_tol=1e-6))
+    assert abs(no_kerr.measures.E_N - d.measures.E_N) > 1e-3
+
+
+def test_kerr_enters_the_mean_field(paper):
+    # with K the branch detuning is Delta_m0 + K(2n + 1) - (G_0^2/omega_b) n, and each root is
+    # self-consistent under Eq. (3)
+    from linearized.meanfield import magnon_amplitude
+    p = paper.replace(K=4e-9)
+    Omega = ph.rabi_frequency(6.3e-3, 250e-6)
+    for b in ph.mean_field_branches(p, Omega, 10e6):
+        assert b.Delta_m == pytest.approx(10e6 + 4e-9 * (2 * b.n + 1) - 0.3 ** 2 / 1e7 * b.n)
+        eff = p.replace(G=b.G, Delta_m=b.Delta_m)
+        assert abs(magnon_amplitude(Omega, eff)) ** 2 == pytest.approx(b.n, rel=1e-9)
+        assert b.kerr_shift == pytest.approx(4e-9 * (2 * b.n + 1))

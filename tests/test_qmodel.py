@@ -22,9 +22,10 @@ def trace_distance(a, b):
     return 0.5 * np.abs(np.linalg.eigvalsh(a - b)).sum()
 
 
-def test_hamiltonian_reproduces_eq6_drift(paper):
+@pytest.mark.parametrize("K", [0.0, 2e4])
+def test_hamiltonian_reproduces_eq6_drift(paper, K):
     # dr/dt = Omega H_M r must be the Hamiltonian part of Eq. (6); damping is diagonal
-    p = paper.replace(mech_bath="lindblad")
+    p = paper.replace(mech_bath="lindblad", K=K, G_0=1e3)
     A = drift_matrix(p) / (2 * np.pi * p.omega_b)
     damping = np.diag(np.diag(A))
     np.testing.assert_allclose(symplectic_form(4) @ hamiltonian_matrix(p), A - damping,
