@@ -187,10 +187,9 @@ def cmd_meanfield(args) -> int:
         rows = {}
         for name, approx in (("eq3", False), ("eq4", True)):
             Omega, d0 = ph.drive_for_coupling(target, approximate=approx)
-            rows[name] = {"P": ph.power_for_rabi(Omega, float(params.diameter)),
-                          "Delta_m0": d0, "Omega_over_2pi": Omega / (2 * math.pi),
-                          "B_0": float(ph.drive_field(ph.power_for_rabi(
-                              Omega, float(params.diameter)), float(params.diameter)))}
+            P = ph.power_for_rabi(Omega, float(params.diameter))
+            rows[name] = {"P": P, "Delta_m0": d0, "Omega_over_2pi": Omega / (2 * math.pi),
+                          "B_0": float(ph.drive_field(P, float(params.diameter)))}
         out = {"target_G": float(target.G), "Delta_m": float(target.Delta_m),
                "G_0": float(params.G_0), "diameter": float(params.diameter),
                "N_spins": ph.spin_number(float(params.diameter)), **rows["eq3"],
@@ -286,6 +285,20 @@ def _convergence_options(args):
                               solver=SolverOptions(method=args.solver))
 
 
+def _sweep_settings(args, engine) -> dict:
+    """The solver settings that key a sweep point in the store (and that it runs with)."""
+    settings = {"branch": args.branch} if args.branch is not None else {}
+    if engine != "linearized":
+        opts = _convergence_options(args)
+        settings.update({"basis": opts.basis,
+                         "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
+                         "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,
+                         "solver": opts.solver.method})
+    if engine == "compare":
+        settings["tolerance"] = args.tolerance
+    return settings
+
+
 def cmd_compare(args) -> int:
     from compare.comparison import compare, plain_basis_curve
     from qmodel.converge import Unstable
@@ -375,7 +388,7 @@ def cmd_qmodel(args) -> int:
         f"{lin['lindblad'].E_N:.6f}",
         f"  Duan sum                      = {out['duan']:.6f}   linearized: "
         f"{lin['lindblad'].duan:.6f}",
-        f"  top-level populations         = " + ", ".join(f"{x:.1e}" for x in
+        "  top-level populations         = " + ", ".join(f"{x:.1e}" for x in
                                                         out["tail_population"]),
         f"  non-Gaussianity (rel. entropy) = {out['non_gaussianity']:.2e}",
         f"  converged after {len(res.history)} truncations (tol {args.tol:g})"])
@@ -413,14 +426,7 @@ def cmd_sweep(args) -> int:
         raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786)")
     if args.workers is not None and args.workers < 1:
         raise CliError("--workers must be at least 1")
-    settings = {"branch": args.branch} if args.branch is not None else {}
-    if args.engine != "linearized":
-        opts = _convergence_options(args)
-        settings.update({"basis": opts.basis, "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
-                    "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,
-                    "solver": opts.solver.method})
-        if args.engine == "compare":
-            settings["tolerance"] = args.tolerance
+    settings = _sweep_settings(args, args.engine)
     store = args.store or (f"{args.out}.sqlite" if args.out else ":memory:")
     try:
         run = run_sweep(args.engine, base, axes, store, settings, executor=args.executor,
@@ -468,12 +474,7 @@ def cmd_validity(args) -> int:
         raise CliError("--executor dask needs --scheduler ADDR")
     if not args.tolerance > 0:
         raise CliError("--tolerance must be positive")
-    opts = _convergence_options(args)
-    settings = {"basis": opts.basis, "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
-                "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,
-                "solver": opts.solver.method, "tolerance": args.tolerance}
-    if args.branch is not None:
-        settings["branch"] = args.branch
+    settings = _sweep_settings(args, "compare")
     try:
         out = run_validity(base, axes, args.out, settings, executor=args.executor,
                            scheduler=args.scheduler, workers=args.workers,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linearized.params import Params
-from linearized.sweep import Axis, Sweep
+from linearized.sweep import Sweep
 from .store import Store, point_key
 
 ENGINES = ("linearized", "qmodel", "compare")

@@ -82,18 +82,21 @@ def build_model(params: Params, basis: Basis) -> Model:
         s = np.sqrt(_magnon_number(params))
         cubic = 2 * K * s * 1j * (md @ m @ m - md @ md @ m)
         H = H + (cubic + cubic.T.conj()) / 2 + K * (md @ md @ m @ m)
+    return Model(params, basis, H.tocsr(), collapse_operators(params, basis))
+
+
+def collapse_operators(params: Params, basis: Basis) -> tuple:
+    """Thermal Lindblad operators of all four modes in ``basis`` (rates in units of omega_b):
+    ``sqrt(2 kappa (N+1)) a``, ``sqrt(2 kappa N) a^dag`` for a1, a2, m and
+    ``sqrt(gamma (N_b+1)) b``, ``sqrt(gamma N_b) b^dag`` for the phonon."""
+    wb = float(params.omega_b)
     n1, n2, nm, nb = (float(x) for x in occupations(params))
     c_ops = []
-    for mode, rate, n in ((0, params.kappa_1, n1), (1, params.kappa_2, n2),
-                          (2, params.kappa_m, nm)):
+    for mode, rate, n in ((0, 2 * params.kappa_1, n1), (1, 2 * params.kappa_2, n2),
+                          (2, 2 * params.kappa_m, nm), (3, params.gamma_b, nb)):
         a = basis.mode_annihilation(mode)
-        k = 2 * float(rate) / wb
+        k = float(rate) / wb
         c_ops.append(np.sqrt(k * (n + 1)) * a)
         if n > 0:
-            c_ops.append(np.sqrt(k * n) * a.T.conj().tocsr())
-    b = basis.mode_annihilation(3)
-    gam = float(params.gamma_b) / wb
-    c_ops.append(np.sqrt(gam * (nb + 1)) * b)
-    if nb > 0:
-        c_ops.append(np.sqrt(gam * nb) * b.T.conj().tocsr())
-    return Model(params, basis, H.tocsr(), tuple(c.tocsr() for c in c_ops))
+            c_ops.append(np.sqrt(k * n) * a.T.conj())
+    return tuple(c.tocsr() for c in c_ops)

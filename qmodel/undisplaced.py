@@ -15,14 +15,12 @@ with the displaced-frame model.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from linearized.meanfield import eq3_denominator_ratio, mean_field
 from linearized.params import Params
-from linearized.thermal import occupations
 from .basis import fock_basis
 from .measures import exact_log_negativity, moments
-from .model import Model
+from .model import Model, collapse_operators
 from .solvers import steady_state
 from linearized.measures import cavity_block, duan_sum, log_negativity
 
@@ -45,19 +43,8 @@ def build_undisplaced(params: Params, cutoffs) -> Model:
          + 1j * (drive * dag(m) - np.conj(drive) * m)
          + u("K") * nm @ nm)
     H = ((H + dag(H)) / 2).tocsr()
-    n1, n2, nmag, nb = (float(x) for x in occupations(params))
-    c_ops = []
-    for op, rate, n in ((a1, params.kappa_1, n1), (a2, params.kappa_2, n2),
-                        (m, params.kappa_m, nmag)):
-        k = 2 * float(rate) / wb
-        c_ops.append(np.sqrt(k * (n + 1)) * op)
-        if n > 0:
-            c_ops.append(np.sqrt(k * n) * dag(op))
-    gam = float(params.gamma_b) / wb
-    c_ops.append(np.sqrt(gam * (nb + 1)) * b)
-    if nb > 0:
-        c_ops.append(np.sqrt(gam * nb) * dag(b))
-    return Model(params.replace(mech_bath="lindblad"), basis, H, tuple(c.tocsr() for c in c_ops))
+    return Model(params.replace(mech_bath="lindblad"), basis, H,
+                 collapse_operators(params, basis))
 
 
 def solve_undisplaced(params: Params, cutoffs, options=None) -> dict:

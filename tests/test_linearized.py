@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from linearized import PRESETS, solve, solve_grid
+from linearized import solve, solve_grid
 from linearized.lyapunov import max_real_eigenvalue, steady_covariance, steady_covariance_batch
 from linearized.matrices import diffusion_matrix, drift_matrix
 from linearized.meanfield import effective_coupling, magnon_amplitude, mean_field
-from linearized.sweep import Sweep, grid_params, parse_axis, run_linearized
-from linearized.thermal import occupation
+from linearized.sweep import Sweep, parse_axis, run_linearized
 
 
 @pytest.mark.parametrize("bath", ["brownian", "lindblad"])
@@ -69,7 +68,7 @@ def test_batched_equals_per_point_scipy(paper, rng, bath):
                       kappa_2=rng.uniform(1e5, 4e6, shape), G=rng.uniform(0, 8e6, shape),
                       T=rng.uniform(0, 0.3, shape), mech_bath=bath)
     grid = solve_grid(p)
-    A, D = drift_matrix(p), diffusion_matrix(p)
+    A = drift_matrix(p)
     for idx in np.ndindex(shape):
         stable = max_real_eigenvalue(A[idx]) < 0
         assert grid.stable[idx] == stable

@@ -1,5 +1,4 @@
 """The notebooks run top to bottom (at small sizes), so they cannot rot."""
-import os
 import pathlib
 
 import pytest

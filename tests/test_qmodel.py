@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from linearized import PRESETS, solve
+from linearized import solve
 from linearized.matrices import drift_matrix
 from linearized.measures import cavity_block, log_negativity, symplectic_form
 from qmodel.basis import fock_basis, normal_basis
