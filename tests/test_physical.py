@@ -143,3 +143,15 @@ def test_kerr_enters_the_mean_field(paper):
         eff = p.replace(G=b.G, Delta_m=b.Delta_m)
         assert abs(magnon_amplitude(Omega, eff)) ** 2 == pytest.approx(b.n, rel=1e-9)
         assert b.kerr_shift == pytest.approx(4e-9 * (2 * b.n + 1))
+
+
+def test_undisplaced_frame_cli(capsys):
+    small = ["--set", "G_0=1MHz", "--set", "G=0.7MHz", "--set", "g_1=1.5MHz", "--set",
+             "g_2=1.5MHz", "--set", "T=1mK", "--frame", "undisplaced"]
+    assert main(["qmodel", *small]) == 2                       # needs --cutoffs
+    capsys.readouterr()
+    code = main(["qmodel", *small, "--cutoffs", "3,3,5,5", "--tail-tol", "1e-3", "--json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0 and doc["frame"] == "undisplaced"
+    assert abs(doc["m"]["im"] - doc["mean_field"]["m"]["im"]) < 0.01
+    assert 0 < doc["E_N"] < 0.01
