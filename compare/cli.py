@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local worker processes (default: all cores)")
     p.add_argument("--tolerance", type=float, default=1e-3,
                    help="agreement tolerance of the compare engine (default 1e-3)")
+    p.add_argument("--report", metavar="DIR",
+                   help="compare engine: write report.html, report.md and the figure into DIR")
     _qmodel_options(p)
 
     p = sub.add_parser("validity", help="map where linearized and full theory disagree "
@@ -259,6 +261,8 @@ def cmd_linearized(args) -> int:
         "linearized steady state (mech_bath = %s)" % params.mech_bath,
         f"  E_N (Eq. 9)          = {res.E_N:.6f}",
         f"  Duan sum (Eq. 10)    = {res.duan:.6f}   ({'< 2: entangled' if res.duan < 2 else '>= 2: no witness'})",
+        f"  Duan, best LO phases = {out['duan_min_lo']['duan']:.6f}   (theta_1 = "
+        f"{out['duan_min_lo']['theta_1']:.3f}, theta_2 = {out['duan_min_lo']['theta_2']:.3f} rad)",
         f"  stable               = yes (max Re lambda/2pi = {res.max_real_eigenvalue:.6g} Hz)",
         "  occupations          = " + ", ".join(f"{k} {v:.4g}" for k, v in n.items()),
     ])
@@ -481,6 +485,11 @@ def cmd_sweep(args) -> int:
                 "points": run.points})
     if args.out:
         out["file"] = sweep.save(args.out)
+    if args.report:
+        if args.engine != "compare":
+            raise CliError("--report needs --engine compare (it shows both methods)")
+        from compare.report import write_sweep_report
+        out["report"] = write_sweep_report(run, args.report)
     lines = [f"{out['engine']} sweep over " + " x ".join(
         f"{a['key']} ({a['n']} points)" for a in out["axes"]),
         f"  computed {run.computed}, reused {run.reused} from {run.store}; "
@@ -495,6 +504,8 @@ def cmd_sweep(args) -> int:
                                                  sorted(set(verdicts))))
     if args.out:
         lines.append(f"  written to {out['file']}")
+    if args.report:
+        lines.append(f"  report: {out['report']['html']}")
     _emit(out, args.json, "\n".join(lines))
     return EXIT_OK
 

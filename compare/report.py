@@ -155,6 +155,110 @@ def _tables(comparison):
     return params, rows, evidence
 
 
+_CSS = ("body{font-family:sans-serif;max-width:960px;margin:2em auto;line-height:1.4}"
+        "table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}img{max-width:100%}")
+
+
+def _html_table(head, body) -> str:
+    h = "".join(f"<th>{html.escape(x)}</th>" for x in head)
+    b = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in r) + "</tr>"
+                for r in body)
+    return f"<table><tr>{h}</tr>{b}</table>"
+
+
+def _html_images(figs) -> str:
+    imgs = ""
+    for name, paths in figs.items():
+        with open(paths[0], "rb") as f:
+            data = base64.b64encode(f.read()).decode()
+        imgs += f'<figure><img alt="{name}" src="data:image/png;base64,{data}"/></figure>'
+    return imgs
+
+
+def _md_table(head, body) -> list:
+    return (["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            + ["| " + " | ".join(str(x) for x in r) + " |" for r in body])
+
+
+def sweep_figure(sweep, out_dir):
+    """Both methods side by side with their difference: curves (one axis) or maps (two)."""
+    plt = _plt()
+    d = sweep.data
+    x = sweep.axes[0]
+    scale, unit = (1e-3, "mK") if x.key == "T" else ((1.0, "Hz") if x.key == "G_0" else
+                                                     ((1e-3, "mW") if x.key == "P" else (1e6, "MHz")))
+    if len(sweep.axes) == 1:
+        fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+        xv = x.values / scale
+        axes[0].plot(xv, d["E_N_linearized"], "k-", label="linearized (Lyapunov)")
+        axes[0].plot(xv, d["E_N"], "o", label="master equation, exact")
+        axes[0].plot(xv, d["E_N_gaussian"], "x", label="master equation, Eq. 9 on rho")
+        axes[0].set_ylabel("$E_N$")
+        axes[1].plot(xv, d["duan_linearized"], "k-", label="linearized")
+        axes[1].plot(xv, d["duan"], "o", label="master equation")
+        axes[1].axhline(2, color="gray", lw=0.8, ls=":")
+        axes[1].set_ylabel("Duan sum")
+        axes[2].plot(xv, d["delta_E_N"], "o-", label=r"$\Delta E_N$")
+        axes[2].plot(xv, d["delta_duan"], "s-", label=r"$\Delta$ Duan")
+        axes[2].axhline(0, color="gray", lw=0.8)
+        axes[2].set_ylabel("master equation - linearized")
+        for ax in axes:
+            ax.set_xlabel(f"{x.key} ({unit})")
+            ax.legend(fontsize=7)
+            ax.grid(alpha=0.3)
+    else:
+        y = sweep.axes[1]
+        yscale, yunit = (1e-3, "mK") if y.key == "T" else (1e6, "MHz")
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+        for ax, (key, title) in zip(axes, (("E_N_linearized", "$E_N$ linearized"),
+                                           ("E_N", "$E_N$ master equation"),
+                                           ("delta_E_N", r"$\Delta E_N$"))):
+            m = ax.pcolormesh(x.values / scale, y.values / yscale, d[key].T, shading="nearest")
+            fig.colorbar(m, ax=ax)
+            ax.set_title(title, fontsize=9)
+            ax.set_xlabel(f"{x.key} ({unit})")
+            ax.set_ylabel(f"{y.key} ({yunit})")
+    fig.tight_layout()
+    return _save(fig, out_dir, "sweep")
+
+
+def write_sweep_report(run, out_dir: str) -> dict:
+    """Report of a ``compare`` sweep: parameters, a row per point, and the figure."""
+    os.makedirs(out_dir, exist_ok=True)
+    sweep = run.to_sweep()
+    figs = {"sweep": sweep_figure(sweep, out_dir)}
+    params = [(_LABELS.get(k, k), _fmt_value(k, v)) for k, v in sweep.base.to_dict().items()
+              if k not in {a.key for a in sweep.axes}]
+    fmt = lambda v: "—" if v is None else f"{v:.6f}" if isinstance(v, float) else str(v)
+    head = [a.key for a in sweep.axes] + ["status", "verdict", "E_N (master eq.)",
+                                          "E_N (linearized)", "dE_N", "dDuan"]
+    rows = []
+    for p in run.points:
+        r = p["result"] or {}
+        rows.append([_fmt_value(k, v) for k, v in p["values"].items()]
+                    + [p["status"], r.get("verdict", p.get("error") or ""), fmt(r.get("E_N")),
+                       fmt(r.get("E_N_linearized")), fmt(r.get("delta_E_N")),
+                       fmt(r.get("delta_duan"))])
+    title = "mwent sweep: linearized theory vs full master equation"
+    md = [f"# {title}", "", "Both methods use the Lindblad form of the mechanical bath.", "",
+          "## Fixed parameters", ""] + _md_table(["parameter", "value"], params)
+    md += ["", "## Points", ""] + _md_table(head, rows)
+    md += ["", "## Figure", "", f"![sweep]({os.path.basename(figs['sweep'][0])})"]
+    md_path = os.path.join(out_dir, "report.md")
+    with open(md_path, "w") as f:
+        f.write("\n".join(md) + "\n")
+    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{_CSS}</style></head><body><h1>{title}</h1><p>Both methods use the "
+            f"Lindblad form of the mechanical bath.</p><h2>Fixed parameters</h2>"
+            f"{_html_table(['parameter', 'value'], params)}<h2>Points</h2>"
+            f"{_html_table(head, rows)}<h2>Figure</h2>{_html_images(figs)}</body></html>")
+    html_path = os.path.join(out_dir, "report.html")
+    with open(html_path, "w") as f:
+        f.write(page)
+    return {"html": html_path, "markdown": md_path, "figures": figs["sweep"]}
+
+
 def write_report(comparison, out_dir: str, fock_history=None) -> dict:
     """Write ``report.md``, ``report.html`` and the figures into ``out_dir``."""
     os.makedirs(out_dir, exist_ok=True)
@@ -166,35 +270,21 @@ def write_report(comparison, out_dir: str, fock_history=None) -> dict:
     verdict = f"**Verdict: {comparison.verdict}** (tolerance {comparison.tolerance:g}). {comparison.reason}"
     md = [f"# {title}", "", "System of Yu, Shen & Li, PRL 124, 213604 (2020). Both methods use "
           "the Lindblad form of the mechanical bath; the paper's Brownian value is shown for "
-          "reference.", "", verdict, "", "## Parameters", "", "| parameter | value |",
-          "|---|---|"]
-    md += [f"| {k} | {v} |" for k, v in params]
-    md += ["", "## Results", "", "| quantity | master equation | linearized | difference |",
-           "|---|---|---|---|"]
-    md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    md += ["", "## Truncation evidence", "", "| item | value |", "|---|---|"]
-    md += [f"| {k} | {v} |" for k, v in evidence]
+          "reference.", "", verdict, "", "## Parameters", ""]
+    md += _md_table(["parameter", "value"], params)
+    md += ["", "## Results", ""]
+    md += _md_table(["quantity", "master equation", "linearized", "difference"], rows)
+    md += ["", "## Truncation evidence", ""] + _md_table(["item", "value"], evidence)
     md += ["", "## Figures", ""]
     md += [f"![{name}]({os.path.basename(paths[0])})" for name, paths in figs.items()]
     md_path = os.path.join(out_dir, "report.md")
     with open(md_path, "w") as f:
         f.write("\n".join(md) + "\n")
 
-    def table(head, body):
-        h = "".join(f"<th>{html.escape(x)}</th>" for x in head)
-        b = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in r) + "</tr>"
-                    for r in body)
-        return f"<table><tr>{h}</tr>{b}</table>"
-
-    imgs = ""
-    for name, paths in figs.items():
-        with open(paths[0], "rb") as f:
-            data = base64.b64encode(f.read()).decode()
-        imgs += f'<figure><img alt="{name}" src="data:image/png;base64,{data}"/></figure>'
+    table = _html_table
+    imgs = _html_images(figs)
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:sans-serif;max-width:960px;margin:2em auto;line-height:1.4}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #bbb;padding:3px 8px;text-align:left}}
-.verdict{{padding:.6em;background:{'#e6f4ea' if comparison.agree else '#fdecea'}}}img{{max-width:100%}}</style>
+<style>{_CSS}.verdict{{padding:.6em;background:{'#e6f4ea' if comparison.agree else '#fdecea'}}}</style>
 </head><body><h1>{title}</h1>
 <p>System of Yu, Shen &amp; Li, PRL 124, 213604 (2020). Both methods use the Lindblad form of the
 mechanical bath; the paper's Brownian value is shown for reference.</p>

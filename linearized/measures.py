@@ -95,3 +95,26 @@ def mode_occupations(cov) -> np.ndarray:
 def cavity_block(cov) -> np.ndarray:
     """The 4x4 two-cavity CM (rows/columns X1, Y1, X2, Y2) of the full 8x8 CM."""
     return np.asarray(cov)[..., :4, :4]
+
+
+def rotate_cavities(cov2, theta_1: float, theta_2: float) -> np.ndarray:
+    """Two-mode CM seen by local oscillators at phases ``theta_1``, ``theta_2``:
+    ``X_j -> cos(t) X_j + sin(t) Y_j``, ``Y_j -> -sin(t) X_j + cos(t) Y_j``."""
+    def rot(t):
+        return np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+    R = np.zeros((4, 4))
+    R[:2, :2], R[2:, 2:] = rot(theta_1), rot(theta_2)
+    return R @ np.asarray(cov2, dtype=float) @ R.T
+
+
+def duan_sum_optimized(cov2):
+    """The smallest Duan sum over the two local-oscillator phases, ``(value, theta_1,
+    theta_2)``: the best witness of Eq. (10) that homodyne detection can measure."""
+    import scipy.optimize
+    t = np.linspace(0, 2 * np.pi, 73)[:-1]
+    best = min(((duan_sum(rotate_cavities(cov2, a, b)), a, b) for a in t for b in t))
+    res = scipy.optimize.minimize(lambda x: duan_sum(rotate_cavities(cov2, *x)),
+                                  x0=[best[1], best[2]], method="Nelder-Mead",
+                                  options={"xatol": 1e-10, "fatol": 1e-14})
+    a, b = np.mod(res.x, 2 * np.pi)
+    return float(min(res.fun, best[0])), float(a), float(b)

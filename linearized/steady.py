@@ -14,7 +14,8 @@ import numpy as np
 from .lyapunov import max_real_eigenvalue, steady_covariance, steady_covariance_batch
 from .matrices import MODES, diffusion_matrix, drift_matrix
 from .meanfield import MeanField, mean_field
-from .measures import cavity_block, duan_sum, log_negativity, mode_occupations
+from .measures import (cavity_block, duan_sum, duan_sum_optimized, log_negativity,
+                       mode_occupations)
 from .params import Params
 from .thermal import occupations as thermal_occupations
 
@@ -44,9 +45,14 @@ class LinearizedResult:
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary with the documented keys."""
+        best = None
+        if self.stable:
+            v, t1, t2 = duan_sum_optimized(cavity_block(self.covariance))
+            best = {"duan": v, "theta_1": t1, "theta_2": t2}
         return {
             "E_N": _num(self.E_N),
             "duan": _num(self.duan),
+            "duan_min_lo": best,
             "stable": self.stable,
             "max_real_eigenvalue": self.max_real_eigenvalue,
             "occupations": {k: _num(v) for k, v in zip(MODES, self.occupations)},

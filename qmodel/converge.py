@@ -76,6 +76,7 @@ class QResult:
     def to_dict(self) -> dict:
         m = self.measures.to_dict()
         return {"E_N": m["E_N"], "E_N_gaussian": m["E_N_gaussian"], "duan": m["duan"],
+                "duan_min_lo": m["duan_min_lo"],
                 "converged": self.converged, "basis": self.basis, "cutoffs": list(self.cutoffs),
                 "dim": self.dim, "tail_population": m["tail_population"],
                 "occupations": m["occupations"], "first_moments": m["first_moments"],

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.measures import (cavity_block, duan_sum, log_negativity, mode_occupations,
-                                 symplectic_eigenvalues)
+from linearized.measures import (cavity_block, duan_sum, duan_sum_optimized, log_negativity,
+                                 mode_occupations, symplectic_eigenvalues)
 from .fockmap import log_negativity_12, physical_cavity_state
 
 
@@ -111,8 +111,10 @@ class StateMeasures:
 
     def to_dict(self) -> dict:
         modes = ("a1", "a2", "m", "b")
+        v, t1, t2 = duan_sum_optimized(cavity_block(self.covariance))
         return {"E_N": self.E_N, "E_N_gaussian": float(self.E_N_gaussian),
                 "duan": float(self.duan),
+                "duan_min_lo": {"duan": v, "theta_1": t1, "theta_2": t2},
                 "occupations": {k: float(v) for k, v in zip(modes, self.occupations)},
                 "first_moments": dict(zip(["X1", "Y1", "X2", "Y2", "x", "y", "q", "p"],
                                           map(float, self.first_moments))),

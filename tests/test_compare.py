@@ -176,3 +176,16 @@ def test_validity_map_finds_the_low_drive_failure(capsys, tmp_path):
     assert doc["non_gaussian_points"] == 1
     assert doc["boundary"] == [{"G_0": 1e4, "T": None}, {"G_0": 1.5e6, "T": 0.02}]
     assert (tmp_path / "validity.png").stat().st_size > 5000
+
+
+def test_sweep_report_shows_both_methods(capsys, tmp_path):
+    code = main(["sweep", "--engine", "compare", "--axis", "T=20mK:40mK:2", "--tol", "1e-3",
+                 "--tail-tol", "1e-3", "--tolerance", "1e-2", "--workers", "1",
+                 "--report", str(tmp_path / "rep"), "--json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0 and len(doc["points"]) == 2
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "data:image/png;base64" in html and html.count("<tr>") >= 3
+    assert (tmp_path / "rep" / "sweep.svg").stat().st_size > 1000
+    assert main(["sweep", "--engine", "linearized", "--axis", "T=0:1mK:2", "--report",
+                 str(tmp_path / "x")]) == 2
