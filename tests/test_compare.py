@@ -189,3 +189,14 @@ def test_sweep_report_shows_both_methods(capsys, tmp_path):
     assert (tmp_path / "rep" / "sweep.svg").stat().st_size > 1000
     assert main(["sweep", "--engine", "linearized", "--axis", "T=0:1mK:2", "--report",
                  str(tmp_path / "x")]) == 2
+
+
+@pytest.mark.slow
+def test_paper_G0_linearization_holds_over_the_drive_range(paper):
+    # physical parameters: G_0/2pi = 0.3 Hz, 250 um sphere, drive 2 mW to 6.3 mW
+    from compare.params_io import load_params
+    for P in ("2mW", "6.3mW"):
+        p = load_params("paper", None, [f"P={P}", "diameter=250um", "Delta_m0=10.0125MHz"])
+        c = compare(p)
+        assert c.verdict == "agree"
+        assert max(abs(c.delta_E_N), abs(c.delta_duan)) < 1e-3
