@@ -450,24 +450,34 @@ def _progress_printer(args):
     return show
 
 
-def cmd_sweep(args) -> int:
-    from compare.store import StoreError
-    from compare.sweeps import run_sweep
-    from linearized.sweep import parse_axis
+def _grid_inputs(args):
+    """Base parameters and axes of a sweep or validity map, checked before anything runs.
+
+    Physical axes (P, diameter, Delta_m0) leave the base unresolved: each point is resolved
+    to G and Delta_m on its own.
+    """
+    from linearized.params import PHYSICAL_KEYS
+    from linearized.sweep import grid_params, parse_axis
     axes = [parse_axis(a) for a in args.axis]
-    base = _params(args, resolve=not any(a.key in ("P", "diameter", "Delta_m0") for a in axes))
-    if not args.axis:
-        raise CliError("sweep needs at least one --axis KEY=START:STOP:N")
-    from linearized.sweep import grid_params
-    grid_params(base, axes)           # validates every grid value before anything runs
-    if any(a.key in ("G", "Delta_m") for a in axes) and (base.is_physical or any(
-            a.key in ("P", "diameter", "Delta_m0") for a in axes)):
+    physical_axes = any(a.key in PHYSICAL_KEYS for a in axes)
+    base = _params(args, resolve=not physical_axes)
+    grid_params(base, axes)           # validates every grid value
+    if any(a.key in ("G", "Delta_m") for a in axes) and (base.is_physical or physical_axes):
         raise CliError("give either effective (G, Delta_m) or physical (P, diameter, "
                        "Delta_m0) axes and parameters, not both")
     if args.executor == "dask" and not args.scheduler:
         raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786)")
     if args.workers is not None and args.workers < 1:
         raise CliError("--workers must be at least 1")
+    return base, axes
+
+
+def cmd_sweep(args) -> int:
+    from compare.store import StoreError
+    from compare.sweeps import run_sweep
+    if not args.axis:
+        raise CliError("sweep needs at least one --axis KEY=START:STOP:N")
+    base, axes = _grid_inputs(args)
     settings = _sweep_settings(args, args.engine)
     store = args.store or (f"{args.out}.sqlite" if args.out else ":memory:")
     try:
@@ -513,14 +523,9 @@ def cmd_sweep(args) -> int:
 def cmd_validity(args) -> int:
     from compare.store import StoreError
     from compare.validity import run_validity
-    from linearized.sweep import grid_params, parse_axis
     if len(args.axis) != 2:
         raise CliError("validity needs exactly two --axis options (e.g. P and G_0)")
-    axes = [parse_axis(a) for a in args.axis]
-    base = _params(args, resolve=not any(a.key in ("P", "diameter", "Delta_m0") for a in axes))
-    grid_params(base, axes)
-    if args.executor == "dask" and not args.scheduler:
-        raise CliError("--executor dask needs --scheduler ADDR")
+    base, axes = _grid_inputs(args)
     if not args.tolerance > 0:
         raise CliError("--tolerance must be positive")
     settings = _sweep_settings(args, "compare")

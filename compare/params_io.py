@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from linearized.params import PRESETS, ParameterError, Params
+from linearized.params import PHYSICAL_KEYS, PRESETS, ParameterError, Params
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,7 +53,7 @@ def load_params(preset: str | None = None, config: str | None = None, sets=None,
     if name not in PRESETS:
         raise ParameterError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}")
     values.update(parse_set(sets))
-    physical = [k for k in ("P", "diameter", "Delta_m0") if k in values]
+    physical = [k for k in PHYSICAL_KEYS if k in values]
     effective = [k for k in ("G", "Delta_m") if k in values]
     if physical and effective:
         raise ParameterError(f"give either the effective {' and '.join(effective)} or the "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .meanfield import magnon_number
 from .thermal import occupations
 
 #: labels of the eight quadratures, in the order of the paper's vector u
@@ -52,7 +53,7 @@ def drift_matrix(params):
     if np.any(K != 0):
         # Kerr K (m^dag m)^2 about <m> = -i|<m>|: the fluctuations get 2 K |<m>|^2 y^2
         with np.errstate(divide="ignore", invalid="ignore"):
-            n = np.where(K != 0, G ** 2 / (2 * params.angular("G_0") ** 2), 0.0)
+            n = np.where(K != 0, magnon_number(params), 0.0)
         entries[(4, 5)] = dm + 4 * K * n
     if params.mech_bath == "brownian":
         entries[(7, 7)] = -gam

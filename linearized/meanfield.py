@@ -72,6 +72,12 @@ class MeanField:
                 "Delta_m0_over_2pi_Hz": self.Delta_m0 / (2 * np.pi)}
 
 
+def magnon_number(params):
+    """Mean-field magnon number ``|<m>|^2 = G^2 / (2 G_0^2)`` (broadcasts over arrays)."""
+    G, G0 = np.asarray(params.G, float), np.asarray(params.G_0, float)
+    return G ** 2 / (2 * G0 ** 2)
+
+
 def mean_field(params) -> MeanField:
     """Mean values ``<m>``, ``<a_j> = -i g_j <m> / (i Delta_j + kappa_j)``,
     ``<q> = -(G_0/omega_b) |<m>|^2`` and the drive that produces them (Eq. 3 inverted)."""

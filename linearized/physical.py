@@ -53,11 +53,10 @@ def power_for_rabi(Omega: float, diameter: float) -> float:
 
 
 def _A(params) -> complex:
-    """``A = kappa_m + sum_j g_j^2 / (i Delta_j + kappa_j)`` (rad/s)."""
-    c1 = 1j * params.angular("Delta_1") + params.angular("kappa_1")
-    c2 = 1j * params.angular("Delta_2") + params.angular("kappa_2")
-    return complex(params.angular("kappa_m") + params.angular("g_1") ** 2 / c1
-                   + params.angular("g_2") ** 2 / c2)
+    """``A = kappa_m + sum_j g_j^2 / (i Delta_j + kappa_j)`` (rad/s): Eq. (3)'s denominator
+    ratio without its ``i Delta_m~`` term."""
+    from .meanfield import eq3_denominator_ratio
+    return complex(eq3_denominator_ratio(params) - 1j * params.angular("Delta_m"))
 
 
 @dataclass(frozen=True)
@@ -124,19 +123,12 @@ def mean_field_branches(params, Omega: float, Delta_m0: float) -> list:
 
 def drive_for_coupling(params, approximate: bool = False):
     """``(Omega, Delta_m0)`` giving the effective ``params.G`` at the effective
-    ``params.Delta_m``: ``n = G^2 / (2 G_0^2)``, ``Delta_m0 = Delta_m + (G_0^2/omega_b) n``,
-    ``Omega = sqrt(n) |i Delta_m + A|`` (Eq. 3), or from Eq. (4) if ``approximate``."""
-    from .meanfield import magnon_amplitude
-    G, G0 = params.angular("G"), params.angular("G_0")
-    n = G ** 2 / (2 * G0 ** 2)
-    if approximate:
-        Omega = np.sqrt(n) / abs(magnon_amplitude(1.0, params, approximate=True))
-    else:
-        Omega = np.sqrt(n) * abs(1j * params.angular("Delta_m") + _A(params))
-    beta = G0 ** 2 / params.angular("omega_b")
-    K = float(params.angular("K"))
-    return float(Omega), float((params.angular("Delta_m") + beta * n - K * (2 * n + 1))
-                               / (2 * np.pi))
+    ``params.Delta_m``: the drive of the mean field (Eq. 3 inverted, or Eq. 4 if
+    ``approximate``) in rad/s and the bare detuning in Hz (see
+    :func:`linearized.meanfield.mean_field`)."""
+    from .meanfield import mean_field
+    mf = mean_field(params)
+    return float(mf.Omega_eq4 if approximate else mf.Omega), float(mf.Delta_m0 / (2 * np.pi))
 
 
 class BranchError(ValueError):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from linearized.meanfield import magnon_number
 from linearized.params import Params
 from linearized.thermal import occupations
 from .basis import Basis
@@ -40,13 +41,8 @@ def hamiltonian_matrix(params: Params) -> np.ndarray:
                       (6, 5): -u("G")}.items():
         H[i, j] = H[j, i] = v
     if u("K") != 0:
-        H[5, 5] += 4 * u("K") * _magnon_number(params)      # 2 K |<m>|^2 y^2
+        H[5, 5] += 4 * u("K") * float(magnon_number(params))      # 2 K |<m>|^2 y^2
     return H
-
-
-def _magnon_number(params) -> float:
-    """``|<m>|^2 = G^2 / (2 G_0^2)``, the mean-field magnon number."""
-    return float(params.G) ** 2 / (2 * float(params.G_0) ** 2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +75,7 @@ def build_model(params: Params, basis: Basis) -> Model:
         # the rest of K (m^dag m)^2 about <m> = -i sqrt(n): cubic and quartic terms
         m = basis.mode_annihilation(2)
         md = m.T.conj().tocsr()
-        s = np.sqrt(_magnon_number(params))
+        s = np.sqrt(float(magnon_number(params)))
         cubic = 2 * K * s * 1j * (md @ m @ m - md @ md @ m)
         H = H + (cubic + cubic.T.conj()) / 2 + K * (md @ md @ m @ m)
     return Model(params, basis, H.tocsr(), collapse_operators(params, basis))
