@@ -35,7 +35,8 @@ class _Parser(argparse.ArgumentParser):
 def _common(p: argparse.ArgumentParser):
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
                    help="override one parameter; SI numbers or unit suffixes (10MHz, 20mK); "
-                        "repeatable")
+                        "K=yig: the literature YIG Kerr coefficient for the sphere's "
+                        "diameter; repeatable")
     p.add_argument("--config", metavar="FILE.toml", help="TOML file of parameters")
     p.add_argument("--preset", metavar="NAME", help="named parameter set (default: paper)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -178,6 +179,14 @@ def _params(args, resolve=True):
         raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
 
 
+def _kerr_text(k: dict, params) -> str:
+    used = "in the model" if params.K == k["K"] else "not in the model unless --set K=yig"
+    return (f"YIG Kerr estimate K/2pi = {k['K']:.3g} Hz for this sphere ([100], {used}): "
+            f"shift {k['shift'] / 1e6:.4g} MHz = {k['shift_over_kappa_m']:.3g} kappa_m, "
+            f"{'negligible' if k['negligible'] else 'NOT negligible'} "
+            f"(K|<m>|^3/Omega = {k['K_m3_over_Omega']:.3g})")
+
+
 def cmd_meanfield(args) -> int:
     from linearized import physical as ph
     from linearized.params import parse_value
@@ -201,11 +210,16 @@ def cmd_meanfield(args) -> int:
                "N_spins": ph.spin_number(float(params.diameter)), **rows["eq3"],
                "eq4": rows["eq4"],
                "units": {"P": "W", "Delta_m0": "Hz", "B_0": "T", "Omega_over_2pi": "Hz"}}
+        n = float(target.G) ** 2 / (2 * float(params.G_0) ** 2)
+        out["kerr_yig"] = ph.kerr_check(ph.kerr_coefficient(float(params.diameter)), n,
+                                        float(params.kappa_m),
+                                        2 * math.pi * rows["eq3"]["Omega_over_2pi"])
         text = (f"G = {target.G / 1e6:g} MHz at Delta_m = {target.Delta_m / 1e6:g} MHz "
                 f"(G_0 = {params.G_0:g} Hz, diameter {params.diameter * 1e6:g} um) needs\n"
                 f"  P = {rows['eq3']['P'] * 1e3:.4g} mW (Eq. 3, exact), "
                 f"{rows['eq4']['P'] * 1e3:.4g} mW (Eq. 4, the paper's approximation)\n"
-                f"  bare detuning Delta_m0 = {rows['eq3']['Delta_m0'] / 1e6:.6g} MHz")
+                f"  bare detuning Delta_m0 = {rows['eq3']['Delta_m0'] / 1e6:.6g} MHz\n"
+                f"  |<m>| = {math.sqrt(n):.4g}; {_kerr_text(out['kerr_yig'], params)}")
         _emit(out, args.json, text)
         return EXIT_OK
     if not params.is_physical:
@@ -219,10 +233,13 @@ def cmd_meanfield(args) -> int:
     Omega = ph.rabi_frequency(float(params.P), float(params.diameter))
     branches = ph.mean_field_branches(params, Omega, float(params.Delta_m0))
     rows = []
+    K_yig = ph.kerr_coefficient(float(params.diameter))
     for b in branches:
         row = b.to_dict()
-        # "negligible": the Kerr shift is below a tenth of the magnon linewidth
-        row["kerr_negligible"] = bool(abs(b.kerr_shift) < 0.1 * float(params.kappa_m))
+        if params.K != 0:
+            row["kerr"] = ph.kerr_check(float(params.K), b.n, float(params.kappa_m), Omega)
+            row["kerr_negligible"] = row["kerr"]["negligible"]
+        row["kerr_yig"] = ph.kerr_check(K_yig, b.n, float(params.kappa_m), Omega)
         rows.append(row)
     out = {"branches": rows,
            "N_spins": ph.spin_number(float(params.diameter)),
@@ -238,10 +255,14 @@ def cmd_meanfield(args) -> int:
     for b in branches:
         lines.append(f"  [{b.index}] |<m>| = {math.sqrt(b.n):.4g}, G = {b.G / 1e6:.4f} MHz, "
                      f"Delta_m = {b.Delta_m / 1e6:.4f} MHz, <q> = {b.q:.4g}, "
-                     f"{'stable' if b.stable else 'unstable'}"
-                     + (f", Kerr shift {b.kerr_shift / 1e6:.4g} MHz "
-                        f"({'negligible' if abs(b.kerr_shift) < 0.1 * params.kappa_m else 'NOT negligible'} "
-                        f"next to kappa_m)" if params.K != 0 else ""))
+                     f"{'stable' if b.stable else 'unstable'}")
+        lines.append(f"      {_kerr_text(rows[b.index]['kerr_yig'], params)}")
+        if params.K != 0 and params.K != K_yig:
+            k = rows[b.index]["kerr"]
+            lines.append(f"      the model's K/2pi = {params.K:.3g} Hz: Kerr shift "
+                         f"{k['shift'] / 1e6:.4g} MHz, "
+                         f"{'negligible' if k['negligible'] else 'NOT negligible'} next to "
+                         f"kappa_m")
     _emit(out, args.json, "\n".join(lines))
     return EXIT_OK
 
@@ -462,6 +483,10 @@ def _grid_inputs(args):
     physical_axes = any(a.key in PHYSICAL_KEYS for a in axes)
     base = _params(args, resolve=not physical_axes)
     grid_params(base, axes)           # validates every grid value
+    from compare.params_io import yig_kerr_requested
+    if any(a.key == "diameter" for a in axes) and yig_kerr_requested(args.config, args.set):
+        raise CliError("K = yig is fixed by the base diameter; a diameter axis would keep it, "
+                       "so give K as a number or do not sweep the diameter")
     if any(a.key in ("G", "Delta_m") for a in axes) and (base.is_physical or physical_axes):
         raise CliError("give either effective (G, Delta_m) or physical (P, diameter, "
                        "Delta_m0) axes and parameters, not both")

@@ -39,14 +39,31 @@ def read_config(path) -> dict:
     return table
 
 
+#: ``K = "yig"``: the literature Kerr coefficient of a YIG sphere of the given diameter
+KERR_YIG = "yig"
+
+
+def _is_yig(value) -> bool:
+    return isinstance(value, str) and value.strip().lower() == KERR_YIG
+
+
+def yig_kerr_requested(config: str | None = None, sets=None) -> bool:
+    """True when the config file or ``--set`` asks for ``K = yig``."""
+    values = read_config(config) if config else {}
+    values.update(parse_set(sets))
+    return _is_yig(values.get("K"))
+
+
 def load_params(preset: str | None = None, config: str | None = None, sets=None,
                 branch=None, resolve: bool = True) -> Params:
     """Preset (default ``paper``), then the config file, then ``--set`` values, in that order.
 
     Effective (G, Delta_m) and physical (P, diameter, Delta_m0) keys cannot both be given.
     With P given and ``resolve``, G and Delta_m come from the mean-field branch ``branch``.
+    ``K = yig`` takes the Kerr coefficient of :func:`linearized.physical.kerr_coefficient`
+    for the given ``diameter``.
     """
-    from linearized.physical import resolve as resolve_physical
+    from linearized.physical import kerr_coefficient, resolve as resolve_physical
     values = read_config(config) if config else {}
     name = preset or values.pop("preset", None) or "paper"
     values.pop("preset", None)
@@ -58,5 +75,13 @@ def load_params(preset: str | None = None, config: str | None = None, sets=None,
     if physical and effective:
         raise ParameterError(f"give either the effective {' and '.join(effective)} or the "
                              f"physical P, diameter and Delta_m0, not both")
+    yig = _is_yig(values.get("K"))
+    if yig:
+        del values["K"]
     params = Params.from_mapping(values, base=PRESETS[name])
+    if yig:
+        if params.diameter is None:
+            raise ParameterError("K = yig scales the literature Kerr coefficient to the sphere; "
+                                 "give its diameter too (e.g. --set diameter=250um)")
+        params = params.replace(K=kerr_coefficient(float(params.diameter)))
     return resolve_physical(params, branch) if resolve else params

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from linearized.params import PHYSICAL_KEYS
+
 from .comparison import NON_GAUSSIAN
 from .sweeps import run_sweep
 
@@ -34,6 +36,24 @@ def boundary(error, tolerance, axes):
     return out
 
 
+def mean_field_grid(base, axes, branch=None):
+    """Effective ``G`` (Hz) and ``|<m>|`` of the mean-field branch at every point of a grid in
+    physical parameters (NaN where no branch is stable or none was chosen among several)."""
+    import itertools
+    from linearized.meanfield import magnon_number
+    from linearized.physical import BranchError, NoStableBranch, resolve
+    shape = tuple(len(a.values) for a in axes)
+    G, m = np.full(shape, np.nan), np.full(shape, np.nan)
+    for index in itertools.product(*(range(n) for n in shape)):
+        p = base.replace(**{a.key: float(a.values[i]) for a, i in zip(axes, index)})
+        try:
+            r = resolve(p, branch)
+        except (BranchError, NoStableBranch):
+            continue
+        G[index], m[index] = float(r.G), float(np.sqrt(magnon_number(r)))
+    return G, m
+
+
 def run_validity(base, axes, out: str, settings: dict, **sweep_kw) -> dict:
     """Run (or resume) the compare sweep behind the map and draw it; returns a summary."""
     if len(axes) != 2:
@@ -44,6 +64,9 @@ def run_validity(base, axes, out: str, settings: dict, **sweep_kw) -> dict:
     error = np.fmax(np.abs(d["delta_E_N"]), np.abs(d["delta_duan"]))
     sweep.data["error"] = error
     tol = settings.get("tolerance", 1e-3)
+    if base.is_physical or any(a.key in PHYSICAL_KEYS for a in axes):
+        sweep.data["G_eff"], sweep.data["abs_m"] = mean_field_grid(base, axes,
+                                                                   settings.get("branch"))
     npz = sweep.save(out)
     figs = draw(sweep, error, tol, out)
     verdicts = [p["result"]["verdict"] for p in run.points if p["status"] == "ok"]
@@ -81,6 +104,17 @@ def draw(sweep, error, tol, out):
             ax.clabel(cs, fmt={tol: f"tolerance {tol:g}"}, fontsize=7)
     ng = np.nan_to_num(d["non_gaussianity"]) > NON_GAUSSIAN
     X, Y = np.meshgrid(x, y, indexing="ij")
+    if "G_eff" in d and min(len(x), len(y)) > 1:
+        # where the physical parameters put the mean field: lines of constant G and |<m>|
+        for field, levels, fmt, style in (("G_eff", np.array([0.5, 1, 2, 4.5]) * 1e6,
+                                           lambda v: f"G/2pi={v / 1e6:g} MHz", "--"),
+                                          ("abs_m", [1, 3, 10, 30, 100],
+                                           lambda v: f"|<m>|={v:g}", ":")):
+            z = np.ma.masked_invalid(d[field])
+            if z.count() > 3:
+                cs = ax.contour(X, Y, z, levels=levels, colors="0.85", linewidths=0.9,
+                                linestyles=style)
+                ax.clabel(cs, fmt=fmt, fontsize=6)
     if ng.any():
         ax.plot(X[ng], Y[ng], "wx", ms=8, mew=2, label="non-Gaussian state")
     for status, style, label in (("unstable", "k^", "unstable (no steady state)"),

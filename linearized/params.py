@@ -12,7 +12,8 @@ Conventions (DESIGN.md):
 * ``G`` is the effective magnomechanical coupling (taken real), ``G_0`` the single-magnon one.
 * ``K`` is the magnon Kerr coefficient of ``K (m^dag m)^2`` (Hz, either sign; default 0).  With
   K the fluctuations see an extra ``2 K |<m>|^2 y^2`` (|<m>|^2 = G^2 / (2 G_0^2)), so K != 0
-  needs G_0 > 0.
+  needs G_0 > 0.  The command line's ``K=yig`` is the literature value for the sphere's
+  diameter (:func:`linearized.physical.kerr_coefficient`).
 * ``omega_m`` only sets the thermal occupation of cavities and magnon; ``omega_b`` is also the
   mechanical frequency of the dynamics.
 

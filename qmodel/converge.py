@@ -142,16 +142,25 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
         physical = physical_cutoffs_for(lin.occupations, tail=opts.tail_tol * 1e-4)
     else:
         nbar = lin.occupations
-    cut = tuple(opts.cutoffs) if opts.cutoffs else _initial_cutoffs(
-        nbar, minimum=2 if opts.basis == "normal" else 3)
+    # Normal modes are close to thermal, so their Gaussian tails predict the truncation: start
+    # where those tails are already below tail_tol.  Growing a hot mode (a weakly coupled
+    # thermal phonon) one level per solve from a small start would cost dozens of ever larger
+    # solves; if even this start exceeds the budget, the loop refuses at once.  Plain Fock
+    # modes are squeezed and correlated, not thermal: they start small and grow.
+    if opts.cutoffs:
+        cut = tuple(opts.cutoffs)
+    elif opts.basis == "normal":
+        cut = _initial_cutoffs(nbar, minimum=2, top=opts.tail_tol)
+    else:
+        cut = _initial_cutoffs(nbar, minimum=3)
     history, prev, rho_prev, cut_prev = [], None, None, None
     while True:
         if int(np.prod(cut)) > opts.max_dim and not history:
             raise NotConverged(
                 f"the first truncation {','.join(map(str, cut))} (d = {int(np.prod(cut))}) "
-                f"already exceeds max_dim = {opts.max_dim}: the state holds too many quanta "
-                f"(mean occupations {', '.join(f'{n:.3g}' for n in nbar)}) for the "
-                f"master equation", history, None)
+                f"already exceeds max_dim = {opts.max_dim}: the state holds "
+                f"too many quanta (mean occupations {', '.join(f'{n:.3g}' for n in nbar)}) "
+                f"for the master equation; raise --max-dim to try", history, None)
         basis = _basis(opts.basis, cov, cut)
         if basis.dim > opts.max_dim and history:
             best = history[-1]

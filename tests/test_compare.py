@@ -200,3 +200,28 @@ def test_paper_G0_linearization_holds_over_the_drive_range(paper):
         c = compare(p)
         assert c.verdict == "agree"
         assert max(abs(c.delta_E_N), abs(c.delta_duan)) < 1e-3
+
+
+def test_mean_field_grid_of_a_physical_map():
+    # the lines drawn on a (G_0, P) validity map: G = sqrt2 G_0 |<m>| at each point, and
+    # |<m>|^2 proportional to P at small drive (the Delta shift G^2/(2 omega_b) stays below
+    # 0.1 MHz here, so |<m>|^2 / P is constant to a few per cent)
+    from compare.params_io import load_params
+    from compare.validity import mean_field_grid
+    from linearized.sweep import parse_axis
+    base = load_params("paper", None, ["diameter=250um", "Delta_m0=10.0125MHz", "G_0=1e5Hz",
+                                       "P=1e-15W"], resolve=False)
+    axes = [parse_axis("G_0=1e4Hz:1e5Hz:2:log"), parse_axis("P=1e-17W:1e-15W:3:log")]
+    G, m = mean_field_grid(base, axes)
+    assert np.allclose(G, np.sqrt(2) * axes[0].values[:, None] * m, rtol=1e-12)
+    ratio = m ** 2 / axes[1].values[None, :]
+    assert np.allclose(ratio, ratio[0, 0], rtol=0.05)
+    # and Eq. (3) holds at each point: n |i Delta_m~ + A|^2 = Omega^2 with the shifted detuning
+    from linearized import physical as ph
+    from linearized.meanfield import eq3_denominator_ratio
+    for i, G0 in enumerate(axes[0].values):
+        for j, P in enumerate(axes[1].values):
+            n = m[i, j] ** 2
+            eff = base.replace(G_0=G0, G=G[i, j], Delta_m=10.0125e6 - G0 ** 2 / 1e7 * n)
+            Omega = ph.rabi_frequency(P, 250e-6)
+            assert n * abs(eq3_denominator_ratio(eff)) ** 2 == pytest.approx(Omega ** 2, rel=1e-9)

@@ -155,3 +155,60 @@ def test_undisplaced_frame_cli(capsys):
     assert code == 0 and doc["frame"] == "undisplaced"
     assert abs(doc["m"]["im"] - doc["mean_field"]["m"]["im"]) < 0.01
     assert 0 < doc["E_N"] < 0.01
+
+
+def test_yig_kerr_scales_as_inverse_volume():
+    # K/2pi = 1e-10 Hz at 1 mm, times (1 mm / d)^3: 6.4 nHz at 250 um
+    assert ph.kerr_coefficient(1e-3) == pytest.approx(1e-10)
+    assert ph.kerr_coefficient(250e-6) == pytest.approx(6.4e-9)
+    assert ph.kerr_coefficient(125e-6) / ph.kerr_coefficient(250e-6) == pytest.approx(8.0)
+
+
+def test_anisotropy_expansion_coefficient():
+    # the n^2 coefficient -(9/2) of the precession-averaged cubic anisotropy energy, checked by
+    # averaging E/(K1 V) = ax^2 ay^2 + ay^2 az^2 + az^2 ax^2 over phi numerically and fitting
+    # in u = n/S (cos theta = 1 - u); hbar K n^2 is the n^2 term, K1 V c2 n^2 / S^2
+    phi = np.linspace(0, 2 * np.pi, 4001)[:-1]
+    u = np.linspace(1e-4, 2e-3, 20)
+    theta = np.arccos(1 - u)[:, None]
+    ax, ay, az = np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)
+    E = (ax ** 2 * ay ** 2 + ay ** 2 * az ** 2 + az ** 2 * ax ** 2).mean(axis=1)
+    c3, c2, c1, c0 = np.polyfit(u, E, 3)
+    assert c1 == pytest.approx(2.0, rel=1e-6) and c2 == pytest.approx(-4.5, rel=1e-4)
+    # and the formula: S = (5/2) rho V spins, so Ms = gamma hbar S / V is YIG's low-temperature
+    # magnetization (about 196 kA/m, mu_0 Ms = 0.246 T)
+    V = np.pi / 6 * 250e-6 ** 3
+    Ms = 2 * 9.2740100783e-24 * 2.5 * ph.SPIN_DENSITY
+    assert Ms == pytest.approx(1.96e5, rel=0.01)
+    K1 = -610.0
+    S = 2.5 * ph.SPIN_DENSITY * V
+    assert ph.kerr_from_anisotropy(250e-6, K1) == pytest.approx(
+        c2 * K1 * V / (ph.HBAR * S ** 2) / (2 * np.pi), rel=1e-4)
+
+
+def test_literature_kerr_lies_between_anisotropy_estimates():
+    # independent check of the literature value: YIG's K1 is about -610 J/m^3 at room
+    # temperature and about -2.5e3 J/m^3 at 4 K; the quoted K sits between the two estimates
+    for d in (250e-6, 1e-3):
+        lo, hi = ph.kerr_from_anisotropy(d, -610.0), ph.kerr_from_anisotropy(d, -2.5e3)
+        assert lo < ph.kerr_coefficient(d) < hi
+
+
+def test_kerr_yig_option(capsys):
+    p = load_params("paper", sets=["K=yig", "diameter=250um"])
+    assert p.K == pytest.approx(6.4e-9)
+    with pytest.raises(ParameterError, match="diameter"):
+        load_params("paper", sets=["K=yig"])
+    # meanfield reports the Kerr estimate at the paper's drive: at G_0 = 0.3 Hz the shift
+    # 6.4e-9 * (2 * 1.125e14 + 1) Hz = 1.44 MHz exceeds kappa_m (1 MHz); at 1 Hz it is 0.13 MHz
+    for G0, shift, negligible in ((0.3, 1.44e6, False), (1.0, 0.1296e6, False), (10.0, 1.296e3, True)):
+        code = main(["meanfield", "--set", "diameter=250um", "--set", f"G_0={G0}Hz",
+                     "--target-G", "4.5MHz", "--json"])
+        doc = json.loads(capsys.readouterr()[0])
+        assert code == 0
+        assert doc["kerr_yig"]["shift"] == pytest.approx(shift, rel=1e-3)
+        assert doc["kerr_yig"]["negligible"] is negligible
+    # a diameter axis cannot keep one K = yig
+    assert main(["sweep", "--set", "K=yig", "--set", "diameter=250um", "--set", "P=1mW",
+                 "--set", "Delta_m0=10MHz", "--axis", "diameter=100um:300um:3"]) == 2
+    assert "diameter" in capsys.readouterr()[1]

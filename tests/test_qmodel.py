@@ -166,3 +166,13 @@ def test_self_consistent_basis_agrees(paper):
     assert r.basis == "self" and r.converged
     assert r.measures.E_N == pytest.approx(lin.E_N, abs=1e-4)
     assert r.measures.duan == pytest.approx(lin.duan, abs=1e-4)
+
+
+def test_hot_mode_is_refused_at_once(paper):
+    # weak coupling leaves the phonon near its thermal occupation (about 28 quanta at
+    # G = 50 kHz): the Gaussian tails alone need d > 1000, so a budget of 1000 is refused
+    # before any solve, with the occupations in the message
+    with pytest.raises(NotConverged, match="too many quanta") as exc:
+        solve_master(paper.replace(G=5e4), ConvergenceOptions(max_dim=1000))
+    assert exc.value.history == []
+    assert "28" in str(exc.value)
