@@ -22,7 +22,34 @@ _NAMES = {"G_0": "G_0/2pi", "G": "G/2pi", "kappa_1": "kappa_1/2pi", "kappa_2": "
 
 def _scaled(axis):
     scale, unit = _SCALE.get(axis.key, (1e6, "MHz") if axis.key != "T" else (1e-3, "mK"))
+    if axis.key == "P" and np.max(axis.values) < 1e-6:
+        scale, unit = 1.0, "W"          # femtowatt drives read better in W than in mW
     return axis.values / scale, f"{_NAMES.get(axis.key, axis.key)} ({unit})"
+
+
+def _is_log(values) -> bool:
+    v = np.asarray(values, float)
+    return len(v) > 2 and v[0] > 0 and np.allclose(v[1:] / v[:-1], v[1] / v[0])
+
+
+def _mean_field_lines(ax, sweep, branch, points=60):
+    """Lines of constant G and |<m>| from the mean field on a fine grid over the map."""
+    from types import SimpleNamespace
+    fine = []
+    for a in sweep.axes:
+        lo, hi = float(np.min(a.values)), float(np.max(a.values))
+        v = np.geomspace(lo, hi, points) if _is_log(a.values) else np.linspace(lo, hi, points)
+        fine.append(SimpleNamespace(key=a.key, values=v))
+    G, m = mean_field_grid(sweep.base, fine, branch)
+    X, Y = np.meshgrid(_scaled(fine[0])[0], _scaled(fine[1])[0], indexing="ij")
+    for z, levels, fmt, style in ((G, np.array([1, 4.5]) * 1e6,
+                                   lambda v: f"G/2pi={v / 1e6:g} MHz", "--"),
+                                  (m, [1, 3, 10, 30], lambda v: f"|<m>|={v:g}", ":")):
+        z = np.ma.masked_invalid(z)
+        if z.count() > 3:
+            cs = ax.contour(X, Y, z, levels=levels, colors="0.9", linewidths=0.9,
+                            linestyles=style)
+            ax.clabel(cs, fmt=fmt, fontsize=6, inline_spacing=2)
 
 
 def boundary(error, tolerance, axes):
@@ -68,7 +95,7 @@ def run_validity(base, axes, out: str, settings: dict, **sweep_kw) -> dict:
         sweep.data["G_eff"], sweep.data["abs_m"] = mean_field_grid(base, axes,
                                                                    settings.get("branch"))
     npz = sweep.save(out)
-    figs = draw(sweep, error, tol, out)
+    figs = draw(sweep, error, tol, out, settings.get("branch"))
     verdicts = [p["result"]["verdict"] for p in run.points if p["status"] == "ok"]
     return {"file": npz, "figures": figs, "store": run.store, "computed": run.computed,
             "reused": run.reused, "tolerance": tol,
@@ -81,7 +108,7 @@ def run_validity(base, axes, out: str, settings: dict, **sweep_kw) -> dict:
             "points": run.points}
 
 
-def draw(sweep, error, tol, out):
+def draw(sweep, error, tol, out, branch=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -90,7 +117,7 @@ def draw(sweep, error, tol, out):
     x, xl = _scaled(sweep.axes[0])
     y, yl = _scaled(sweep.axes[1])
     d = sweep.data
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    fig, ax = plt.subplots(figsize=(6.4, 5.4))
     shown = np.where(error > 0, error, np.nan)
     finite = shown[np.isfinite(shown)]
     if finite.size:
@@ -99,24 +126,19 @@ def draw(sweep, error, tol, out):
                              norm=LogNorm(vmin=min(lo, tol / 10), vmax=hi))
         fig.colorbar(mesh, ax=ax, label=r"linearization error max(|$\Delta E_N$|, |$\Delta$Duan|)")
         if finite.size > 3 and finite.min() < tol < finite.max() and min(len(x), len(y)) > 1:
-            cs = ax.contour(x, y, np.nan_to_num(error, nan=np.nanmax(error)).T, levels=[tol],
-                            colors="r", linewidths=2)
-            ax.clabel(cs, fmt={tol: f"tolerance {tol:g}"}, fontsize=7)
+            # NaN (unstable, undecided) stays masked: no boundary is drawn against missing data
+            ax.contour(x, y, np.ma.masked_invalid(error).T, levels=[tol], colors="r",
+                       linewidths=2)
+            ax.plot([], [], "r-", lw=2, label=f"error = tolerance {tol:g}")
     ng = np.nan_to_num(d["non_gaussianity"]) > NON_GAUSSIAN
     X, Y = np.meshgrid(x, y, indexing="ij")
     if "G_eff" in d and min(len(x), len(y)) > 1:
-        # where the physical parameters put the mean field: lines of constant G and |<m>|
-        for field, levels, fmt, style in (("G_eff", np.array([0.5, 1, 2, 4.5]) * 1e6,
-                                           lambda v: f"G/2pi={v / 1e6:g} MHz", "--"),
-                                          ("abs_m", [1, 3, 10, 30, 100],
-                                           lambda v: f"|<m>|={v:g}", ":")):
-            z = np.ma.masked_invalid(d[field])
-            if z.count() > 3:
-                cs = ax.contour(X, Y, z, levels=levels, colors="0.85", linewidths=0.9,
-                                linestyles=style)
-                ax.clabel(cs, fmt=fmt, fontsize=6)
+        _mean_field_lines(ax, sweep, branch)
     if ng.any():
-        ax.plot(X[ng], Y[ng], "wx", ms=8, mew=2, label="non-Gaussian state")
+        import matplotlib.patheffects as pe
+        ax.plot(X[ng], Y[ng], "wx", ms=8, mew=2,
+                path_effects=[pe.withStroke(linewidth=3.5, foreground="k")],
+                label=f"non-Gaussian state (relative entropy > {NON_GAUSSIAN:g})")
     for status, style, label in (("unstable", "k^", "unstable (no steady state)"),
                                  ("failed", "ks", "master equation not converged")):
         mask = d["status"] == status
@@ -126,14 +148,14 @@ def draw(sweep, error, tol, out):
     if np.any(undecided):
         ax.plot(X[undecided], Y[undecided], "ko", mfc="none", label="undecided")
     for axis, setter in ((sweep.axes[0], ax.set_xscale), (sweep.axes[1], ax.set_yscale)):
-        v = axis.values
-        if len(v) > 2 and v[0] > 0 and np.allclose(v[1:] / v[:-1], v[1] / v[0]):
+        if _is_log(axis.values):
             setter("log")
     ax.set_xlabel(xl)
     ax.set_ylabel(yl)
-    ax.set_title("Validity of the linearized theory (red: error = tolerance)", fontsize=9)
+    ax.set_title("Validity of the linearized theory", fontsize=9)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+                  frameon=False)
     fig.tight_layout()
     paths = []
     for ext in ("png", "svg"):

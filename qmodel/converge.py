@@ -167,8 +167,8 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
             raise NotConverged(
                 f"the master equation did not converge within max_dim = {opts.max_dim} "
                 f"(last: cutoffs {best['cutoffs']}, E_N = {best['E_N']}, "
-                f"E_N_gaussian = {best['E_N_gaussian']:.6g}); raise --max-dim or use "
-                f"--basis normal", history, best)
+                f"E_N_gaussian = {best['E_N_gaussian']:.6g}); raise --max-dim"
+                + ("" if opts.basis == "normal" else " or use --basis normal"), history, best)
         if rho_prev is not None:
             x0 = _embed(rho_prev, cut_prev, cut)
         else:
