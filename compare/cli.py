@@ -421,7 +421,8 @@ def cmd_qmodel(args) -> int:
         f"{lin['lindblad'].duan:.6f}",
         "  top-level populations         = " + ", ".join(f"{x:.1e}" for x in
                                                         out["tail_population"]),
-        f"  non-Gaussianity (rel. entropy) = {out['non_gaussianity']:.2e}",
+        f"  non-Gaussianity (rel. entropy) = {out['non_gaussianity']:.2e}   (truncation alone: "
+        f"{out['non_gaussianity_floor']:.2e})",
         f"  converged after {len(res.history)} truncations (tol {args.tol:g})"])
     _emit(out, args.json, text)
     return EXIT_OK

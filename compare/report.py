@@ -145,7 +145,8 @@ def _tables(comparison):
                     ("top-level populations", ", ".join(f"{x:.1e}" for x in
                                                         q.get("tail_population", []))),
                     ("non-Gaussianity (relative entropy, nats)",
-                     f"{q.get('non_gaussianity', float('nan')):.2e}"),
+                     f"{q.get('non_gaussianity', float('nan')):.2e} (truncation alone: "
+                     f"{q.get('non_gaussianity_floor', float('nan')):.2e})"),
                     ("solver", str(q.get("solver"))),
                     ("seconds", f"{q.get('seconds', 0):.1f}")]
         if q.get("E_N_mapping"):

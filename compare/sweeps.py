@@ -26,9 +26,9 @@ ENGINES = ("linearized", "qmodel", "compare")
 #: per-engine fields exported to the grid file (NaN where a point has no value)
 FIELDS = {
     "linearized": ("E_N", "duan"),
-    "qmodel": ("E_N", "E_N_gaussian", "duan", "non_gaussianity", "dim"),
+    "qmodel": ("E_N", "E_N_gaussian", "duan", "non_gaussianity", "non_gaussianity_floor", "dim"),
     "compare": ("E_N", "E_N_gaussian", "duan", "E_N_linearized", "duan_linearized",
-                "delta_E_N", "delta_duan", "non_gaussianity"),
+                "delta_E_N", "delta_duan", "non_gaussianity", "non_gaussianity_floor"),
 }
 
 
@@ -65,7 +65,8 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                         return ("failed", None, "truncation too small (top-level population "
                                 f"{m.tail_population.max():.2e})", time.perf_counter() - t)
                     result = {"E_N": m.E_N, "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
-                              "non_gaussianity": m.non_gaussianity, "dim": q.dim,
+                              "non_gaussianity": m.non_gaussianity,
+                              "non_gaussianity_floor": m.non_gaussianity_floor, "dim": q.dim,
                               "cutoffs": list(q.cutoffs), "converged": True, "stable": True}
                 else:
                     from .comparison import compare
@@ -75,6 +76,7 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                     result = {"verdict": c.verdict, "reason": c.reason, "stable": True,
                               "E_N": q.get("E_N"), "E_N_gaussian": q.get("E_N_gaussian"),
                               "duan": q.get("duan"), "non_gaussianity": q.get("non_gaussianity"),
+                              "non_gaussianity_floor": q.get("non_gaussianity_floor"),
                               "E_N_linearized": c.linearized.E_N,
                               "duan_linearized": c.linearized.duan,
                               "delta_E_N": c.delta_E_N, "delta_duan": c.delta_duan}

@@ -63,6 +63,13 @@ def boundary(error, tolerance, axes):
     return out
 
 
+def non_gaussian(data) -> np.ndarray:
+    """Points whose non-Gaussianity exceeds ``NON_GAUSSIAN`` above the truncation floor
+    (stores written before the floor was recorded count it as 0)."""
+    floor = np.nan_to_num(data.get("non_gaussianity_floor", 0.0))
+    return np.nan_to_num(data["non_gaussianity"]) - floor > NON_GAUSSIAN
+
+
 def mean_field_grid(base, axes, branch=None):
     """Effective ``G`` (Hz) and ``|<m>|`` of the mean-field branch at every point of a grid in
     physical parameters (NaN where no branch is stable or none was chosen among several)."""
@@ -101,7 +108,7 @@ def run_validity(base, axes, out: str, settings: dict, **sweep_kw) -> dict:
             "reused": run.reused, "tolerance": tol,
             "max_error": float(np.nanmax(error)) if np.any(np.isfinite(error)) else None,
             "verdicts": {v: verdicts.count(v) for v in sorted(set(verdicts))},
-            "non_gaussian_points": int(np.sum(np.nan_to_num(d["non_gaussianity"]) > NON_GAUSSIAN)),
+            "non_gaussian_points": int(np.sum(non_gaussian(d))),
             "unstable_points": int(np.sum(d["status"] == "unstable")),
             "failed_points": int(np.sum(d["status"] == "failed")),
             "boundary": boundary(error, tol, sweep.axes),
@@ -130,7 +137,7 @@ def draw(sweep, error, tol, out, branch=None):
             ax.contour(x, y, np.ma.masked_invalid(error).T, levels=[tol], colors="r",
                        linewidths=2)
             ax.plot([], [], "r-", lw=2, label=f"error = tolerance {tol:g}")
-    ng = np.nan_to_num(d["non_gaussianity"]) > NON_GAUSSIAN
+    ng = non_gaussian(d)
     X, Y = np.meshgrid(x, y, indexing="ij")
     if "G_eff" in d and min(len(x), len(y)) > 1:
         _mean_field_lines(ax, sweep, branch)
@@ -138,7 +145,7 @@ def draw(sweep, error, tol, out, branch=None):
         import matplotlib.patheffects as pe
         ax.plot(X[ng], Y[ng], "wx", ms=8, mew=2,
                 path_effects=[pe.withStroke(linewidth=3.5, foreground="k")],
-                label=f"non-Gaussian state (relative entropy > {NON_GAUSSIAN:g})")
+                label=f"non-Gaussian (relative entropy {NON_GAUSSIAN:g} above truncation)")
     for status, style, label in (("unstable", "k^", "unstable (no steady state)"),
                                  ("failed", "ks", "master equation not converged")):
         mask = d["status"] == status

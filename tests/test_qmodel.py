@@ -176,3 +176,17 @@ def test_hot_mode_is_refused_at_once(paper):
         solve_master(paper.replace(G=5e4), ConvergenceOptions(max_dim=1000))
     assert exc.value.history == []
     assert "28" in str(exc.value)
+
+
+def test_truncation_floor_explains_a_gaussian_states_non_gaussianity(paper):
+    # At G_0 = 1 Hz the state is Gaussian: what non-Gaussianity the truncated state shows is
+    # the truncation's, so it equals the floor (the truncated Gaussian guess's own value) and
+    # both fall as the cutoffs grow.  At G_0 = 1.5 MHz the excess is real and far above it.
+    small = [solve_master(paper.replace(G_0=1.0), ConvergenceOptions(cutoffs=c)).measures
+             for c in ((5, 3, 3, 3), (8, 4, 4, 4))]
+    for m in small:
+        assert m.non_gaussianity > 0
+        assert abs(m.non_gaussianity_excess) < 0.1 * m.non_gaussianity
+    assert small[1].non_gaussianity < small[0].non_gaussianity / 3
+    large = solve_master(paper.replace(G_0=1.5e6), ConvergenceOptions(cutoffs=(6, 4, 4, 4)))
+    assert large.measures.non_gaussianity_excess > 10 * large.measures.non_gaussianity_floor
