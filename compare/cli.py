@@ -179,16 +179,20 @@ def _params(args, resolve=True):
         raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
 
 
-def _kerr_text(k: dict, params) -> str:
-    used = "in the model" if params.K == k["K"] else "not in the model unless --set K=yig"
-    return (f"YIG Kerr estimate K/2pi = {k['K']:.3g} Hz for this sphere ([100], {used}): "
-            f"shift {k['shift'] / 1e6:.4g} MHz = {k['shift_over_kappa_m']:.3g} kappa_m, "
+def _kerr_text(k: dict, params, yig: bool = True) -> str:
+    if yig:
+        used = "in the model" if params.K == k["K"] else "not in the model unless --set K=yig"
+        what = f"YIG Kerr estimate K/2pi = {k['K']:.3g} Hz for this sphere ([100], {used})"
+    else:
+        what = f"the model's K/2pi = {k['K']:.3g} Hz"
+    return (f"{what}: shift {k['shift'] / 1e6:.4g} MHz = {k['shift_over_kappa_m']:.3g} kappa_m, "
             f"{'negligible' if k['negligible'] else 'NOT negligible'} "
             f"(K|<m>|^3/Omega = {k['K_m3_over_Omega']:.3g})")
 
 
 def cmd_meanfield(args) -> int:
     from linearized import physical as ph
+    from linearized.meanfield import magnon_number
     from linearized.params import parse_value
     params = _params(args, resolve=False)
     if args.target_G is not None:
@@ -210,7 +214,7 @@ def cmd_meanfield(args) -> int:
                "N_spins": ph.spin_number(float(params.diameter)), **rows["eq3"],
                "eq4": rows["eq4"],
                "units": {"P": "W", "Delta_m0": "Hz", "B_0": "T", "Omega_over_2pi": "Hz"}}
-        n = float(target.G) ** 2 / (2 * float(params.G_0) ** 2)
+        n = float(magnon_number(target))
         out["kerr_yig"] = ph.kerr_check(ph.kerr_coefficient(float(params.diameter)), n,
                                         float(params.kappa_m),
                                         2 * math.pi * rows["eq3"]["Omega_over_2pi"])
@@ -225,11 +229,7 @@ def cmd_meanfield(args) -> int:
     if not params.is_physical:
         raise CliError("meanfield needs the physical parameters P, diameter, Delta_m0 (and "
                        "G_0), or --target-G")
-    missing = [k for k in ("diameter", "Delta_m0") if getattr(params, k) is None]
-    if missing:
-        raise CliError(f"meanfield needs {', '.join(missing)} as well as P")
-    if not params.G_0 > 0:
-        raise CliError("meanfield needs G_0 > 0")
+    ph.check_physical(params)
     Omega = ph.rabi_frequency(float(params.P), float(params.diameter))
     branches = ph.mean_field_branches(params, Omega, float(params.Delta_m0))
     rows = []
@@ -258,11 +258,7 @@ def cmd_meanfield(args) -> int:
                      f"{'stable' if b.stable else 'unstable'}")
         lines.append(f"      {_kerr_text(rows[b.index]['kerr_yig'], params)}")
         if params.K != 0 and params.K != K_yig:
-            k = rows[b.index]["kerr"]
-            lines.append(f"      the model's K/2pi = {params.K:.3g} Hz: Kerr shift "
-                         f"{k['shift'] / 1e6:.4g} MHz, "
-                         f"{'negligible' if k['negligible'] else 'NOT negligible'} next to "
-                         f"kappa_m")
+            lines.append(f"      {_kerr_text(rows[b.index]['kerr'], params, yig=False)}")
     _emit(out, args.json, "\n".join(lines))
     return EXIT_OK
 

@@ -47,11 +47,18 @@ def _is_yig(value) -> bool:
     return isinstance(value, str) and value.strip().lower() == KERR_YIG
 
 
+def _merged(preset: str | None, config: str | None, sets) -> tuple:
+    """``(preset name, values)``: the config file's values updated by ``--set``."""
+    values = read_config(config) if config else {}
+    name = preset or values.pop("preset", None) or "paper"
+    values.pop("preset", None)
+    values.update(parse_set(sets))
+    return name, values
+
+
 def yig_kerr_requested(config: str | None = None, sets=None) -> bool:
     """True when the config file or ``--set`` asks for ``K = yig``."""
-    values = read_config(config) if config else {}
-    values.update(parse_set(sets))
-    return _is_yig(values.get("K"))
+    return _is_yig(_merged(None, config, sets)[1].get("K"))
 
 
 def load_params(preset: str | None = None, config: str | None = None, sets=None,
@@ -64,12 +71,9 @@ def load_params(preset: str | None = None, config: str | None = None, sets=None,
     for the given ``diameter``.
     """
     from linearized.physical import kerr_coefficient, resolve as resolve_physical
-    values = read_config(config) if config else {}
-    name = preset or values.pop("preset", None) or "paper"
-    values.pop("preset", None)
+    name, values = _merged(preset, config, sets)
     if name not in PRESETS:
         raise ParameterError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}")
-    values.update(parse_set(sets))
     physical = [k for k in PHYSICAL_KEYS if k in values]
     effective = [k for k in ("G", "Delta_m") if k in values]
     if physical and effective:

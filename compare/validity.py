@@ -34,12 +34,12 @@ def _is_log(values) -> bool:
 
 def _mean_field_lines(ax, sweep, branch, points=60):
     """Lines of constant G and |<m>| from the mean field on a fine grid over the map."""
-    from types import SimpleNamespace
+    from linearized.sweep import Axis
     fine = []
     for a in sweep.axes:
         lo, hi = float(np.min(a.values)), float(np.max(a.values))
         v = np.geomspace(lo, hi, points) if _is_log(a.values) else np.linspace(lo, hi, points)
-        fine.append(SimpleNamespace(key=a.key, values=v))
+        fine.append(Axis(a.key, v))
     G, m = mean_field_grid(sweep.base, fine, branch)
     X, Y = np.meshgrid(_scaled(fine[0])[0], _scaled(fine[1])[0], indexing="ij")
     for z, levels, fmt, style in ((G, np.array([1, 4.5]) * 1e6,

@@ -72,6 +72,12 @@ class MeanField:
                 "Delta_m0_over_2pi_Hz": self.Delta_m0 / (2 * np.pi)}
 
 
+def kerr_shift(K, n):
+    """Mean-field frequency shift ``K (2 n + 1)`` of the magnon by ``K (m^dag m)^2`` at magnon
+    number ``n`` (same units as K)."""
+    return K * (2 * n + 1)
+
+
 def magnon_number(params):
     """Mean-field magnon number ``|<m>|^2 = G^2 / (2 G_0^2)`` (broadcasts over arrays)."""
     G, G0 = np.asarray(params.G, float), np.asarray(params.G_0, float)
@@ -94,4 +100,4 @@ def mean_field(params) -> MeanField:
     omega_eq4 = abs(m) / abs(magnon_amplitude(1.0, params, approximate=True))
     return MeanField(m=m, a1=a1, a2=a2, q=q, Omega=abs(omega), Omega_eq4=float(omega_eq4),
                      Delta_m0=float(params.angular("Delta_m")) - G0 * q
-                     - float(params.angular("K")) * (2 * abs(m) ** 2 + 1))
+                     - kerr_shift(float(params.angular("K")), abs(m) ** 2))

@@ -85,7 +85,8 @@ def kerr_check(K: float, n: float, kappa_m: float, Omega: float) -> dict:
     criterion of the cavity-magnomechanics literature (Kerr force against the drive), given for
     reference: it is small long before the shift is.
     """
-    shift = K * (2 * n + 1)
+    from .meanfield import kerr_shift
+    shift = kerr_shift(K, n)
     return {"K": K, "shift": shift, "shift_over_kappa_m": abs(shift) / kappa_m,
             "K_m3_over_Omega": abs(2 * np.pi * K) * n ** 1.5 / Omega if Omega > 0 else None,
             "negligible": bool(abs(shift) < KERR_NEGLIGIBLE * kappa_m)}
@@ -147,6 +148,7 @@ def mean_field_branches(params, Omega: float, Delta_m0: float) -> list:
     """
     from .lyapunov import max_real_eigenvalue
     from .matrices import drift_matrix
+    from .meanfield import kerr_shift
     A = _A(params)
     K = float(params.angular("K"))
     # Delta_m~ = Delta_m0 + K - beta n with beta = G_0^2/omega_b - 2 K (Kerr shift K(2n + 1))
@@ -168,7 +170,7 @@ def mean_field_branches(params, Omega: float, Delta_m0: float) -> list:
         G = np.sqrt(2.0) * params.angular("G_0") * np.sqrt(n)
         eff = params.replace(G=float(G / (2 * np.pi)), Delta_m=float(dm / (2 * np.pi)))
         lam = float(max_real_eigenvalue(drift_matrix(eff)))
-        out.append(Branch(index=i, n=float(n), kerr_shift=float(K * (2 * n + 1) / (2 * np.pi)),
+        out.append(Branch(index=i, n=float(n), kerr_shift=float(kerr_shift(K, n) / (2 * np.pi)),
                           m=complex(m),
                           q=float(-(params.G_0 / params.omega_b) * n),
                           Delta_m=float(dm / (2 * np.pi)), G=float(G / (2 * np.pi)),
@@ -222,18 +224,23 @@ def select_branch(branches, branch=None):
     return branches[i]
 
 
-def resolve(params, branch=None):
-    """Effective parameters: if ``params.P`` is set, replace G and Delta_m by the chosen
-    mean-field branch for (P, diameter, Delta_m0, G_0); otherwise return ``params``."""
+def check_physical(params):
+    """Raise :class:`ParameterError` unless P, diameter, Delta_m0 and G_0 > 0 are all given."""
     from .params import ParameterError
-    if not params.is_physical:
-        return params
-    missing = [k for k in ("diameter", "Delta_m0") if getattr(params, k) is None]
+    missing = [k for k in ("P", "diameter", "Delta_m0") if getattr(params, k) is None]
     if missing:
         raise ParameterError(f"the physical parametrization needs P, diameter and Delta_m0; "
                              f"missing {', '.join(missing)}")
     if float(params.G_0) <= 0:
         raise ParameterError("the physical parametrization needs G_0 > 0")
+
+
+def resolve(params, branch=None):
+    """Effective parameters: if ``params.P`` is set, replace G and Delta_m by the chosen
+    mean-field branch for (P, diameter, Delta_m0, G_0); otherwise return ``params``."""
+    if not params.is_physical:
+        return params
+    check_physical(params)
     Omega = rabi_frequency(float(params.P), float(params.diameter))
     b = select_branch(mean_field_branches(params, Omega, float(params.Delta_m0)), branch)
     return params.replace(G=b.G, Delta_m=b.Delta_m)

@@ -103,10 +103,7 @@ def truncation_floor(basis, occupations=None) -> float:
     A truncated thermal tail looks non-Gaussian by about this much (a hot phonon at tail 1e-4:
     6e-4 nats), so only the excess over it says something about the physics.
     """
-    if basis.kind == "normal":
-        rho = basis.gaussian_guess()
-    else:
-        rho = basis.gaussian_guess(occupations)
+    rho = basis.gaussian_guess(None if basis.kind == "normal" else occupations)
     return non_gaussianity(rho, moments(rho, basis)[1])
 
 
