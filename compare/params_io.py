@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from linearized.params import PHYSICAL_KEYS, PRESETS, ParameterError, Params
+from linearized.params import PRESETS, ParameterError, Params
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,6 +34,9 @@ def read_config(path) -> dict:
         raise ParameterError(f"config file {path} cannot be read ({exc.strerror})")
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"config file {path} is not valid TOML ({exc})")
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"config file {path} is not UTF-8 text (byte {exc.object[exc.start]:#x} "
+                             f"at position {exc.start}); TOML files are UTF-8")
     table = dict(doc.get("params", {}))
     table.update({k: v for k, v in doc.items() if k != "params"})
     return table
@@ -74,7 +77,9 @@ def load_params(preset: str | None = None, config: str | None = None, sets=None,
     name, values = _merged(preset, config, sets)
     if name not in PRESETS:
         raise ParameterError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}")
-    physical = [k for k in PHYSICAL_KEYS if k in values]
+    # the drive (P, Delta_m0) determines G and Delta_m; the diameter alone does not (it also
+    # serves K = yig and --target-G, which take G and Delta_m as given)
+    physical = [k for k in ("P", "Delta_m0") if k in values]
     effective = [k for k in ("G", "Delta_m") if k in values]
     if physical and effective:
         raise ParameterError(f"give either the effective {' and '.join(effective)} or the "

@@ -89,6 +89,11 @@ def evaluate_point(engine: str, params: dict, settings: dict):
     return ("ok", result, None, time.perf_counter() - t)
 
 
+class SweepError(RuntimeError):
+    """The sweep could not go on (a worker process died, the cluster lost a worker); every
+    point finished before is in the store.  The message is one sentence for the user."""
+
+
 @dataclass(frozen=True)
 class SweepRun:
     """What a sweep did: the grid, every point's row, and how many were computed now."""
@@ -171,7 +176,7 @@ def _local_executor(workers):
 
 def run_sweep(engine: str, base: Params, axes, store_path: str, settings: dict | None = None,
               executor: str = "local", scheduler: str | None = None, workers: int | None = None,
-              progress: bool = True) -> SweepRun:
+              progress: bool = True, retry_failed: bool = False) -> SweepRun:
     """Evaluate the grid spanned by ``axes`` with ``engine``, resuming from ``store_path``."""
     from tqdm import tqdm
     if engine not in ENGINES:
@@ -181,6 +186,8 @@ def run_sweep(engine: str, base: Params, axes, store_path: str, settings: dict |
     grid = list(_grid(base, axes, settings.get("branch")))
     keys = [point_key(engine, p.to_dict(), settings) for _, _, p, _ in grid]
     known = store.get_many(keys)
+    if retry_failed:
+        known = {k: row for k, row in known.items() if row["status"] != "failed"}
     decided = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is not None]
     if decided:
         store.put([(k, engine, g[2].to_dict(), settings, *g[3]) for k, g in decided])

@@ -13,7 +13,7 @@ import numpy as np
 
 from linearized.params import PHYSICAL_KEYS
 
-from .comparison import NON_GAUSSIAN
+from .defaults import NON_GAUSSIAN, TOLERANCE
 from .sweeps import run_sweep
 
 _SCALE = {"P": (1e-3, "mW"), "T": (1e-3, "mK"), "diameter": (1e-6, "um"), "G_0": (1.0, "Hz")}
@@ -88,16 +88,20 @@ def mean_field_grid(base, axes, branch=None):
     return G, m
 
 
-def run_validity(base, axes, out: str, settings: dict, **sweep_kw) -> dict:
-    """Run (or resume) the compare sweep behind the map and draw it; returns a summary."""
+def run_validity(base, axes, out: str, settings: dict, run=None, **sweep_kw) -> dict:
+    """Run (or resume) the compare sweep behind the map and draw it; returns a summary.
+
+    ``run``: the :class:`compare.sweeps.SweepRun` of that sweep if the caller ran it already
+    (the command line does, to map executor failures to its exit codes)."""
     if len(axes) != 2:
         raise ValueError("a validity map takes exactly two axes")
-    run = run_sweep("compare", base, axes, f"{out}.sqlite", settings, **sweep_kw)
+    if run is None:
+        run = run_sweep("compare", base, axes, f"{out}.sqlite", settings, **sweep_kw)
     sweep = run.to_sweep()
     d = sweep.data
     error = np.fmax(np.abs(d["delta_E_N"]), np.abs(d["delta_duan"]))
     sweep.data["error"] = error
-    tol = settings.get("tolerance", 1e-3)
+    tol = settings.get("tolerance", TOLERANCE)
     if base.is_physical or any(a.key in PHYSICAL_KEYS for a in axes):
         sweep.data["G_eff"], sweep.data["abs_m"] = mean_field_grid(base, axes,
                                                                    settings.get("branch"))

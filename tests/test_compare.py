@@ -125,7 +125,7 @@ def test_kill_and_resume(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "compare", "sweep", "--engine", "qmodel", "--axis",
            "T=10mK:150mK:8", "--basis", "fock", "--cutoffs", "5,4,3,4", "--tail-tol", "1",
-           "--workers", "1", "--out", str(out), "--json"]
+           "--workers", "1", "--out", str(out), "--json", "--list-points"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = f"{out}.sqlite"
     deadline = time.time() + 300
@@ -181,7 +181,7 @@ def test_validity_map_finds_the_low_drive_failure(capsys, tmp_path):
 def test_sweep_report_shows_both_methods(capsys, tmp_path):
     code = main(["sweep", "--engine", "compare", "--axis", "T=20mK:40mK:2", "--tol", "1e-3",
                  "--tail-tol", "1e-3", "--tolerance", "1e-2", "--workers", "1",
-                 "--report", str(tmp_path / "rep"), "--json"])
+                 "--report", str(tmp_path / "rep"), "--json", "--list-points"])
     doc = json.loads(capsys.readouterr()[0])
     assert code == 0 and len(doc["points"]) == 2
     html = (tmp_path / "rep" / "report.html").read_text()

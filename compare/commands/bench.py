@@ -1,0 +1,55 @@
+"""``mwent bench``: speed as ratios against baselines run in the same process."""
+from __future__ import annotations
+
+from .common import EXIT_OK, CliError, emit, load_params
+
+HELP = "speed, as ratios against baselines run in this process"
+DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "
+               "ratios: the linearized grid solver against a per-point SciPy loop, the master "
+               "equation against QuTiP's default steadystate.")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--grid", type=int, default=201, metavar="N",
+                   help="N x N grid for the linearized benchmark (default 201)")
+    p.add_argument("--only", choices=["linearized", "qmodel"],
+                   help="run one part only (default: both)")
+    p.add_argument("--cap", type=float, default=60.0, metavar="SECONDS",
+                   help="time cap for QuTiP's default steadystate (default 60)")
+    p.add_argument("--scaling", type=float, default=0.0, metavar="SECONDS",
+                   help="also find the largest plain-basis dimension solved within this "
+                        "time (default: skip)")
+
+
+def run(args) -> int:
+    from compare.bench import bench_linearized
+    base = load_params(args)
+    if not 2 <= args.grid <= 2001:
+        raise CliError("--grid must be between 2 and 2001")
+    out, lines = {}, []
+    if args.only in (None, "linearized"):
+        lin = out["linearized"] = bench_linearized(base, args.grid)
+        lines.append(
+            f"linearized E_N map {lin['grid'][0]}x{lin['grid'][1]}: batched "
+            f"{lin['batched_seconds']:.3f} s (cold {lin['cold_seconds']:.3f} s), per-point "
+            f"scipy loop {lin['scipy_loop_seconds']:.3f} s, speed-up {lin['speedup']:.1f}x, "
+            f"max |dE_N| = {lin['max_abs_diff_E_N']:.2e}; vs the SciPy solve alone "
+            f"{lin['speedup_vs_solve_only']:.1f}x")
+    if args.only in (None, "qmodel"):
+        from compare.bench import bench_qmodel
+        q = out["qmodel"] = bench_qmodel(base, args.cap, args.scaling)
+        po = q["paper_optimum"]
+        lines.append(f"qmodel paper optimum converged ({po['basis']} basis, d = {po['dim']}): "
+                     f"{po['seconds']:.1f} s, E_N = {po['E_N']:.6f}")
+        for row in q["vs_qutip_default"]:
+            theirs = (f"{row['qutip_default_seconds']:.2f} s" if row["qutip_default_seconds"]
+                      is not None else f"> {row['qutip_capped_at']:.0f} s (capped)")
+            sp = row["speedup"]
+            lines.append(f"  plain cutoffs {row['cutoffs']} (d = {row['dim']}): krylov "
+                         f"{row['krylov_seconds']:.2f} s, QuTiP default {theirs}, ratio "
+                         f"{sp if isinstance(sp, str) else f'{sp:.1f}'}")
+        for row in q.get("scaling", []):
+            lines.append(f"  scaling d = {row['dim']}: {row['seconds']:.1f} s, peak RSS "
+                         f"{row['peak_rss_mib']:.0f} MiB")
+    emit(out, args.json, "\n".join(lines))
+    return EXIT_OK

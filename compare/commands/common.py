@@ -1,0 +1,265 @@
+"""What every subcommand shares: errors with exit codes, strict JSON output, parameter and
+option parsing, checks made before anything is computed.
+
+Exit codes (DESIGN.md): 0 success; 2 bad input; 3 no steady state (unstable); 4 a master
+equation that did not converge; 1 anything else; 130 interrupted.  The mapping from exceptions
+to these codes lives in one place, :func:`compare.cli.main`.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_UNSTABLE, EXIT_NOT_CONVERGED = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """An error with its exit code, one-sentence message and an optional JSON payload."""
+
+    def __init__(self, message: str, code: int = EXIT_INPUT, payload: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.payload = payload
+
+
+# -- output -------------------------------------------------------------------------------------
+
+def strict(obj, path: str = "", undefined: dict | None = None):
+    """``obj`` made acceptable to a strict JSON parser: NumPy scalars and arrays become Python
+    numbers and lists, complex numbers ``{"re", "im"}``, and every NaN or infinity becomes
+    ``null``.  ``undefined`` (if given) collects the JSON paths that were non-finite."""
+    import numpy as np
+    if isinstance(obj, dict):
+        return {str(k): strict(v, f"{path}.{k}" if path else str(k), undefined)
+                for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict(v, f"{path}[{i}]", undefined) for i, v in enumerate(obj)]
+    if isinstance(obj, np.ndarray):
+        return strict(obj.tolist(), path, undefined)
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, complex):
+        return {"re": strict(obj.real, path + ".re", undefined),
+                "im": strict(obj.imag, path + ".im", undefined)}
+    if isinstance(obj, float) and not math.isfinite(obj):
+        if undefined is not None:
+            undefined[path] = "nan" if math.isnan(obj) else "inf"
+        return None
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
+
+
+def dumps(obj: dict) -> str:
+    """One strict JSON document; non-finite numbers are ``null`` and listed under
+    ``"non_finite"`` (path: why) so that a null is never mistaken for a value."""
+    undefined: dict = {}
+    doc = strict(obj, undefined=undefined)
+    if undefined and isinstance(doc, dict):
+        doc.setdefault("non_finite", {k: f"not a finite number ({v}): undefined at this "
+                                         f"point" for k, v in undefined.items()})
+    return json.dumps(doc, allow_nan=False)
+
+
+def emit(obj: dict, as_json: bool, text: str) -> None:
+    """Print ``obj`` as one JSON object (``--json``) or ``text``."""
+    print(dumps(obj) if as_json else text)
+
+
+# -- inputs -------------------------------------------------------------------------------------
+
+def load_params(args, resolve: bool = True):
+    """Parameters from ``--preset``, ``--config``, ``--set`` (and ``--branch``)."""
+    from compare.params_io import load_params as load
+    from linearized.physical import BranchError, NoStableBranch
+    try:
+        return load(args.preset, args.config, args.set, args.branch, resolve)
+    except BranchError as exc:
+        raise CliError(str(exc))
+    except NoStableBranch as exc:
+        raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
+
+
+def finite_positive(value, flag: str) -> float:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise CliError(f"{flag} must be a positive finite number (got {value!r})")
+    return float(value)
+
+
+def parse_cutoffs(text: str) -> tuple:
+    try:
+        cut = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise CliError(f"--cutoffs expects four integers like 3,3,3,3, got {text!r}")
+    if len(cut) != 4 or min(cut) < 2:
+        raise CliError(f"--cutoffs expects four integers of at least 2 (levels per tensor "
+                       f"factor), got {text!r}")
+    return cut
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory of this machine (a large default where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 40
+
+
+def krylov_bytes(dim: int) -> float:
+    """Memory the Krylov steady-state solver needs at Hilbert-space dimension ``dim``: about
+    a dozen dense complex d x d matrices (eigenvectors, their inverse, workspace) plus a
+    Krylov basis of at most ~4 GB."""
+    d2 = 16.0 * dim * dim
+    return 12 * d2 + min(60 * d2, 4e9)
+
+
+def check_dimension(dim: int, what: str) -> None:
+    """Refuse (exit 2) a truncation whose solve cannot fit in this machine's memory."""
+    need, have = krylov_bytes(dim), physical_memory()
+    if need > 0.8 * have:
+        raise CliError(f"{what} (d = {dim}) needs about {need / 2 ** 30:.3g} GiB for the "
+                       f"steady-state solve, more than this machine's "
+                       f"{have / 2 ** 30:.3g} GiB; choose smaller cutoffs or --max-dim")
+
+
+def convergence_options(args):
+    """:class:`qmodel.converge.ConvergenceOptions` from the command-line flags, checked."""
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.solvers import METHODS, SolverOptions
+    if args.solver not in METHODS:
+        raise CliError(f"unknown --solver {args.solver!r}; choose one of {', '.join(METHODS)}")
+    for flag, value in (("--tol", args.tol), ("--tail-tol", args.tail_tol)):
+        finite_positive(value, flag)
+    if not args.max_dim > 0:
+        raise CliError("--max-dim must be positive")
+    cut = parse_cutoffs(args.cutoffs) if args.cutoffs else None
+    if cut is not None:
+        dim = math.prod(cut)
+        if dim > args.max_dim:
+            raise CliError(f"--cutoffs {args.cutoffs} give d = {dim}, above --max-dim "
+                           f"{args.max_dim}; raise --max-dim to solve it")
+        check_dimension(dim, f"--cutoffs {args.cutoffs}")
+    else:
+        check_dimension(args.max_dim, f"--max-dim {args.max_dim}")
+    extra = {}
+    time_limit = getattr(args, "time_limit", None)
+    if time_limit is not None:
+        extra["time_limit"] = finite_positive(time_limit, "--time-limit")
+    return ConvergenceOptions(basis=args.basis, cutoffs=cut, tol=args.tol,
+                              tail_tol=args.tail_tol, max_dim=args.max_dim,
+                              solver=SolverOptions(method=args.solver), **extra)
+
+
+def progress_printer(args):
+    """A callable printing each truncation as it is solved (only on a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(entry):
+        en = entry["E_N"]
+        print(f"  cutoffs {','.join(map(str, entry['cutoffs']))} (d = {entry['dim']}): "
+              f"E_N = {'n/a' if en is None else f'{en:.6f}'}, "
+              f"Duan = {entry['duan']:.6f}, {entry['seconds']:.1f} s", file=sys.stderr)
+    return show
+
+
+# -- outputs written to disk: checked before anything is computed -------------------------------
+
+def check_output_dir(path: str, flag: str) -> None:
+    """``path`` must be a directory that exists or can be created, and be writable: it is
+    created now and a probe file is written and removed, so a bad path fails in a second,
+    not after minutes of computing."""
+    import tempfile
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CliError(f"{flag} {path} is an existing file, not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CliError(f"{flag} {path} cannot be written ({exc.strerror or exc})")
+
+
+def check_output_prefix(path: str, flag: str, suffixes=(".npz",)) -> None:
+    """``path`` is a file prefix (``PATH.npz`` ...): its folder must be writable and none of
+    ``PATH + suffix`` may be a directory."""
+    if path.endswith(os.sep) or os.path.isdir(path):
+        raise CliError(f"{flag} {path} is a directory; give a file prefix like runs/sweep")
+    check_output_dir(os.path.dirname(os.path.abspath(path)), flag)
+    for s in suffixes:
+        if os.path.isdir(path + s):
+            raise CliError(f"{flag} {path}: {path + s} is a directory")
+
+
+# -- grids ----------------------------------------------------------------------------------------
+
+#: the largest grid a sweep accepts at once (points), and the bytes each point costs in memory
+MAX_GRID_POINTS = 10_000_000
+
+
+def grid_inputs(args):
+    """Base parameters and axes of a sweep or validity map, checked before anything runs.
+
+    Physical axes (P, diameter, Delta_m0) leave the base unresolved: each point is resolved
+    to G and Delta_m on its own.
+    """
+    from compare.params_io import yig_kerr_requested
+    from linearized.params import PHYSICAL_KEYS
+    from linearized.sweep import grid_params, parse_axis
+    axes = [parse_axis(a) for a in args.axis]
+    n = math.prod(len(a.values) for a in axes)
+    if n > MAX_GRID_POINTS:
+        raise CliError(f"the grid has {n:.3g} points, more than the {MAX_GRID_POINTS:.0e} one "
+                       f"sweep holds in memory; split it into several sweeps")
+    physical_axes = any(a.key in PHYSICAL_KEYS for a in axes)
+    base = load_params(args, resolve=not physical_axes)
+    grid_params(base, axes)           # validates every grid value
+    if any(a.key == "diameter" for a in axes) and yig_kerr_requested(args.config, args.set):
+        raise CliError("K = yig is fixed by the base diameter; a diameter axis would keep it, "
+                       "so give K as a number or do not sweep the diameter")
+    if any(a.key in ("G", "Delta_m") for a in axes) and (base.is_physical or physical_axes):
+        raise CliError("give either effective (G, Delta_m) or physical (P, diameter, "
+                       "Delta_m0) axes and parameters, not both")
+    check_executor(args)
+    if args.workers is not None and args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    return base, axes
+
+
+def check_executor(args) -> None:
+    """``--executor dask`` needs the extra installed and a scheduler address that parses."""
+    if args.executor != "dask":
+        return
+    if not args.scheduler:
+        raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786)")
+    import importlib.util
+    if importlib.util.find_spec("distributed") is None:
+        raise CliError("--executor dask needs Dask's distributed scheduler: install the "
+                       "extra with pip install 'mwent[dask]'")
+    from urllib.parse import urlsplit
+    u = urlsplit(args.scheduler if "://" in args.scheduler else f"tcp://{args.scheduler}")
+    try:
+        port = u.port
+    except ValueError:
+        port = None
+    if u.scheme not in ("tcp", "tls", "ws", "wss", "inproc", "ucx") or not u.hostname or \
+            (u.scheme != "inproc" and port is None):
+        raise CliError(f"--scheduler {args.scheduler!r} is not a scheduler address like "
+                       f"tcp://HOST:8786")
+
+
+def sweep_settings(args, engine) -> dict:
+    """The solver settings that key a sweep point in the store (and that it runs with)."""
+    settings = {"branch": args.branch} if args.branch is not None else {}
+    if engine != "linearized":
+        opts = convergence_options(args)
+        settings.update({"basis": opts.basis,
+                         "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
+                         "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,
+                         "solver": opts.solver.method})
+    if engine == "compare":
+        settings["tolerance"] = finite_positive(args.tolerance, "--tolerance")
+    return settings

@@ -1,0 +1,90 @@
+"""``mwent compare``: both methods on one parameter set, with a verdict and its evidence."""
+from __future__ import annotations
+
+from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_output_dir,
+                     convergence_options, emit, finite_positive, load_params, progress_printer)
+from .qmodel import add_qmodel_options
+
+HELP = "linearized theory vs master equation, with a verdict"
+DESCRIPTION = ("Solve the linearized theory and the master equation on the same parameters "
+               "(both with the Lindblad mechanical bath) and say whether they agree on E_N "
+               "and the Duan sum within --tolerance.  'agree' needs every line of convergence "
+               "evidence present and passing; otherwise the verdict is 'undecided' (exit 4) "
+               "with the reason.")
+
+
+def add_arguments(p) -> None:
+    from compare.defaults import TOLERANCE
+    add_qmodel_options(p)
+    p.add_argument("--tolerance", type=float, default=TOLERANCE,
+                   help=f"agreement tolerance on E_N and on the Duan sum "
+                        f"(default {TOLERANCE:g})")
+    p.add_argument("--report", metavar="DIR",
+                   help="write report.html, report.md and figures (PNG, SVG) into DIR")
+
+
+def _fmt(x, spec=".6f"):
+    return "n/a" if x is None else format(x, spec)
+
+
+def table(c, out: dict) -> str:
+    """The verdict as a table naming each column's bath, the truncation and the time."""
+    q = c.qmodel.measures if c.qmodel is not None else None
+    lines = []
+    if c.qmodel is not None:
+        r = c.qmodel
+        lines.append(f"master equation: {r.basis} basis, cutoffs "
+                     f"{','.join(map(str, r.cutoffs))} (d = {r.dim}), solver {r.solver}, "
+                     f"{r.seconds:.1f} s")
+    lines += [
+        "                     master equation   linearized    difference",
+        "                     (Lindblad bath)   (Lindblad)",
+        f"  E_N (exact)        {_fmt(q.E_N if q else None):>15}   {c.linearized.E_N:10.6f}"
+        f"    {_fmt(c.delta_E_N, '+.2e')}",
+        f"  E_N (Eq. 9 on rho) {_fmt(q.E_N_gaussian if q else None):>15}   "
+        f"{c.linearized.E_N:10.6f}",
+        f"  Duan sum           {_fmt(q.duan if q else None):>15}   {c.linearized.duan:10.6f}"
+        f"    {_fmt(c.delta_duan, '+.2e')}",
+        f"  (the paper's Brownian bath, linearized: E_N = {c.linearized_brownian.E_N:.6f}, "
+        f"Duan = {c.linearized_brownian.duan:.6f})"]
+    for ev in out.get("evidence") or []:
+        mark = "pass" if ev.get("passed") else "FAIL"
+        extra = " (independent of the linearized theory)" if ev.get(
+            "independent_of_linearized") else ""
+        lines.append(f"  evidence {ev.get('name')}: {mark}{extra}"
+                     + (f": {ev['detail']}" if ev.get("detail") else ""))
+    lines.append(f"verdict: {c.verdict} (tolerance {c.tolerance:g}): {c.reason}")
+    if "report" in out:
+        lines.append(f"report: {out['report']['html']}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from compare.comparison import compare, plain_basis_curve
+    from qmodel.converge import Unstable
+
+    params = load_params(args)
+    opts = convergence_options(args)
+    tolerance = finite_positive(args.tolerance, "--tolerance")
+    if args.report:
+        check_output_dir(args.report, "--report")
+    try:
+        c = compare(params, opts, tolerance, progress=progress_printer(args))
+    except Unstable as exc:
+        raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE,
+                       {"verdict": "unstable", "stable": False})
+    out = c.to_dict()
+    if args.report:
+        from compare.report import write_report
+        fock_hist = []
+        if c.qmodel is not None and c.qmodel.basis != "fock":
+            # the plain-basis curve: the check that owes nothing to the linearized code
+            fock_hist = plain_basis_curve(params, max_dim=min(opts.max_dim, 900))
+        out["report"] = write_report(c, args.report, fock_hist)
+    text = table(c, out)
+    if c.verdict == "undecided":
+        if not args.json:
+            print(text)
+        raise CliError(f"undecided: {c.reason}", EXIT_NOT_CONVERGED, out)
+    emit(out, args.json, text)
+    return EXIT_OK

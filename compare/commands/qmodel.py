@@ -1,0 +1,156 @@
+"""``mwent qmodel``: the full master equation at one point, converged with its evidence."""
+from __future__ import annotations
+
+import sys
+
+from .common import (EXIT_NOT_CONVERGED, EXIT_OK, CliError, convergence_options, emit,
+                     load_params, progress_printer)
+
+HELP = "steady state of the full master equation, converged"
+DESCRIPTION = ("Solve the four-mode master equation in the displaced frame (the nonlinear "
+               "residue G_0 m^dag m q kept) in a truncated Fock space, growing the truncation "
+               "until E_N and the Duan sum stop moving and the top-level populations are "
+               "small.  The mechanical bath is always the Lindblad form.")
+
+
+def add_qmodel_options(p) -> None:
+    """The master-equation options shared by qmodel, compare, sweep and validity."""
+    from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
+    p.add_argument("--basis", choices=["normal", "fock", "self"], default="normal",
+                   help="normal: Williamson normal modes of the linearized state (default); "
+                        "fock: the plain Fock basis of a1, a2, m, b; self: normal modes of "
+                        "the master equation's own state, iterated (owes nothing to the "
+                        "linearized theory)")
+    p.add_argument("--cutoffs", metavar="N1,N2,N3,N4",
+                   help="fixed truncation, levels per tensor factor (each >= 2): in the fock "
+                        "basis the factors are a1,a2,m,b; in the normal and self bases they "
+                        "are the normal modes, most occupied first.  A fixed truncation "
+                        "carries no convergence evidence (compare then never says agree). "
+                        "Default: grow automatically until converged")
+    p.add_argument("--tol", type=float, default=TOL,
+                   help=f"convergence: change of E_N and Duan between truncations "
+                        f"(default {TOL:g})")
+    p.add_argument("--tail-tol", type=float, default=TAIL_TOL,
+                   help=f"convergence: population of each factor's top level "
+                        f"(default {TAIL_TOL:g})")
+    p.add_argument("--max-dim", type=int, default=MAX_DIM,
+                   help=f"largest Hilbert-space dimension tried (default {MAX_DIM})")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="give up after this many seconds of solving (exit 4, history kept); "
+                        "default: no limit")
+    p.add_argument("--solver", default="krylov",
+                   help="krylov (default), direct, or qutip-<method> (QuTiP's steadystate)")
+
+
+def add_arguments(p) -> None:
+    add_qmodel_options(p)
+    p.add_argument("--frame", choices=["displaced", "undisplaced"], default="displaced",
+                   help="undisplaced: the driven model without linearization or displacement, "
+                        "plain basis, fixed --cutoffs (small drives only; checks the "
+                        "displacement step)")
+
+
+def linearized_reference(params):
+    """Both bath models of the linearized theory, for the JSON's ``linearized`` entry."""
+    from linearized.steady import solve
+    lin = {bath: solve(params.replace(mech_bath=bath)) for bath in ("lindblad", "brownian")}
+    return lin, {bath: {"E_N": r.E_N, "duan": r.duan, "stable": r.stable}
+                 for bath, r in lin.items()}
+
+
+def run(args) -> int:
+    from qmodel.converge import NotConverged, Unstable, solve_master
+    from qmodel.solvers import SolverError
+
+    params = load_params(args)
+    opts = convergence_options(args)
+    if args.frame == "undisplaced":
+        return _undisplaced(args, params, opts)
+    lin, reference = linearized_reference(params)
+    note = None
+    if params.mech_bath == "brownian":
+        d = lin["brownian"].E_N - lin["lindblad"].E_N
+        note = (f"the master equation uses the Lindblad form of the mechanical bath; in the "
+                f"linearized model the two bath models differ here by dE_N = {d:.3g}")
+        print(f"mwent: note: {note}", file=sys.stderr)
+    try:
+        res = solve_master(params, opts, progress=progress_printer(args))
+    except Unstable as exc:
+        raise CliError(f"unstable: {exc}, so no steady state exists", 3,
+                       {"stable": False, "linearized": reference})
+    except NotConverged as exc:
+        raise CliError(str(exc), EXIT_NOT_CONVERGED,
+                       {"converged": False, "best": exc.best, "history": exc.history,
+                        "linearized": reference})
+    except SolverError as exc:
+        raise CliError(f"the steady-state solver failed: {exc}", EXIT_NOT_CONVERGED,
+                       {"converged": False, "linearized": reference})
+    out = res.to_dict()
+    out.update({"linearized": reference, "mech_bath": "lindblad", "bath_note": note,
+                "params": params.replace(mech_bath="lindblad").to_dict(),
+                "delta_E_N": (out["E_N"] - lin["lindblad"].E_N) if out["E_N"] is not None
+                else None,
+                "delta_duan": out["duan"] - lin["lindblad"].duan})
+    if not res.converged:
+        reason = getattr(res, "reason", None) or _tail_reason(res, args)
+        raise CliError(f"not converged: {reason}", EXIT_NOT_CONVERGED, out)
+    en = "n/a" if out["E_N"] is None else f"{out['E_N']:.6f}"
+    text = "\n".join([
+        f"master equation steady state ({res.basis} basis, cutoffs "
+        f"{','.join(map(str, res.cutoffs))}, d = {res.dim}, solver {res.solver}, "
+        f"{res.seconds:.1f} s)",
+        f"  E_N exact (partial transpose) = {en}",
+        f"  E_N Gaussian (Eq. 9 on rho)   = {out['E_N_gaussian']:.6f}   linearized: "
+        f"{lin['lindblad'].E_N:.6f}",
+        f"  Duan sum                      = {out['duan']:.6f}   linearized: "
+        f"{lin['lindblad'].duan:.6f}",
+        "  top-level populations         = " + ", ".join(f"{x:.1e}" for x in
+                                                        out["tail_population"]),
+        f"  non-Gaussianity (rel. entropy) = {out['non_gaussianity']:.2e}   (truncation alone: "
+        f"{out['non_gaussianity_floor']:.2e})",
+        f"  converged after {len(res.history)} truncations (tol {args.tol:g})"])
+    emit(out, args.json, text)
+    return EXIT_OK
+
+
+def _tail_reason(res, args) -> str:
+    import numpy as np
+    worst = int(np.argmax(res.measures.tail_population))
+    return (f"the top level of factor {worst + 1} holds population "
+            f"{res.measures.tail_population[worst]:.2e} (> --tail-tol {args.tail_tol:g}) at "
+            f"cutoffs {','.join(map(str, res.cutoffs))}")
+
+
+def _undisplaced(args, params, opts) -> int:
+    from linearized.meanfield import mean_field
+    from qmodel.solvers import SolverError
+    from qmodel.undisplaced import solve_undisplaced
+    if opts.cutoffs is None:
+        raise CliError("--frame undisplaced needs fixed --cutoffs N1,N2,NM,NB large enough to "
+                       "hold the mean amplitudes")
+    if not params.G_0 > 0:
+        raise CliError("--frame undisplaced needs G_0 > 0 (the drive follows from G / G_0)")
+    mf = mean_field(params)
+    try:
+        r = solve_undisplaced(params, opts.cutoffs, opts.solver)
+    except SolverError as exc:
+        raise CliError(f"the steady-state solver failed: {exc}", EXIT_NOT_CONVERGED)
+    c = lambda z: None if z is None else {"re": z.real, "im": z.imag}
+    out = {"frame": "undisplaced", "E_N": r["E_N"], "E_N_gaussian": r["E_N_gaussian"],
+           "duan": r["duan"], "m": c(r["m"]), "a1": c(r["a1"]), "a2": c(r["a2"]),
+           "q": r["q"], "mean_field": {"m": c(mf.m), "a1": c(mf.a1), "a2": c(mf.a2),
+                                       "q": mf.q},
+           "cutoffs": list(r["cutoffs"]), "tail_population": r["tail_population"].tolist(),
+           "residual": r["residual"], "seconds": r["seconds"], "mech_bath": "lindblad",
+           "converged": False,
+           "evidence_note": "a fixed truncation in the plain basis: the tail populations are "
+                            "the only convergence evidence"}
+    if r["tail_population"].max() > opts.tail_tol:
+        raise CliError(f"truncation too small: a top level holds population "
+                       f"{r['tail_population'].max():.2e} (> --tail-tol {opts.tail_tol:g}); "
+                       f"the mean amplitudes need more levels", EXIT_NOT_CONVERGED, out)
+    text = (f"undisplaced master equation (cutoffs {','.join(map(str, r['cutoffs']))}): "
+            f"E_N = {r['E_N']:.6f}, Duan = {r['duan']:.6f}\n"
+            f"  <m> = {r['m']:.6g} (mean field {mf.m:.6g})")
+    emit(out, args.json, text)
+    return EXIT_OK
