@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _fail(message: str, code: int, as_json: bool, payload: dict | None = None) -> int:
     if as_json:
-        print(dumps({**(payload or {}), "error": message, "exit_code": code}))
+        reason = ("no steady state (unstable)" if code == EXIT_UNSTABLE else
+                  "not computed: " + message)
+        print(dumps({**(payload or {}), "error": message, "exit_code": code}, reason))
     print(f"mwent: error: {message}", file=sys.stderr)
     return code
 

@@ -53,14 +53,14 @@ def strict(obj, path: str = "", undefined: dict | None = None):
     return str(obj)
 
 
-def dumps(obj: dict) -> str:
+def dumps(obj: dict, reason: str = "undefined at this point") -> str:
     """One strict JSON document; non-finite numbers are ``null`` and listed under
     ``"non_finite"`` (path: why) so that a null is never mistaken for a value."""
     undefined: dict = {}
     doc = strict(obj, undefined=undefined)
     if undefined and isinstance(doc, dict):
-        doc.setdefault("non_finite", {k: f"not a finite number ({v}): undefined at this "
-                                         f"point" for k, v in undefined.items()})
+        doc.setdefault("non_finite", {k: f"not a finite number ({v}): {reason}"
+                                      for k, v in undefined.items()})
     return json.dumps(doc, allow_nan=False)
 
 
