@@ -109,12 +109,31 @@ def rotate_cavities(cov2, theta_1: float, theta_2: float) -> np.ndarray:
 
 def duan_sum_optimized(cov2):
     """The smallest Duan sum over the two local-oscillator phases, ``(value, theta_1,
-    theta_2)``: the best witness of Eq. (10) that homodyne detection can measure."""
-    import scipy.optimize
-    t = np.linspace(0, 2 * np.pi, 73)[:-1]
-    best = min(((duan_sum(rotate_cavities(cov2, a, b)), a, b) for a in t for b in t))
-    res = scipy.optimize.minimize(lambda x: duan_sum(rotate_cavities(cov2, *x)),
-                                  x0=[best[1], best[2]], method="Nelder-Mead",
-                                  options={"xatol": 1e-10, "fatol": 1e-14})
-    a, b = np.mod(res.x, 2 * np.pi)
-    return float(min(res.fun, best[0])), float(a), float(b)
+    theta_2)``: the best witness of Eq. (10) that homodyne detection can measure.
+
+    Closed form.  With blocks ``[[A, C], [C^T, B]]`` and the phases of :func:`rotate_cavities`
+    (``R(t) = [[cos t, sin t], [-sin t, cos t]]``), the rotated Duan sum is
+    ``tr A + tr B + 2 (M_00 - M_11)`` with ``M = R(theta_1) C R(theta_2)^T`` (the local traces
+    do not rotate).  Split ``C`` into a scaled rotation ``alpha Rot(phi)`` and a scaled
+    reflection ``beta Ref(psi)`` (``Ref(psi) = [[cos psi, sin psi], [sin psi, -cos psi]]``),
+    ``beta = sqrt((C_00 - C_11)^2 + (C_01 + C_10)^2) / 2``.  Proper rotations keep the two parts
+    apart: the first stays a scaled rotation (zero ``M_00 - M_11``), the second becomes
+    ``beta Ref(psi - theta_1 - theta_2)``, whose ``M_00 - M_11 = 2 beta cos(psi - theta_1 -
+    theta_2)``.  So the minimum is ``tr A + tr B - 4 beta``, reached at
+    ``theta_1 + theta_2 = psi + pi``; in singular values ``s_1 >= s_2`` of C,
+    ``2 beta = s_1 + s_2`` if ``det C < 0`` and ``s_1 - s_2`` if ``det C >= 0``.  Only
+    ``theta_1 + theta_2`` matters, so the phases returned are equal,
+    ``theta_1 = theta_2 = (psi + pi)/2`` (in ``[0, pi)``; 0 when ``beta = 0``).
+
+    Broadcasts over leading axes; a single 4x4 CM gives Python floats.
+    """
+    c = np.asarray(cov2, dtype=float)
+    r = c[..., 0, 2] - c[..., 1, 3]          # 2 x (C_00 - C_11)/2
+    s = c[..., 0, 3] + c[..., 1, 2]          # 2 x (C_01 + C_10)/2
+    two_beta = np.hypot(r, s)
+    value = c[..., 0, 0] + c[..., 1, 1] + c[..., 2, 2] + c[..., 3, 3] - 2.0 * two_beta
+    psi = np.where(two_beta > 0, np.arctan2(s, r), -np.pi)
+    theta = np.mod((psi + np.pi) / 2.0, np.pi)
+    if np.ndim(value) == 0:
+        return float(value), float(theta), float(theta)
+    return value, theta, theta.copy()

@@ -160,9 +160,14 @@ def mean_field_branches(params, Omega: float, Delta_m0: float) -> list:
         coeffs = [beta ** 2, -2 * beta * d0, A.real ** 2 + d0 ** 2, -Omega ** 2]
         r = np.roots(coeffs)
         roots = np.sort(r[(np.abs(r.imag) <= 1e-9 * np.abs(r)) & (r.real >= 0)].real)
-        # polish each root with Newton steps on the cubic
+        # polish each root with Newton steps on the cubic (not at a double root, where the
+        # derivative vanishes: the bistability's turning point)
         for _ in range(3):
-            roots = roots - np.polyval(coeffs, roots) / np.polyval(np.polyder(coeffs), roots)
+            slope = np.polyval(np.polyder(coeffs), roots)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = np.polyval(coeffs, roots) / slope
+            roots = np.where(np.isfinite(step) & (slope != 0), roots - step, roots)
+        roots = np.maximum(roots, 0.0)
     out = []
     for i, n in enumerate(roots):
         dm = 2 * np.pi * Delta_m0 + K - beta * n
@@ -182,10 +187,16 @@ def drive_for_coupling(params, approximate: bool = False):
     """``(Omega, Delta_m0)`` giving the effective ``params.G`` at the effective
     ``params.Delta_m``: the drive of the mean field (Eq. 3 inverted, or Eq. 4 if
     ``approximate``) in rad/s and the bare detuning in Hz (see
-    :func:`linearized.meanfield.mean_field`)."""
+    :func:`linearized.meanfield.mean_field`).  Raises :class:`ParameterError` (one sentence)
+    where that drive is undefined: ``G_0 = 0``, or Eq. (4) singular (a zero cavity detuning)."""
     from .meanfield import mean_field
+    from .params import ParameterError
     mf = mean_field(params)
-    return float(mf.Omega_eq4 if approximate else mf.Omega), float(mf.Delta_m0 / (2 * np.pi))
+    key = "Omega_eq4" if approximate else "Omega"
+    omega = getattr(mf, key)
+    if omega is None:
+        raise ParameterError(f"no drive gives G here: {mf.reason(key)}")
+    return float(omega), float(mf.Delta_m0 / (2 * np.pi))
 
 
 class BranchError(ValueError):

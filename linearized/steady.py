@@ -44,31 +44,46 @@ class LinearizedResult:
     mean_field: MeanField
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary with the documented keys."""
+        """JSON-ready dictionary with the documented keys.
+
+        Strict JSON (``json.dumps(d, allow_nan=False)`` works): non-finite numbers are null,
+        and ``undefined`` says why a measure is null (an unstable point has no steady state).
+        """
         best = None
+        undefined = {}
         if self.stable:
             v, t1, t2 = duan_sum_optimized(cavity_block(self.covariance))
-            best = {"duan": v, "theta_1": t1, "theta_2": t2}
+            if np.isfinite(v):
+                best = {"duan": v, "theta_1": t1, "theta_2": t2}
+        else:
+            why = (f"unstable: no steady state (largest Re lambda/2pi = "
+                   f"{self.max_real_eigenvalue:.6g} Hz > 0)")
+            undefined = {k: why for k in ("E_N", "duan", "duan_min_lo", "occupations",
+                                          "covariance")}
         return {
             "E_N": _num(self.E_N),
             "duan": _num(self.duan),
             "duan_min_lo": best,
             "stable": self.stable,
-            "max_real_eigenvalue": self.max_real_eigenvalue,
+            "max_real_eigenvalue": _num(self.max_real_eigenvalue),
             "occupations": {k: _num(v) for k, v in zip(MODES, self.occupations)},
-            "thermal_occupations": {k: float(v) for k, v in zip(MODES, self.thermal_occupations)},
+            "thermal_occupations": {k: _num(v) for k, v in zip(MODES, self.thermal_occupations)},
             "covariance": [[_num(x) for x in row] for row in self.covariance],
             "covariance_order": ["X1", "Y1", "X2", "Y2", "x", "y", "q", "p"],
             "mean_field": self.mean_field.to_dict(),
             "params": self.params.to_dict(),
             "units": {"max_real_eigenvalue": "Hz (Re lambda / 2pi)", "params": "Hz, K",
                       "covariance": "dimensionless, vacuum = 1/2", "E_N": "natural log"},
+            "undefined": undefined,
         }
 
 
 def _num(x):
+    """A float for JSON: None for None and for NaN or infinite values."""
+    if x is None:
+        return None
     x = float(x)
-    return None if np.isnan(x) else x
+    return x if np.isfinite(x) else None
 
 
 def solve(params: Params) -> LinearizedResult:
