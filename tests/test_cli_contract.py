@@ -85,7 +85,7 @@ def test_unstable_json_says_why_the_measures_are_null(capsys):
     code, out, err = run(capsys, "linearized", "--set", "G=20MHz", "--set", "G_0=0", "--json")
     doc = strict_json(out)
     assert code == 3 and doc["stable"] is False and doc["E_N"] is None
-    assert "unstable" in doc["non_finite"]["E_N"] and "unstable" in one_sentence(err)
+    assert "unstable" in doc["undefined"]["E_N"] and "unstable" in one_sentence(err)
 
 
 def test_validity_json(capsys, tmp_path):

@@ -33,7 +33,7 @@ def kerr_text(k: dict, params, yig: bool = True) -> str:
 def _target(args, params) -> int:
     from linearized import physical as ph
     from linearized.meanfield import magnon_number
-    from linearized.params import parse_value
+    from linearized.params import ParameterError, parse_value
     if params.is_physical:
         raise CliError("--target-G computes P and Delta_m0: do not give P as well")
     if params.diameter is None:
@@ -45,21 +45,22 @@ def _target(args, params) -> int:
         raise CliError(f"--target-G must be positive (got {args.target_G}): G is taken real "
                        f"and positive")
     target = params.replace(G=G)
-    rows = {}
+    rows, why = {}, {}
     for name, approx in (("eq3", False), ("eq4", True)):
-        Omega, d0 = ph.drive_for_coupling(target, approximate=approx)
-        if Omega is None or not math.isfinite(Omega):
-            rows[name] = None
+        try:
+            Omega, d0 = ph.drive_for_coupling(target, approximate=approx)
+        except ParameterError as exc:
+            if not approx:
+                raise
+            rows[name], why[name] = None, str(exc)     # Eq. (4) singular; Eq. (3) holds
             continue
         P = ph.power_for_rabi(Omega, float(params.diameter))
         rows[name] = {"P": P, "Delta_m0": d0, "Omega_over_2pi": Omega / (2 * math.pi),
                       "B_0": float(ph.drive_field(P, float(params.diameter)))}
-    if rows["eq3"] is None:
-        raise CliError("no drive gives this G at these parameters (Eq. 3 has no solution)")
     out = {"target_G": float(target.G), "Delta_m": float(target.Delta_m),
            "G_0": float(params.G_0), "diameter": float(params.diameter),
            "N_spins": ph.spin_number(float(params.diameter)), **rows["eq3"],
-           "eq4": rows["eq4"],
+           "eq4": rows["eq4"], "undefined": why,
            "units": {"P": "W", "Delta_m0": "Hz", "B_0": "T", "Omega_over_2pi": "Hz",
                      "target_G": "Hz", "Delta_m": "Hz", "G_0": "Hz", "diameter": "m"}}
     n = float(magnon_number(target))
@@ -67,7 +68,7 @@ def _target(args, params) -> int:
                                     float(params.kappa_m),
                                     2 * math.pi * rows["eq3"]["Omega_over_2pi"])
     eq4 = (f"{rows['eq4']['P'] * 1e3:.4g} mW (Eq. 4, the paper's approximation)"
-           if rows["eq4"] else "undefined by Eq. 4 here (its denominator vanishes)")
+           if rows["eq4"] else f"Eq. 4 undefined here ({why.get('eq4')})")
     text = (f"G = {target.G / 1e6:g} MHz at Delta_m = {target.Delta_m / 1e6:g} MHz "
             f"(G_0 = {params.G_0:g} Hz, diameter {params.diameter * 1e6:g} um) needs\n"
             f"  P = {rows['eq3']['P'] * 1e3:.4g} mW (Eq. 3, exact), {eq4}\n"
