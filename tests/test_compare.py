@@ -70,7 +70,8 @@ def test_dask_local_cluster_matches_local(paper, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     local = run_sweep("qmodel", paper, _axes(), str(tmp_path / "a.sqlite"), SETTINGS,
                       workers=1, progress=False)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+    # worker processes: parameters, settings and results really cross a pickle boundary
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         remote = run_sweep("qmodel", paper, _axes(), str(tmp_path / "b.sqlite"), SETTINGS,
                            executor="dask", scheduler=cluster.scheduler_address,
@@ -109,15 +110,36 @@ def test_failed_point_is_recorded_and_sweep_goes_on(paper, tmp_path):
     assert "max_dim" in run.points[0]["error"] or "truncation" in run.points[0]["error"]
 
 
-def test_two_writers_share_a_store(paper, tmp_path):
+_WRITER = """
+import sys, time
+from compare.store import Store
+path, tag, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+s = Store(path)
+while time.time() < start:
+    time.sleep(0.001)
+for i in range(150):        # one transaction per row: the two writers interleave
+    s.put([(f"k{i}", "linearized", {}, {}, "ok", {"writer": tag, "i": i}, None, 0.0)])
+s.close()
+"""
+
+
+def test_two_writers_share_a_store(tmp_path):
+    # two processes write the same keys at the same moment: no error, no lost or torn row,
+    # each key written once by whichever writer came first
     path = str(tmp_path / "shared.sqlite")
-    a, b = Store(path), Store(path)
-    a.put([("k1", "linearized", {}, {}, "ok", {"E_N": 1.0}, None, 0.0)])
-    b.put([("k1", "linearized", {}, {}, "ok", {"E_N": 2.0}, None, 0.0),
-           ("k2", "linearized", {}, {}, "ok", {"E_N": 3.0}, None, 0.0)])
-    rows = a.get_many(["k1", "k2"])
-    assert rows["k1"]["result"]["E_N"] == 1.0 and rows["k2"]["result"]["E_N"] == 3.0
-    assert a.count() == 2
+    Store(path).close()
+    start = time.time() + 1.5
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, path, tag, str(start)],
+                              stderr=subprocess.PIPE) for tag in ("a", "b")]
+    errs = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    s = Store(path)
+    rows = s.get_many([f"k{i}" for i in range(150)])
+    assert s.count() == 150 and len(rows) == 150
+    writers = {r["result"]["writer"] for r in rows.values()}
+    assert all(r["result"]["i"] == int(k[1:]) for k, r in rows.items())
+    assert writers <= {"a", "b"}
+    s.close()
 
 
 @pytest.mark.slow
