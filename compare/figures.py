@@ -65,11 +65,20 @@ def fig2b_optimum(base: Params, n: int = 201) -> Params:
                         g_2=float(sweep.axes[1].values[j]))
 
 
-def compute(name: str, base: Params, n: int | None = None) -> Sweep:
-    """Compute the data of figure ``name`` (``n`` points per axis; default 201, 251 for Fig. 3)."""
+def curve_params(base: Params, n: int = 201, as_given: bool = False) -> Params:
+    """Parameters of the Fig. 3 curve: the Fig. 2(b) optimum on an ``n`` x ``n`` grid, or
+    ``base`` itself with ``as_given`` (to draw E_N(T) at any other point)."""
+    return base if as_given else fig2b_optimum(base, n)
+
+
+def compute(name: str, base: Params, n: int | None = None, as_given: bool = False) -> Sweep:
+    """Compute the data of figure ``name`` (``n`` points per axis; default 201).
+
+    ``as_given`` (Fig. 3 only): the E_N(T) curve at ``base`` instead of the Fig. 2(b) optimum.
+    """
     n = n or 201
     spec = _spec(name, base, n)
-    start = base.replace(**spec.fixed) if name != "3" else fig2b_optimum(base, n)
+    start = base.replace(**spec.fixed) if name != "3" else curve_params(base, n, as_given)
     axes = [Axis(k, np.linspace(a, b, m)) for k, a, b, m in spec.axes]
     return run_linearized(start, axes)
 
@@ -122,10 +131,173 @@ def draw(name: str, sweep: Sweep, path: str) -> str:
     return path
 
 
-def make_figure(name: str, base: Params, out_dir: str, n: int | None = None) -> dict:
-    """Compute, draw and save figure ``name``; returns the file names and a summary."""
+def make_figure(name: str, base: Params, out_dir: str, n: int | None = None,
+                as_given: bool = False) -> dict:
+    """Compute, draw and save figure ``name``; returns the file names and a summary.
+
+    The summary is :meth:`Sweep.summary` plus what the paper's text is checked against
+    (:func:`figure_summary`): the optimum of Figs. 2 and 4 and its location in the paper's
+    units, and for Fig. 3 the temperature where E_N vanishes with the curve's parameters.
+    """
     os.makedirs(out_dir, exist_ok=True)
-    sweep = compute(name, base, n)
+    sweep = compute(name, base, n, as_given)
     png = draw(name, sweep, os.path.join(out_dir, f"fig{name}.png"))
     data = sweep.save(os.path.join(out_dir, f"fig{name}.npz"))
-    return {"figure": name, "png": png, "data": data, "summary": sweep.summary()}
+    summary = sweep.summary()
+    summary.update(figure_summary(name, sweep, curve_source="as given" if as_given else
+                                  f"Fig. 2(b) optimum on its {len(sweep.axes[0].values)} x "
+                                  f"{len(sweep.axes[0].values)} grid"))
+    return {"figure": name, "png": png, "data": data, "summary": summary}
+
+
+# -- what the paper's text is checked against ---------------------------------------------------
+
+#: display unit of each figure's axes: (name, scale as a function of the base parameters)
+_UNITS = {
+    "2a": ("omega_b", lambda p: (float(p.omega_b), float(p.omega_b))),
+    "4a": ("omega_b", lambda p: (float(p.omega_b), float(p.omega_b))),
+    "2b": ("kappa_1, g_1", lambda p: (float(p.kappa_1), float(p.g_1))),
+    "4b": ("MHz", lambda p: (1e6, 1e6)),
+}
+#: levels and points per axis of the local refinement of a 2-D optimum
+REFINE_LEVELS, REFINE_POINTS = 3, 11
+#: tolerance (K) of the bisection on T for the vanishing temperature of Fig. 3
+T_TOL = 1e-5
+
+
+def _best_index(values, sense: str):
+    """Index of the optimum of ``values`` (NaN ignored); among (numerically) equal optima, the
+    last in C order, i.e. the one with the largest first-axis value (Delta_1 > 0 in Figs. 2(a),
+    4(a), whose two optima are mirror images under cavity exchange)."""
+    v = np.where(np.isfinite(values), values, np.nan)
+    if np.all(np.isnan(v)):
+        return None
+    best = np.nanmax(v) if sense == "max" else np.nanmin(v)
+    close = np.abs(v - best) <= 1e-12 * max(abs(best), 1.0)
+    flat = np.flatnonzero(np.where(np.isnan(v), False, close))
+    return np.unravel_index(flat[-1], v.shape)
+
+
+def refine_optimum(base: Params, keys: tuple, center: tuple, steps: tuple, bounds: tuple,
+                   quantity: str, sense: str, levels: int = REFINE_LEVELS,
+                   points: int = REFINE_POINTS):
+    """Refine a grid optimum by nested local grids (``points`` per axis over +- one step,
+    ``levels`` times, each step shrinking by (points-1)/2).  Returns
+    ``(value, location, final_steps)`` in SI; the true optimum lies within the final step if it
+    lay within one grid step of the grid optimum."""
+    from linearized.steady import solve_grid
+    from linearized.sweep import grid_params
+    center, steps = np.array(center, float), np.array(steps, float)
+    value = None
+    for _ in range(levels):
+        axes = [Axis(k, np.clip(np.linspace(c - h, c + h, points), lo, hi))
+                for k, c, h, (lo, hi) in zip(keys, center, steps, bounds)]
+        res = solve_grid(grid_params(base, axes))
+        vals = getattr(res, quantity)
+        i = _best_index(vals, sense)
+        if i is None:
+            break
+        value = float(vals[i])
+        center = np.array([a.values[k] for a, k in zip(axes, i)])
+        steps = steps / ((points - 1) / 2)
+    # after each level ``steps`` is the spacing of the grid just searched
+    return value, tuple(float(c) for c in center), tuple(float(h) for h in steps)
+
+
+def _optimum_2d(name: str, sweep: Sweep) -> dict:
+    spec = _spec(name, sweep.base, len(sweep.axes[0].values))
+    quantity = spec.quantity
+    sense = "max" if quantity == "E_N" else "min"
+    unit, scale_of = _UNITS[name]
+    scales = scale_of(sweep.base)
+    keys = tuple(a.key for a in sweep.axes)
+    values = np.where(sweep.data["stable"], sweep.data[quantity], np.nan)
+    i = _best_index(values, sense)
+    out = {"quantity": quantity, "sense": sense, "unit": unit,
+           "scale_Hz": dict(zip(keys, scales))}
+    if i is None:
+        out["grid"] = out["refined"] = None
+        out["note"] = "no stable point on the grid"
+        return out
+    grid_steps = tuple(float(a.values[1] - a.values[0]) for a in sweep.axes)
+    at = tuple(float(a.values[k]) for a, k in zip(sweep.axes, i))
+    out["grid"] = {"value": float(values[i]),
+                   "at": {k: x / s for k, x, s in zip(keys, at, scales)},
+                   "resolution": {k: h / s for k, h, s in zip(keys, grid_steps, scales)}}
+    bounds = tuple((float(a.values[0]), float(a.values[-1])) for a in sweep.axes)
+    v, loc, steps = refine_optimum(sweep.base, keys, at, grid_steps, bounds, quantity, sense)
+    out["refined"] = {"value": v, "at": {k: x / s for k, x, s in zip(keys, loc, scales)},
+                      "resolution": {k: h / s for k, h, s in zip(keys, steps, scales)},
+                      "method": f"{REFINE_LEVELS} nested {REFINE_POINTS}x{REFINE_POINTS} "
+                                f"grids around the grid optimum"}
+    p = sweep.base
+    if name in ("2a", "4a") and p.kappa_1 == p.kappa_2 and p.g_1 == p.g_2:
+        out["mirror_at"] = {keys[0]: loc[1] / scales[1], keys[1]: loc[0] / scales[0]}
+        out["note"] = ("kappa_1 = kappa_2 and g_1 = g_2: the map is symmetric under "
+                       "Delta_1 <-> Delta_2, with an equal optimum at mirror_at")
+    return out
+
+
+def vanishing_temperature(params: Params, lo: float, hi: float, tol: float = T_TOL,
+                          E_N=None) -> float:
+    """Bisection on T for the temperature where E_N vanishes, given E_N(lo) > 0 and
+    E_N(hi) = 0; ``E_N`` (default: :func:`linearized.steady.solve`'s) maps Params to E_N.
+    Returns the midpoint of the final bracket (width <= ``tol``)."""
+    from linearized.steady import solve
+    en = E_N or (lambda q: solve(q).E_N)
+    if not en(params.replace(T=lo)) > 0 or en(params.replace(T=hi)) > 0:
+        raise ValueError(f"E_N must be > 0 at T = {lo} K and 0 at T = {hi} K")
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        if en(params.replace(T=mid)) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _vanishing(sweep: Sweep, curve_source: str) -> dict:
+    p = sweep.base
+    T, en, stable = sweep.axes[0].values, sweep.data["E_N"], sweep.data["stable"]
+    step = float(T[1] - T[0])
+    out = {"curve": {"source": curve_source, "kappa_1": float(p.kappa_1),
+                     "kappa_2": float(p.kappa_2), "g_1": float(p.g_1), "g_2": float(p.g_2),
+                     "Delta_1": float(p.Delta_1), "Delta_2": float(p.Delta_2),
+                     "Delta_m": float(p.Delta_m), "gamma_b": float(p.gamma_b),
+                     "kappa_2/kappa_1": float(p.kappa_2 / p.kappa_1),
+                     "g_2/g_1": float(p.g_2 / p.g_1),
+                     "Delta_1/omega_b": float(p.Delta_1 / p.omega_b),
+                     "Delta_2/omega_b": float(p.Delta_2 / p.omega_b),
+                     "mech_bath": p.mech_bath, "units": "Hz"},
+           "T_vanish": None, "T_vanish_mK": None, "resolution_K": T_TOL,
+           "method": "bisection on T with linearized.steady.solve inside the grid bracket",
+           "grid_bracket_K": None, "grid_step_K": step}
+    if not np.all(stable):
+        out["note"] = "unstable: no steady state at these parameters"
+        return out
+    pos = en > 0
+    if not pos[0]:
+        out["note"] = f"E_N = 0 already at T = {T[0]:g} K"
+        return out
+    zero = np.flatnonzero(~pos)
+    if zero.size == 0:
+        out["note"] = f"E_N > 0 up to the end of the grid, T = {T[-1]:g} K"
+        return out
+    k = int(zero[0])
+    out["grid_bracket_K"] = [float(T[k - 1]), float(T[k])]
+    tv = vanishing_temperature(p, float(T[k - 1]), float(T[k]))
+    out["T_vanish"], out["T_vanish_mK"] = tv, 1e3 * tv
+    return out
+
+
+def figure_summary(name: str, sweep: Sweep, curve_source: str = "") -> dict:
+    """The numbers the paper's text is checked against, for figure ``name``.
+
+    Figs. 2(a), 2(b), 4(a), 4(b): ``optimum`` (E_N maximum or Duan minimum): the grid optimum
+    and a local refinement, locations in the units of ``unit`` (omega_b; kappa_1 and g_1; MHz),
+    each with its resolution.  Fig. 3: ``vanishing``: the temperature where E_N vanishes
+    (bisection, ``resolution_K``) and the parameters of the curve.
+    """
+    if name == "3":
+        return {"vanishing": _vanishing(sweep, curve_source)}
+    return {"optimum": _optimum_2d(name, sweep)}

@@ -5,7 +5,11 @@ from .common import EXIT_OK, CliError, check_output_dir, emit, load_params
 
 HELP = "reproduce one of the paper's figures (PNG + data)"
 DESCRIPTION = ("Compute one of the paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from the linearized "
-               "theory on the preset's parameters and write figNAME.png and figNAME.npz.")
+               "theory on the preset's parameters and write figNAME.png and figNAME.npz.  The "
+               "summary gives what the paper's text is checked against: the E_N maximum "
+               "(2a, 2b) or Duan minimum (4a, 4b) and where it lies (omega_b; kappa_1, g_1; "
+               "MHz), on the grid and refined, each with its resolution; for Fig. 3 the "
+               "temperature where E_N vanishes (bisection on T) and the curve's parameters.")
 
 
 def add_arguments(p) -> None:
@@ -13,6 +17,48 @@ def add_arguments(p) -> None:
     p.add_argument("--out", default="figs", metavar="DIR", help="output folder (default figs)")
     p.add_argument("--points", type=int, default=None, metavar="N",
                    help="points per axis (default 201)")
+    p.add_argument("--as-given", action="store_true",
+                   help="Fig. 3 only: draw E_N(T) at the parameters as given (preset, "
+                        "--config, --set) instead of at the Fig. 2(b) optimum")
+
+
+def _fmt_at(at: dict, unit: str) -> str:
+    return ", ".join(f"{k} = {v:.4g}" for k, v in at.items()) + f" ({unit})"
+
+
+def describe(out: dict) -> list:
+    """Text lines for the summary of :func:`compare.figures.make_figure`."""
+    s = out["summary"]
+    lines = []
+    if "optimum" in s:
+        o = s["optimum"]
+        what = "E_N maximum" if o["sense"] == "max" else "Duan minimum"
+        if o.get("grid") is None:
+            return [f"{what}: {o.get('note', 'none')}"]
+        g, r = o["grid"], o["refined"]
+        lines.append(f"{what} on the grid: {g['value']:.6f} at {_fmt_at(g['at'], o['unit'])}, "
+                     f"resolution {_fmt_at(g['resolution'], o['unit'])}")
+        if r and r.get("value") is not None:
+            lines.append(f"{what} refined:     {r['value']:.6f} at "
+                         f"{_fmt_at(r['at'], o['unit'])}, resolution "
+                         f"{_fmt_at(r['resolution'], o['unit'])}")
+        if "mirror_at" in o:
+            lines.append(f"equal optimum at the mirror point {_fmt_at(o['mirror_at'], o['unit'])}")
+    if "vanishing" in s:
+        v = s["vanishing"]
+        c = v["curve"]
+        lines.append(f"curve ({c['source']}): kappa_2/kappa_1 = {c['kappa_2/kappa_1']:.4g}, "
+                     f"g_2/g_1 = {c['g_2/g_1']:.4g}, Delta_1 = {c['Delta_1/omega_b']:.4g} "
+                     f"omega_b, Delta_2 = {c['Delta_2/omega_b']:.4g} omega_b, gamma_b = "
+                     f"{c['gamma_b']:.4g} Hz")
+        if v["T_vanish"] is None:
+            lines.append(f"E_N vanishing temperature: none ({v.get('note', '')})")
+        else:
+            lo, hi = v["grid_bracket_K"]
+            lines.append(f"E_N vanishes at T = {v['T_vanish_mK']:.2f} mK (bisection, "
+                         f"resolution {1e3 * v['resolution_K']:.2g} mK; grid bracket "
+                         f"{1e3 * lo:.2f}-{1e3 * hi:.2f} mK, step {1e3 * v['grid_step_K']:.3g} mK)")
+    return lines
 
 
 def run(args) -> int:
@@ -22,7 +68,9 @@ def run(args) -> int:
         raise CliError("--points must be at least 2")
     if args.points is not None and args.points > 2001:
         raise CliError("--points must be at most 2001 (a figure of 4 million points)")
+    if args.as_given and args.name != "3":
+        raise CliError("--as-given applies to Fig. 3 only")
     check_output_dir(args.out, "--out")
-    out = make_figure(args.name, base, args.out, args.points)
-    emit(out, args.json, f"wrote {out['png']} and {out['data']}")
+    out = make_figure(args.name, base, args.out, args.points, as_given=args.as_given)
+    emit(out, args.json, "\n".join([f"wrote {out['png']} and {out['data']}"] + describe(out)))
     return EXIT_OK
