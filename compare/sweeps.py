@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.params import Params
+from linearized.params import DIMENSIONS, Params
 from linearized.sweep import Sweep
 from .store import Store, point_key
 
@@ -151,9 +151,10 @@ def _linearized_batch(points):
     """Evaluate linearized points all at once with the batched solver."""
     from linearized.steady import solve_grid
     ps = [p for _, _, p, _ in points]
-    keys = [k for k in ("Delta_1", "Delta_2", "Delta_m", "kappa_1", "kappa_2", "kappa_m",
-                        "g_1", "g_2", "G", "G_0", "omega_b", "gamma_b", "omega_m", "T")]
-    stacked = ps[0].replace(**{k: np.array([float(getattr(p, k)) for p in ps]) for k in keys})
+    # every numeric key (never a hand-written list: a key left out would take the first
+    # point's value at every point)
+    stacked = ps[0].replace(**{k: np.array([float(getattr(p, k)) for p in ps])
+                               for k in DIMENSIONS})
     g = solve_grid(stacked)
     out = []
     for i in range(len(ps)):
