@@ -290,7 +290,7 @@ def sweep_identity(engine: str, base: Params, axes, settings: dict) -> str:
 
 #: points per stored block: effective parameters (the batched solver does ~1e5 points/s), and
 #: physical ones (each point's mean field is solved on its own, ~1e3 points/s)
-BLOCK = 1 << 15
+BLOCK = 1 << 17
 BLOCK_PHYSICAL = 1 << 9
 
 
