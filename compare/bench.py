@@ -24,10 +24,6 @@ def bench_linearized(base, n: int = 201) -> dict:
     the loop for the SciPy solve alone (``speedup_vs_solve_only``), the strictest comparison.  The first batched call (symbolic factorisation, loading the compiled
     kernel) is reported separately as ``cold_seconds``.
     """
-    import scipy.linalg
-
-    from linearized.matrices import diffusion_matrix, drift_matrix
-    from linearized.measures import cavity_block, log_negativity
     from linearized.steady import solve_grid
     from linearized.sweep import grid_params, parse_axis
 
@@ -35,6 +31,27 @@ def bench_linearized(base, n: int = 201) -> dict:
     grid = grid_params(base, axes)
     cold, _ = _timed(lambda: solve_grid(grid))
     batched, res = _timed(lambda: solve_grid(grid), repeat=3)
+    baseline, solve_only_time, en_loop = _scipy_loops(grid)
+    en = res.E_N.reshape(-1)
+    ok = res.stable.reshape(-1)
+    return {
+        "grid": [n, n], "points": n * n, "mech_bath": base.mech_bath,
+        "batched_seconds": batched, "cold_seconds": cold, "scipy_loop_seconds": baseline,
+        "speedup": baseline / batched,
+        "scipy_solve_only_seconds": solve_only_time,
+        "speedup_vs_solve_only": solve_only_time / batched,
+        "max_abs_diff_E_N": float(np.max(np.abs(en[ok] - en_loop[ok]))) if ok.any() else None,
+    }
+
+
+def _scipy_loops(grid):
+    """The per-point SciPy baseline on ``grid`` (matrices prebuilt, not timed): seconds for
+    ``solve_continuous_lyapunov`` + E_N at every point, seconds for the solve alone, and the
+    E_N values."""
+    import scipy.linalg
+
+    from linearized.matrices import diffusion_matrix, drift_matrix
+    from linearized.measures import cavity_block, log_negativity
     A = drift_matrix(grid).reshape(-1, 8, 8)
     D = diffusion_matrix(grid).reshape(-1, 8, 8)
 
@@ -49,17 +66,86 @@ def bench_linearized(base, n: int = 201) -> dict:
         for i in range(len(A)):
             scipy.linalg.solve_continuous_lyapunov(A[i], -D[i])
 
-    baseline, en_loop = _timed(loop)
+    baseline, en = _timed(loop)
     solve_only_time, _ = _timed(solve_only)
-    en = res.E_N.reshape(-1)
-    ok = res.stable.reshape(-1)
+    return baseline, solve_only_time, en
+
+
+def _sweep_argv(n: int, param_args, out: str) -> list:
+    return ["sweep", "--engine", "linearized", *param_args,
+            "--axis", f"Delta_1=-20MHz:20MHz:{n}", "--axis", f"Delta_2=-20MHz:20MHz:{n}",
+            "--out", out, "--json"]
+
+
+def bench_sweep_command(base, param_args=(), n: int = 201, repeat: int = 3,
+                        scipy_seconds: tuple | None = None, end_to_end: bool = True) -> dict:
+    """The command a user runs, ``mwent sweep --engine linearized ... --axis
+    Delta_1=-20MHz:20MHz:N --axis Delta_2=-20MHz:20MHz:N --out PATH``, against the per-point
+    SciPy loop on the same grid.
+
+    The command runs in this process (:func:`compare.cli.main`, store and ``.npz`` written,
+    each run into a fresh ``--out`` so nothing is reused), best of ``repeat``, on N x N and on
+    2 x 2; an untimed first 2 x 2 run pays the one-time costs (imports, loading the compiled
+    kernel).  The command's own per-point cost is ``(t_NxN - t_2x2) / (N^2 - 4)``, so start-up
+    is not counted; ``per_point_ratio`` is the SciPy loop's per-point cost (solve + E_N,
+    matrices prebuilt; ``scipy_seconds`` = (loop, solve alone) if already measured on this
+    grid) over it.  ``end_to_end`` also times both sizes as a fresh ``python -m compare``
+    process, start-up included (what a user waits for).
+    """
+    import contextlib
+    import io
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from compare.cli import main
+    from linearized.sweep import grid_params, parse_axis
+
+    param_args = list(param_args)
+    with tempfile.TemporaryDirectory(prefix="mwent-bench-") as tmp:
+        count = iter(range(10 ** 6))
+
+        def run(size):
+            argv = _sweep_argv(size, param_args, os.path.join(tmp, f"run{next(count)}"))
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()) as err:
+                t = time.perf_counter()
+                code = main(argv)
+                sec = time.perf_counter() - t
+            if code != 0:
+                raise RuntimeError(f"the benchmarked sweep command failed (exit {code}): "
+                                   f"{err.getvalue().strip()}")
+            return sec
+
+        run(2)
+        small = min(run(2) for _ in range(repeat))
+        large = min(run(n) for _ in range(repeat))
+        e2e = None
+        if end_to_end:
+            e2e = {}
+            for size in (n, 2):
+                cmd = [sys.executable, "-m", "compare",
+                       *_sweep_argv(size, param_args, os.path.join(tmp, f"e2e{size}"))]
+                t = time.perf_counter()
+                subprocess.run(cmd, capture_output=True, check=True)
+                e2e[f"{size}x{size}"] = time.perf_counter() - t
+    if scipy_seconds is None:
+        axes = [parse_axis(f"Delta_1=-20MHz:20MHz:{n}"), parse_axis(f"Delta_2=-20MHz:20MHz:{n}")]
+        loop, solve_only, _ = _scipy_loops(grid_params(base, axes))
+    else:
+        loop, solve_only = scipy_seconds
+    points = n * n
+    per_point = max(large - small, 1e-9) / max(points - 4, 1)
     return {
-        "grid": [n, n], "points": n * n, "mech_bath": base.mech_bath,
-        "batched_seconds": batched, "cold_seconds": cold, "scipy_loop_seconds": baseline,
-        "speedup": baseline / batched,
-        "scipy_solve_only_seconds": solve_only_time,
-        "speedup_vs_solve_only": solve_only_time / batched,
-        "max_abs_diff_E_N": float(np.max(np.abs(en[ok] - en_loop[ok]))) if ok.any() else None,
+        "grid": [n, n], "points": points,
+        "command": "mwent " + " ".join(_sweep_argv(n, param_args, "PATH")),
+        "seconds": large, "seconds_2x2": small, "per_point_seconds": per_point,
+        "scipy_loop_seconds": loop, "scipy_per_point_seconds": loop / points,
+        "per_point_ratio": loop / points / per_point,
+        "scipy_solve_only_seconds": solve_only,
+        "per_point_ratio_vs_solve_only": solve_only / points / per_point,
+        "end_to_end_seconds": e2e,
     }
 
 

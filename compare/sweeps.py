@@ -1,11 +1,30 @@
 """Resumable parameter sweeps for every engine (``linearized``, ``qmodel``, ``compare``).
 
-Each grid point is keyed by a hash of its full parameter set and the solver settings
-(:func:`compare.store.point_key`).  Points already in the store are not recomputed; the others
-are evaluated on local processes (``ProcessPoolExecutor``, all cores by default) or on an
-existing Dask cluster, and each is written to the store as soon as it finishes.  A point that
-fails is stored as failed with its reason and the sweep goes on.  When every point is known the
-grid is exported to the self-describing ``.npz`` of :mod:`linearized.sweep`.
+The master-equation engines key each grid point by a hash of its full parameter set and the
+solver settings (:func:`compare.store.point_key`).  Points already in the store are not
+recomputed; the others are evaluated on local processes (``ProcessPoolExecutor``, all cores by
+default) or on an existing Dask cluster, and each is written to the store as soon as it
+finishes.  A point that fails is stored as failed with its reason and the sweep goes on.
+
+The linearized engine never builds a parameter object per point: the grid's parameters are
+arrays (:func:`linearized.sweep.grid_params`, every numeric key of
+:data:`linearized.params.DIMENSIONS`), solved in blocks by the batched solver and stored one
+block per row (:func:`compare.store.grid_key`); an interrupted linearized sweep resumes at the
+first block not stored.  Only with physical parameters (drive power P given) is each point's
+mean field solved on its own.
+
+When every point is known the grid is exported to the self-describing ``.npz`` of
+:mod:`linearized.sweep`.
+
+Threads.  Local worker processes share the cores: with W workers on C cores each worker's
+BLAS/OpenMP pools are limited to ``max(1, C // W)`` threads (with :mod:`threadpoolctl`, when
+the worker starts), so workers x threads <= cores.  To give each worker fewer threads, set
+``OMP_NUM_THREADS`` (or ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) before running mwent;
+a larger value is lowered to ``C // W``.  ``--workers W`` sets the number of workers (default:
+every core available to the process).  The linearized engine and ``--workers 1`` run in the
+calling process, whose threads the environment variables set as usual.  Dask workers are
+configured where the cluster is started (``dask worker --nthreads``; Dask sets
+``OMP_NUM_THREADS=1`` in the processes its nannies start).
 """
 from __future__ import annotations
 
@@ -13,13 +32,13 @@ import itertools
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from linearized.params import Params
+from linearized.params import PHYSICAL_KEYS, Params
 from linearized.sweep import Sweep
-from .store import Store, point_key
+from .store import Store, block_key, grid_key, point_key
 
 ENGINES = ("linearized", "qmodel", "compare")
 
@@ -30,6 +49,10 @@ FIELDS = {
     "compare": ("E_N", "E_N_gaussian", "duan", "E_N_linearized", "duan_linearized",
                 "delta_E_N", "delta_duan", "non_gaussianity", "non_gaussianity_floor"),
 }
+
+#: environment variables that set the thread count of BLAS and OpenMP libraries
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
 def evaluate_point(engine: str, params: dict, settings: dict):
@@ -94,25 +117,153 @@ class SweepError(RuntimeError):
     point finished before is in the store.  The message is one sentence for the user."""
 
 
+# -- threads and local workers ---------------------------------------------------------------
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """BLAS/OpenMP threads for each of ``workers`` processes: ``max(1, cores // workers)``,
+    or fewer if the user asked for fewer with ``OMP_NUM_THREADS`` (etc., see the module)."""
+    limit = max(1, (cores or available_cores()) // max(1, workers))
+    for var in THREAD_VARS:
+        try:
+            asked = int(os.environ.get(var, ""))
+        except ValueError:
+            continue
+        if asked > 0:
+            limit = min(limit, asked)
+    return limit
+
+
+def _init_worker(threads: int) -> None:
+    """Worker initializer: limit the thread pools of the libraries already loaded (NumPy and
+    SciPy are, by the time a spawned worker runs this) and of those loaded later."""
+    for var in THREAD_VARS:
+        os.environ[var] = str(threads)
+    import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS, if it has one, before limiting)
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=threads)
+
+
+def blas_threads() -> int:
+    """The largest thread count of the BLAS/OpenMP pools loaded in this process."""
+    from threadpoolctl import threadpool_info
+    return max((int(i.get("num_threads") or 1) for i in threadpool_info()), default=1)
+
+
+def _local_executor(workers: int):
+    """``workers`` spawned processes, each limited to :func:`threads_per_worker` threads."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker,
+                               initargs=(threads_per_worker(workers),))
+
+
+# -- results ---------------------------------------------------------------------------------
+
+#: linearized point status codes, and their names
+OK, UNSTABLE, FAILED = 0, 1, 2
+STATUS_NAMES = np.array(["ok", "unstable", "failed"])
+#: values stored per linearized point: E_N, Duan, occupations of a1, a2, m, b
+_LIN_VALUES = 6
+_UNSTABLE_REASON = "unstable: no steady state"
+
+
+@dataclass
+class _LinearizedRows:
+    """A linearized grid as arrays: status codes and values (grid shape + (6,)), the reasons
+    of the points that have one (flat index -> text), and each block's key, range, time."""
+    status: np.ndarray
+    values: np.ndarray
+    errors: dict
+    blocks: list          # (key, start, stop, seconds, finished)
+
+
 @dataclass(frozen=True)
 class SweepRun:
-    """What a sweep did: the grid, every point's row, and how many were computed now."""
+    """What a sweep did: the grid, every point's outcome, and how many were computed now.
+
+    For the master-equation engines ``rows`` holds one dict per point; the linearized engine
+    keeps arrays (``linearized``) and builds the per-point dicts only when :attr:`points` is
+    asked for.
+    """
     engine: str
     base: Params
     axes: tuple
-    points: list
     computed: int
     reused: int
     store: str
+    settings: dict = field(default_factory=dict)
+    rows: list | None = None
+    linearized: _LinearizedRows | None = None
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(len(a.values) for a in self.axes)
+
+    @property
+    def key(self) -> str:
+        """Identity of the sweep (engine, base, axes, settings; not the code version)."""
+        return sweep_identity(self.engine, self.base, self.axes, self.settings)
+
+    @property
+    def points(self) -> list:
+        """One dict per grid point: index, values, key, status, result, error, seconds,
+        finished."""
+        if self.rows is not None:
+            return self.rows
+        lin, out = self.linearized, []
+        st = lin.status.reshape(-1)
+        vals = lin.values.reshape(-1, _LIN_VALUES)
+        for key, start, stop, sec, fin in lin.blocks:
+            per = sec / max(1, stop - start)
+            for flat in range(start, stop):
+                index = np.unravel_index(flat, self.shape)
+                code = int(st[flat])
+                result = ({"E_N": float(vals[flat, 0]), "duan": float(vals[flat, 1]),
+                           "stable": True} if code == OK else None)
+                error = lin.errors.get(flat, _UNSTABLE_REASON if code == UNSTABLE else None)
+                out.append({"index": [int(i) for i in index],
+                            "values": {a.key: float(a.values[i]) for a, i in
+                                       zip(self.axes, index)},
+                            "key": f"{key}:{flat - start}", "status": str(STATUS_NAMES[code]),
+                            "result": result, "error": error, "seconds": per,
+                            "finished": fin})
+        return out
+
+    def failures(self) -> list:
+        """The reasons of the failed points (one entry per failed point)."""
+        if self.rows is not None:
+            return [p["error"] for p in self.rows if p["status"] == "failed"]
+        flat = np.flatnonzero(self.linearized.status.reshape(-1) == FAILED)
+        return [self.linearized.errors.get(int(i), "failed") for i in flat]
 
     def to_sweep(self) -> Sweep:
         """The grid as a :class:`linearized.sweep.Sweep` (NaN where a point has no value)."""
-        shape = tuple(len(a.values) for a in self.axes)
+        created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        if self.linearized is not None:
+            st, vals = self.linearized.status, self.linearized.values
+            ok = st == OK
+            data = {"E_N": np.where(ok, vals[..., 0], np.nan),
+                    "duan": np.where(ok, vals[..., 1], np.nan),
+                    "stable": st != UNSTABLE,
+                    "occupations": np.where(ok[..., None], vals[..., 2:], np.nan),
+                    "status": STATUS_NAMES[st]}
+            return Sweep(base=self.base, axes=self.axes, data=data, engine=self.engine,
+                         created=created, key=self.key)
+        shape = self.shape
         data = {f: np.full(shape, np.nan) for f in FIELDS[self.engine]}
         data["stable"] = np.zeros(shape, bool)
         status = np.empty(shape, dtype="<U8")
         verdict = np.full(shape, "", dtype="<U10")
-        for pt in self.points:
+        for pt in self.rows:
             idx = tuple(pt["index"])
             status[idx] = pt["status"]
             data["stable"][idx] = pt["status"] != "unstable"
@@ -126,8 +277,106 @@ class SweepRun:
         if self.engine == "compare":
             data["verdict"] = verdict
         return Sweep(base=self.base, axes=self.axes, data=data, engine=self.engine,
-                     created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                     created=created, key=self.key)
 
+
+def sweep_identity(engine: str, base: Params, axes, settings: dict) -> str:
+    """A hash naming the sweep (engine, base parameters, axes, settings), independent of the
+    code's result version: a rerun of the same command has the same identity."""
+    return grid_key(engine, base.to_dict(), axes, settings, version=None)
+
+
+# -- the linearized engine: whole blocks of the grid at once ----------------------------------
+
+#: points per stored block: effective parameters (the batched solver does ~1e5 points/s), and
+#: physical ones (each point's mean field is solved on its own, ~1e3 points/s)
+BLOCK = 1 << 17
+BLOCK_PHYSICAL = 1 << 9
+
+
+def _linearized_block(base: Params, axes, shape, start: int, stop: int, branch, physical):
+    """Status codes, values ``(n, 6)`` and reasons ``{offset: text}`` of the flat grid
+    indices ``start:stop``."""
+    from linearized.steady import solve_grid
+    n = stop - start
+    index = np.unravel_index(np.arange(start, stop), shape)
+    vals = {a.key: a.values[i] for a, i in zip(axes, index)}
+    status = np.zeros(n, np.int8)
+    values = np.full((n, _LIN_VALUES), np.nan)
+    errors = {}
+    changes = dict(vals)
+    if physical:
+        from linearized.physical import BranchError, NoStableBranch, resolve
+        G, Dm = np.full(n, np.nan), np.full(n, np.nan)
+        for i in range(n):
+            try:
+                p = resolve(base.replace(**{k: float(v[i]) for k, v in vals.items()}), branch)
+                G[i], Dm[i] = p.G, p.Delta_m
+            except NoStableBranch as exc:
+                status[i], errors[i] = UNSTABLE, f"unstable: {exc}"
+            except (BranchError, ValueError) as exc:
+                status[i], errors[i] = FAILED, str(exc)
+        todo = status == OK
+        changes = {k: v[todo] for k, v in vals.items()}
+        changes.update(G=G[todo], Delta_m=Dm[todo])
+    else:
+        todo = np.ones(n, bool)
+    if todo.any():
+        g = solve_grid(base.replace(**changes))   # every key of the grid: arrays or scalars
+        stable = np.broadcast_to(g.stable, (int(todo.sum()),))
+        status[todo] = np.where(stable, OK, UNSTABLE)
+        values[todo, 0] = g.E_N
+        values[todo, 1] = g.duan
+        values[todo, 2:] = g.occupations
+    return status, values, errors
+
+
+def _run_linearized(base: Params, axes, store: Store, settings: dict, retry_failed: bool,
+                    new_bar):
+    shape = tuple(len(a.values) for a in axes)
+    total = int(np.prod(shape))
+    physical = base.is_physical or any(a.key in PHYSICAL_KEYS for a in axes)
+    size = BLOCK_PHYSICAL if physical else BLOCK
+    grid = grid_key("linearized", base.to_dict(), axes, settings)
+    ranges = [(a, min(a + size, total)) for a in range(0, total, size)]
+    keys = [block_key(grid, a, b) for a, b in ranges]
+    known = store.get_blocks(keys)
+    status = np.zeros(total, np.int8)
+    values = np.full((total, _LIN_VALUES), np.nan)
+    errors, blocks, computed = {}, [], 0
+    todo = []
+    for key, (a, b) in zip(keys, ranges):
+        row = known.get(key)
+        if row is not None:
+            st = np.frombuffer(row[0], np.int8)
+            if not (retry_failed and np.any(st == FAILED)):
+                status[a:b] = st
+                values[a:b] = np.frombuffer(row[1], "<f8").reshape(-1, _LIN_VALUES)
+                errors.update({a + int(i): e for i, e in row[2].items()})
+                blocks.append((key, a, b, row[3], row[4]))
+                continue
+        todo.append((key, a, b))
+    bar = new_bar(sum(b - a for _, a, b in todo))
+    for key, a, b in todo:
+        t = time.perf_counter()
+        st, val, err = _linearized_block(base, axes, shape, a, b, settings.get("branch"),
+                                         physical)
+        sec = time.perf_counter() - t
+        store.put_blocks([(key, grid, a, b, st.tobytes(), val.astype("<f8").tobytes(),
+                           {str(i): e for i, e in err.items()}, int(np.sum(st == FAILED)),
+                           sec)])
+        status[a:b], values[a:b] = st, val
+        errors.update({a + i: e for i, e in err.items()})
+        blocks.append((key, a, b, sec, time.strftime("%Y-%m-%dT%H:%M:%S")))
+        computed += b - a
+        bar.update(b - a)
+    blocks.sort(key=lambda r: r[1])
+    rows = _LinearizedRows(status.reshape(shape), values.reshape(shape + (_LIN_VALUES,)),
+                           errors, blocks)
+    return rows, computed, total - computed
+
+
+# -- the master-equation engines: one point at a time ------------------------------------------
 
 def _grid(base: Params, axes, branch=None):
     """Grid points ``(index, values, params, outcome)``.  Physical parameters (P given) are
@@ -147,97 +396,139 @@ def _grid(base: Params, axes, branch=None):
         yield index, values, p, outcome
 
 
-def _linearized_batch(points):
-    """Evaluate linearized points all at once with the batched solver."""
-    from linearized.steady import solve_grid
-    ps = [p for _, _, p, _ in points]
-    keys = [k for k in ("Delta_1", "Delta_2", "Delta_m", "kappa_1", "kappa_2", "kappa_m",
-                        "g_1", "g_2", "G", "G_0", "omega_b", "gamma_b", "omega_m", "T")]
-    stacked = ps[0].replace(**{k: np.array([float(getattr(p, k)) for p in ps]) for k in keys})
-    g = solve_grid(stacked)
-    out = []
-    for i in range(len(ps)):
-        if g.stable[i]:
-            out.append(("ok", {"E_N": float(g.E_N[i]), "duan": float(g.duan[i]),
-                               "stable": True}, None, 0.0))
-        else:
-            out.append(("unstable", None, "unstable: no steady state", 0.0))
-    return out
+def _stopped(what: str, done: int, total: int, store_path: str) -> SweepError:
+    where = "kept in memory only" if store_path == ":memory:" else f"stored in {store_path}"
+    return SweepError(f"{what} after {done} of {total} points; the finished points are "
+                      f"{where}, so rerun the same command to compute the rest")
 
 
-def _local_executor(workers):
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    # one BLAS thread per worker process: the workers already use every core
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
-
-
-def run_sweep(engine: str, base: Params, axes, store_path: str, settings: dict | None = None,
-              executor: str = "local", scheduler: str | None = None, workers: int | None = None,
-              progress: bool = True, retry_failed: bool = False) -> SweepRun:
-    """Evaluate the grid spanned by ``axes`` with ``engine``, resuming from ``store_path``."""
-    from tqdm import tqdm
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    settings = dict(settings or {})
-    store = Store(store_path)
-    grid = list(_grid(base, axes, settings.get("branch")))
-    keys = [point_key(engine, p.to_dict(), settings) for _, _, p, _ in grid]
-    known = store.get_many(keys)
-    if retry_failed:
-        known = {k: row for k, row in known.items() if row["status"] != "failed"}
-    decided = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is not None]
-    if decided:
-        store.put([(k, engine, g[2].to_dict(), settings, *g[3]) for k, g in decided])
-    todo = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is None]
-    bar = tqdm(total=len(todo), desc=f"{engine} sweep", unit="pt", file=sys.stderr,
-               disable=not progress or not todo, dynamic_ncols=True)
-
-    def record(key, point, outcome):
-        status, result, error, seconds = outcome
-        store.put([(key, engine, point[2].to_dict(), settings, status, result, error, seconds)])
-        bar.update(1)
-
+def _dask_client(scheduler):
+    """A client for ``scheduler`` (an address; or a ready Client, returned as is), with a
+    one-sentence :class:`SweepError` when the address is invalid or nothing answers there."""
+    from dask.distributed import Client
+    if not isinstance(scheduler, str):
+        return scheduler, False
     try:
-        if todo and engine == "linearized":
-            outcomes = _linearized_batch([g for _, g in todo])
-            store.put([(k, engine, g[2].to_dict(), settings, *o) for (k, g), o in
-                       zip(todo, outcomes)])
-            bar.update(len(todo))
-        elif todo and executor == "dask":
-            from dask.distributed import Client, as_completed
-            client = Client(scheduler) if isinstance(scheduler, str) else scheduler
+        return Client(scheduler), True
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); check "
+                         f"the address and that the scheduler is running") from None
+
+
+def _run_points(engine, todo, settings, executor, scheduler, workers, record, store_path):
+    """Evaluate ``todo`` = ``[(key, grid point)]``, calling ``record`` as each finishes."""
+    done = 0
+    if executor == "dask":
+        from distributed.scheduler import KilledWorker
+        client, own = _dask_client(scheduler)
+        try:
+            from dask.distributed import as_completed
             futures = {client.submit(evaluate_point, engine, g[2].to_dict(), settings,
                                      pure=False): (k, g) for k, g in todo}
             for fut in as_completed(futures):
                 k, g = futures[fut]
-                record(k, g, fut.result())
-            if isinstance(scheduler, str):
+                try:
+                    outcome = fut.result()
+                except KilledWorker:
+                    raise _stopped("a Dask worker died (killed, e.g. out of memory)", done,
+                                   len(todo), store_path) from None
+                except (OSError, TimeoutError) as exc:
+                    raise _stopped(f"the Dask cluster was lost ({type(exc).__name__})", done,
+                                   len(todo), store_path) from None
+                record(k, g, outcome)
+                done += 1
+        finally:
+            if own:
                 client.close()
-        elif todo:
-            n = workers or os.cpu_count() or 1
-            if n == 1:
-                for k, g in todo:
-                    record(k, g, evaluate_point(engine, g[2].to_dict(), settings))
-            else:
-                from concurrent.futures import as_completed
-                with _local_executor(n) as pool:
-                    futures = {pool.submit(evaluate_point, engine, g[2].to_dict(), settings):
-                               (k, g) for k, g in todo}
-                    for fut in as_completed(futures):
-                        k, g = futures[fut]
-                        record(k, g, fut.result())
+        return
+    n = workers or available_cores()
+    if n == 1:
+        for k, g in todo:
+            record(k, g, evaluate_point(engine, g[2].to_dict(), settings))
+        return
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+    pool = _local_executor(min(n, len(todo)))
+    try:
+        futures = {pool.submit(evaluate_point, engine, g[2].to_dict(), settings): (k, g)
+                   for k, g in todo}
+        for fut in as_completed(futures):
+            k, g = futures[fut]
+            try:
+                outcome = fut.result()
+            except BrokenProcessPool:
+                raise _stopped("a worker process died (killed, e.g. out of memory)", done,
+                               len(todo), store_path) from None
+            record(k, g, outcome)
+            done += 1
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def run_sweep(engine: str, base: Params, axes, store_path: str, settings: dict | None = None,
+              executor: str = "local", scheduler=None, workers: int | None = None,
+              progress: bool = True, retry_failed: bool = False) -> SweepRun:
+    """Evaluate the grid spanned by ``axes`` with ``engine``, resuming from ``store_path``.
+
+    ``retry_failed`` recomputes points stored as failed and replaces their rows.  Raises
+    :class:`SweepError` (one sentence) when a worker dies or the Dask scheduler cannot be
+    reached; the points finished before are in the store.
+    """
+    from tqdm import tqdm
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    settings = dict(settings or {})
+    axes = tuple(axes)
+    store = Store(store_path)
+    if store.note:
+        print(f"mwent: note: {store.note}", file=sys.stderr)
+    bars = []
+
+    def new_bar(total):
+        bars.append(tqdm(total=total, desc=f"{engine} sweep", unit="pt", file=sys.stderr,
+                         disable=not progress or not total, dynamic_ncols=True))
+        return bars[-1]
+
+    try:
+        if engine == "linearized":
+            rows, computed, reused = _run_linearized(base, axes, store, settings,
+                                                     retry_failed, new_bar)
+            return SweepRun(engine, base, axes, computed, reused, store_path, settings,
+                            linearized=rows)
+        grid = list(_grid(base, axes, settings.get("branch")))
+        keys = [point_key(engine, p.to_dict(), settings) for _, _, p, _ in grid]
+        known = store.get_many(keys)
+        if retry_failed:
+            known = {k: row for k, row in known.items() if row["status"] != "failed"}
+        decided = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is not None]
+        if decided:
+            store.put([(k, engine, g[2].to_dict(), settings, *g[3]) for k, g in decided])
+        todo = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is None]
+        bar = new_bar(len(todo))
+
+        def record(key, point, outcome):
+            status, result, error, seconds = outcome
+            store.put([(key, engine, point[2].to_dict(), settings, status, result, error,
+                        seconds)])
+            bar.update(1)
+
+        if todo:
+            _run_points(engine, todo, settings, executor, scheduler, workers, record,
+                        store_path)
+        stored = store.get_many(keys)
     finally:
-        bar.close()
-    rows = store.get_many(keys)
-    store.close()
+        for bar in bars:
+            bar.close()
+        store.close()
     points = []
     for k, (index, values, _, _) in zip(keys, grid):
-        row = rows[k]
+        row = stored[k]
         points.append({"index": list(index), "values": values, "key": k,
                        "status": row["status"], "result": row["result"], "error": row["error"],
                        "seconds": row["seconds"], "finished": row["finished"]})
-    return SweepRun(engine, base, tuple(axes), points, computed=len(todo) + len(decided),
-                    reused=len(keys) - len(todo) - len(decided), store=store_path)
+    return SweepRun(engine, base, axes, computed=len(todo) + len(decided),
+                    reused=len(keys) - len(todo) - len(decided), store=store_path,
+                    settings=settings, rows=points)

@@ -94,6 +94,8 @@ class Sweep:
     data: dict = field(default_factory=dict)
     engine: str = "linearized"
     created: str = ""
+    #: identity of the sweep that made the grid (engine, base, axes, settings), or ""
+    key: str = ""
 
     @property
     def shape(self) -> tuple:
@@ -115,32 +117,71 @@ class Sweep:
             out["entangled_points"] = int(np.sum(en > 0))
         return out
 
-    def save(self, path) -> str:
-        """Write ``path`` (``.npz`` appended if missing); returns the file name."""
-        path = str(path)
-        if not path.endswith(".npz"):
-            path += ".npz"
+    def save(self, path, compress: bool = False) -> str:
+        """Write ``path`` (``.npz`` appended if missing); returns the file name.
+
+        Uncompressed by default: a 201 x 201 grid is a few MB, and zlib would take longer
+        than solving it."""
+        path = npz_path(path)
         meta = {"format": FORMAT, "engine": self.engine, "created": self.created,
+                "sweep_key": self.key,
                 "axes": [{"key": a.key, "unit": a.unit} for a in self.axes],
                 "base_params": self.base.to_dict(), "units": {k: UNITS[k] for k in DIMENSIONS},
                 "arrays": {k: ARRAY_DOCS.get(k, k) for k in self.data}}
         arrays = {f"axis_{i}": a.values for i, a in enumerate(self.axes)}
         arrays.update(self.data)
-        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+        (np.savez_compressed if compress else np.savez)(path, meta=np.array(json.dumps(meta)),
+                                                         **arrays)
         return path
 
     @classmethod
     def load(cls, path) -> "Sweep":
-        """Read a file written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as f:
+        """Read a file written by :meth:`save`; ``path`` with or without ``.npz`` (as given
+        to ``--out``).  A file that is not a mwent sweep raises :class:`ParameterError`."""
+        meta, arrays = read_npz(path)
+        try:
+            axes = tuple(Axis(a["key"], arrays[f"axis_{i}"])
+                         for i, a in enumerate(meta["axes"]))
+            data = {k: v for k, v in arrays.items() if k != "meta" and not k.startswith("axis_")}
+            base = Params(**meta["base_params"])
+            return cls(base=base, axes=axes, data=data, engine=meta["engine"],
+                       created=meta.get("created", ""), key=meta.get("sweep_key", ""))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ParameterError(f"{path} is not a readable mwent sweep file ({exc})") from None
+
+
+def npz_path(path) -> str:
+    """``path`` with ``.npz`` appended if it does not end with it."""
+    path = str(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+def read_meta(path) -> dict:
+    """The ``meta`` document of the sweep file at ``path`` (with or without ``.npz``);
+    :class:`ParameterError` if it is not a mwent sweep file."""
+    return read_npz(path, arrays=False)[0]
+
+
+def read_npz(path, arrays: bool = True):
+    """``(meta, {name: array})`` of a sweep file, or :class:`ParameterError` (one sentence)."""
+    import os
+    import zipfile
+    name = npz_path(path)
+    if not os.path.exists(name) and os.path.exists(str(path)):
+        name = str(path)           # a file named without the suffix
+    try:
+        with np.load(name, allow_pickle=False) as f:
+            if not hasattr(f, "files") or "meta" not in f.files:
+                raise ValueError("no meta entry")
             meta = json.loads(str(f["meta"]))
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"{path} is not a mwent sweep file")
-            axes = tuple(Axis(a["key"], f[f"axis_{i}"]) for i, a in enumerate(meta["axes"]))
-            data = {k: f[k] for k in f.files if k != "meta" and not k.startswith("axis_")}
-        base = Params(**meta["base_params"])
-        return cls(base=base, axes=axes, data=data, engine=meta["engine"],
-                   created=meta["created"])
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise ValueError("unknown format")
+            data = {k: f[k] for k in f.files} if arrays else {}
+    except FileNotFoundError:
+        raise ParameterError(f"there is no sweep file {name}") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ParameterError(f"{name} is not a mwent sweep file ({exc})") from None
+    return meta, data
 
 
 def run_linearized(base: Params, axes: list[Axis]) -> Sweep:

@@ -5,20 +5,31 @@ from .common import EXIT_OK, CliError, emit, load_params
 
 HELP = "speed, as ratios against baselines run in this process"
 DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "
-               "ratios: the linearized grid solver against a per-point SciPy loop, the master "
-               "equation against QuTiP's default steadystate.")
+               "ratios: the linearized grid solver and the 'mwent sweep' command itself "
+               "against a per-point SciPy loop, the master equation against QuTiP's default "
+               "steadystate.")
 
 
 def add_arguments(p) -> None:
     p.add_argument("--grid", type=int, default=201, metavar="N",
-                   help="N x N grid for the linearized benchmark (default 201)")
-    p.add_argument("--only", choices=["linearized", "qmodel"],
-                   help="run one part only (default: both)")
+                   help="N x N grid for the linearized and sweep benchmarks (default 201)")
+    p.add_argument("--only", choices=["linearized", "sweep", "qmodel"],
+                   help="run one part only (default: all; sweep times the 'mwent sweep' "
+                        "command on N x N and 2 x 2 against the SciPy loop)")
     p.add_argument("--cap", type=float, default=60.0, metavar="SECONDS",
                    help="time cap for QuTiP's default steadystate (default 60)")
     p.add_argument("--scaling", type=float, default=0.0, metavar="SECONDS",
                    help="also find the largest plain-basis dimension solved within this "
                         "time (default: skip)")
+
+
+def _param_args(args) -> list:
+    """The parameter options of this command, passed on to the benchmarked sweep."""
+    out = ["--preset", args.preset] if args.preset else []
+    out += ["--config", args.config] if args.config else []
+    for s in args.set:
+        out += ["--set", s]
+    return out + (["--branch", args.branch] if args.branch else [])
 
 
 def run(args) -> int:
@@ -35,6 +46,22 @@ def run(args) -> int:
             f"scipy loop {lin['scipy_loop_seconds']:.3f} s, speed-up {lin['speedup']:.1f}x, "
             f"max |dE_N| = {lin['max_abs_diff_E_N']:.2e}; vs the SciPy solve alone "
             f"{lin['speedup_vs_solve_only']:.1f}x")
+    if args.only in (None, "sweep"):
+        from compare.bench import bench_sweep_command
+        lin = out.get("linearized")
+        scipy_seconds = ((lin["scipy_loop_seconds"], lin["scipy_solve_only_seconds"])
+                         if lin else None)
+        sw = out["sweep_command"] = bench_sweep_command(
+            base, _param_args(args), args.grid, scipy_seconds=scipy_seconds)
+        e2e = sw["end_to_end_seconds"] or {}
+        lines.append(
+            f"sweep command {sw['grid'][0]}x{sw['grid'][1]}: {sw['seconds']:.3f} s, 2x2 "
+            f"{sw['seconds_2x2']:.3f} s in process ("
+            + ", ".join(f"{k} {v:.2f} s" for k, v in e2e.items())
+            + f" as a new process); per point {sw['per_point_seconds'] * 1e6:.2f} us vs "
+            f"SciPy loop {sw['scipy_per_point_seconds'] * 1e6:.1f} us: "
+            f"{sw['per_point_ratio']:.1f}x ({sw['per_point_ratio_vs_solve_only']:.1f}x vs "
+            f"the SciPy solve alone)")
     if args.only in (None, "qmodel"):
         from compare.bench import bench_qmodel
         q = out["qmodel"] = bench_qmodel(base, args.cap, args.scaling)

@@ -11,7 +11,8 @@ HELP = "evaluate a grid of parameter points (resumable)"
 DESCRIPTION = ("Evaluate the linearized theory, the master equation or the comparison on "
                "every point of a grid.  Each point is written to an SQLite store as it "
                "finishes; rerunning the same command reuses stored points (interrupt it at "
-               "any time).  --out PATH writes the grid to PATH.npz.")
+               "any time).  --out PATH writes the grid to PATH.npz; an existing PATH.npz "
+               "of a different sweep is refused unless --overwrite is given.")
 
 AXIS_HELP = ("sweep axis KEY=START:STOP:N (inclusive ends, unit suffixes allowed), or "
              "KEY=START:STOP:N:log for geometric spacing; repeatable")
@@ -40,6 +41,9 @@ def add_arguments(p) -> None:
     p.add_argument("--out", metavar="PATH",
                    help="write the grid to PATH.npz and keep the results in PATH.sqlite "
                         "(rerunning the same command resumes from it)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace PATH.npz even if it holds a different sweep (other engine, "
+                        "axes, parameters or settings) or is not a mwent sweep file")
     p.add_argument("--store", metavar="FILE.sqlite",
                    help="result store (default PATH.sqlite with --out, else in memory)")
     add_executor_options(p)
@@ -67,12 +71,30 @@ def run_grid(args, engine, base, axes, store_path, settings):
     except SweepError as exc:
         raise CliError(str(exc), EXIT_ERROR)
     except OSError as exc:
-        if args.executor == "dask":
-            raise CliError(f"cannot reach the Dask scheduler {args.scheduler} "
-                           f"({exc.strerror or exc}); points finished so far are stored",
-                           EXIT_ERROR)
         raise CliError(f"cannot write the sweep's results ({exc.strerror or exc}: "
                        f"{exc.filename or store_path})", EXIT_ERROR)
+
+
+def check_same_sweep(out: str, engine, base, axes, settings) -> None:
+    """Refuse (exit 2) to overwrite ``out.npz`` when it holds a different sweep, one written
+    by an older mwent without an identity, or a file that is not a mwent sweep."""
+    import os
+
+    from compare.sweeps import sweep_identity
+    from linearized.params import ParameterError
+    from linearized.sweep import npz_path, read_meta
+    path = npz_path(out)
+    if not os.path.exists(path):
+        return
+    try:
+        meta = read_meta(path)
+    except ParameterError:
+        raise CliError(f"{path} exists and is not a mwent sweep file; choose another --out "
+                       f"or pass --overwrite to replace it")
+    if meta.get("sweep_key") != sweep_identity(engine, base, axes, settings):
+        raise CliError(f"{path} holds a different sweep (engine, axes, parameters or settings "
+                       f"differ, or an older mwent wrote it); choose another --out or pass "
+                       f"--overwrite to replace it")
 
 
 def run(args) -> int:
@@ -84,6 +106,8 @@ def run(args) -> int:
     settings = sweep_settings(args, args.engine)
     if args.out:
         check_output_prefix(args.out, "--out")
+        if not args.overwrite:
+            check_same_sweep(args.out, args.engine, base, axes, settings)
     if args.store:
         check_output_prefix(args.store, "--store", suffixes=())
     if args.report:
@@ -95,10 +119,9 @@ def run(args) -> int:
     run_ = run_grid(args, args.engine, base, axes, store, settings)
     sweep = run_.to_sweep()
     out = sweep.summary()
-    failed = [p for p in run_.points if p["status"] == "failed"]
+    failed = run_.failures()
     out.update({"computed": run_.computed, "reused": run_.reused, "store": run_.store,
-                "failed": len(failed),
-                "failed_reasons": sorted({p["error"] for p in failed})[:20]})
+                "failed": len(failed), "failed_reasons": sorted(set(failed))[:20]})
     if args.list_points:
         out["points"] = run_.points
     if args.out:
