@@ -153,3 +153,58 @@ def test_centres_on_the_cavity_resonances(paper):
     n_right = np.trace(right.covariance[:2, :2]) / 2 - 0.5
     n_wrong = np.trace(wrong.covariance[:2, :2]) / 2 - 0.5
     assert n_right > 10 * n_wrong
+
+
+# -- command line ------------------------------------------------------------------------------
+
+def _cli(capsys, *argv):
+    import json
+    from compare.cli import main
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    doc = json.loads(out, parse_constant=lambda t: (_ for _ in ()).throw(ValueError(t))) \
+        if out.strip() else None
+    return code, doc, err
+
+
+def test_cli_output_json(capsys, paper):
+    code, doc, err = _cli(capsys, "output", "--preset", "paper", "--bandwidth", "0.1MHz",
+                          "--centers", "10MHz,-10MHz", "--json")
+    assert code == 0, err
+    r = filtered_output(paper, 1e5, CENTERS)
+    assert doc["filtered"]["E_N"] == pytest.approx(r.E_N, rel=1e-12)
+    assert doc["filtered"]["duan_min_lo"]["duan"] == pytest.approx(r.duan_min_lo[0])
+    assert doc["intracavity"]["E_N"] == pytest.approx(solve(paper).E_N, rel=1e-10)
+    assert doc["filter"]["bandwidth"] == 1e5 and doc["filter"]["centers"] == [1e7, -1e7]
+    assert "Hz" in doc["units"]["bandwidth"] and "quanta" in doc["units"]["added_noise"]
+    code, doc2, err = _cli(capsys, "output", "--efficiency", "0.8", "--added-noise", "0.01,0",
+                           "--json")
+    assert code == 0, err
+    assert doc2["filter"]["efficiency"] == [0.8, 0.8]
+    assert doc2["filter"]["added_noise"] == [0.01, 0.0]
+    assert doc2["filtered"]["E_N"] < doc["filtered"]["E_N"]
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--bandwidth=-1MHz"], "positive"),
+    (["--bandwidth", "0"], "positive"),
+    (["--bandwidth", "fast"], "cannot read"),
+    (["--bandwidth", "1mK"], "frequency"),
+    (["--efficiency", "1.5"], "[0, 1]"),
+    (["--efficiency=-0.1"], "[0, 1]"),
+    (["--efficiency", "0.5,0.5,0.5"], "comma"),
+    (["--efficiency", "nan"], "finite"),
+    (["--added-noise=-1"], "negative"),
+    (["--centers", "10MHz,"], "comma"),
+])
+def test_cli_output_bad_input(capsys, argv, needle):
+    code, doc, err = _cli(capsys, "output", *argv, "--json")
+    assert code == 2 and doc["exit_code"] == 2
+    lines = [l for l in err.splitlines() if l.startswith("mwent: error:")]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in err
+
+
+def test_cli_output_unstable(capsys):
+    code, doc, err = _cli(capsys, "output", "--set", "G=30MHz", "--json")
+    assert code == 3 and doc["stable"] is False and doc["filtered"]["E_N"] is None
+    assert "unstable" in err

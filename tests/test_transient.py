@@ -83,3 +83,33 @@ def test_no_entanglement_gives_no_t90(paper):
 def test_unstable_raises(paper):
     with pytest.raises(ValueError, match="unstable"):
         transient(paper.replace(G=30e6))
+
+
+def test_cli_transient(capsys, paper):
+    import json
+    from compare.cli import main
+    code = main(["transient", "--preset", "paper", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    r = transient(paper)
+    assert doc["times"][0] == 0.0 and len(doc["times"]) == len(doc["E_N"]) == len(doc["duan"])
+    assert doc["steady"]["E_N"] == pytest.approx(r.E_N_steady)
+    assert doc["t_90"]["first"] == pytest.approx(r.t_90_first)
+    assert doc["t_90"]["settled"] == pytest.approx(r.t_90_settled)
+    assert doc["units"]["times"] == "s"
+    code = main(["transient", "--t-max", "2us", "--t-min", "1ns", "--points", "5", "--json"])
+    doc = json.loads(capsys.readouterr()[0])
+    assert code == 0 and len(doc["times"]) == 6 and doc["times"][-1] == pytest.approx(2e-6)
+
+
+@pytest.mark.parametrize("argv,code", [
+    (["--t-max", "soon"], 2), (["--points", "1"], 2), (["--t-min", "1ms", "--t-max", "1us"], 2),
+    (["--set", "G=30MHz"], 3)])
+def test_cli_transient_errors(capsys, argv, code):
+    import json
+    from compare.cli import main
+    assert main(["transient", *argv, "--json"]) == code
+    out, err = capsys.readouterr()
+    assert json.loads(out)["exit_code"] == code
+    assert len([l for l in err.splitlines() if l.startswith("mwent: error:")]) == 1
