@@ -19,7 +19,8 @@ from compare.commands.common import (EXIT_ERROR, EXIT_INPUT, EXIT_INTERRUPTED,
 #: subcommand name -> module of compare.commands (in the order ``--help`` lists them)
 COMMANDS = {"linearized": "linearized", "qmodel": "qmodel", "compare": "compare",
             "sweep": "sweep", "validity": "validity", "meanfield": "meanfield",
-            "figure": "figure", "bench": "bench"}
+            "figure": "figure", "bench": "bench",
+            "output": "output", "transient": "transient"}
 
 EPILOG = """\
 presets: {presets}

@@ -1,0 +1,278 @@
+"""Filtered output fields of the two cavities: what a detection experiment measures.
+
+Definitions (conventions of Eq. 2, quadratures and covariance matrices as for the cavities,
+vacuum variance 1/2, frequencies given in Hz = X/2pi and used in rad/s inside):
+
+* Output field of cavity j: ``a_j^out = sqrt(2 kappa_j) a_j - a_j^in``.
+* Filtered output mode (Genes, Mari, Tombesi & Vitali, PRA 78, 032316 (2008)):
+  ``a_j^f(t) = int_{-inf}^t g_j(t - s) a_j^out(s) ds`` with
+  ``g_j(t) = sqrt(2 eps) exp(-(eps + i Omega_j) t)``; ``int |g_j|^2 = 1``, so ``a_j^f`` is a
+  proper bosonic mode.  ``Omega_j`` is a frequency in the frame rotating at the drive:
+  ``Omega_j = +omega_b`` selects fluctuations that evolve as ``exp(-i omega_b t)``, i.e. the
+  resonance of a cavity with ``Delta_j = +omega_b``.  ``eps`` is the filter's *amplitude*
+  bandwidth (half width at half maximum of ``|g_j(omega)|^2``), given as eps/2pi in Hz.
+* Differentiating, ``d a_j^f/dt = -(eps + i Omega_j) a_j^f + sqrt(2 eps) a_j^out``: each filter
+  is a fictitious cavity of amplitude decay eps and detuning Omega_j (same sign convention as
+  ``Delta_j`` in Eq. 6: ``dX/dt = Omega Y``, ``dY/dt = -Omega X``) driven by
+  ``2 sqrt(eps kappa_j) a_j - sqrt(2 eps) a_j^in``.  The input noise enters both the cavity
+  and its filter, so the 12x12 diffusion matrix of ``(u, X1f, Y1f, X2f, Y2f)`` has
+  off-diagonal blocks ``-2 sqrt(kappa_j eps) (N_j + 1/2)`` between cavity j and filter j.
+  :func:`filtered_output` solves the 12x12 Lyapunov equation exactly.
+* Detection: efficiency ``eta_j`` (loss to vacuum) maps the mode's 2x2 block, and scales its
+  cross-correlations, as ``V -> eta V + (1 - eta)/2 I`` (i.e. ``X -> sqrt(eta) X +
+  sqrt(1 - eta) X_vac``); then added noise of ``n_add`` quanta adds ``n_add`` to each
+  quadrature variance of that mode (``V -> V + n_add I`` on its block: vacuum 1/2 becomes the
+  variance ``n_add + 1/2`` of a thermal state with n_add quanta).  Efficiency first, then
+  added noise, both referred to the detected mode.
+
+Spectra.  Fourier convention ``u(t) = int domega/2pi e^{-i omega t} u(omega)`` (so
+``d/dt -> -i omega``), noise ``du/dt = A u + xi`` with symmetrised correlations
+``<xi(omega) xi(omega')^T>_sym = 2 pi delta(omega + omega') D``.  Then
+``u(omega) = -(i omega + A)^{-1} xi(omega)`` and the output quadratures
+``u_out = sqrt(2 kappa) P u - P xi / sqrt(2 kappa)`` (P picks cavity quadratures;
+``P xi = sqrt(2 kappa) u_in``) have the symmetrised spectral matrix
+``S(omega) = T(omega) D T(omega)^dag`` (Hermitian, 4x4), normalised so that the vacuum gives
+``S = 1/2`` at every frequency; the equal-time covariance of any linear filter ``F(omega)`` of
+the output is ``int domega/2pi F S F^dag``.  The homodyne spectrum of cavity j's output at
+local-oscillator phase theta, ``X_theta = cos(theta) X_out + sin(theta) Y_out``, is
+``v^T S v``.
+
+Large-bandwidth limit (tested).  For ``eps`` much larger than every system rate, the filtered
+pair is the instantaneous output averaged over ``1/eps``:
+``V_f = (N + 1/2) I + (4/eps) K^{1/2} (V_cav - (N + 1/2) I) K^{1/2} + O(rate^2/eps^2)``,
+``K = diag(kappa_1, kappa_1, kappa_2, kappa_2)``, V_cav the intracavity 4x4 CM: the
+equal-time correlation of the output beyond its white-noise part is ``2 kappa (V_cav - N - 1/2)``
+and ``|g(omega)|^2 -> 2/eps`` over the system's band.  For equal kappa this is the
+intracavity state through a beam splitter of transmissivity ``4 kappa / eps`` with the bath,
+so E_N -> 0 as eps grows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lyapunov import max_real_eigenvalue, steady_covariance
+from .matrices import diffusion_matrix, drift_matrix
+from .measures import cavity_block, duan_sum, duan_sum_optimized, log_negativity
+from .params import Params
+
+TWO_PI = 2.0 * np.pi
+
+
+def _pair(value, name: str) -> np.ndarray:
+    v = np.broadcast_to(np.asarray(value, dtype=float), (2,)).copy()
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be finite (got {value!r})")
+    return v
+
+
+def apply_detection(cov2, efficiency=1.0, added_noise=0.0) -> np.ndarray:
+    """Two-mode CM after detection with efficiencies ``eta_j`` and added noise ``n_add_j``.
+
+    ``V -> E V E + (I - E^2)/2`` with ``E = diag(sqrt eta_1 I, sqrt eta_2 I)`` (loss to vacuum,
+    per mode: ``eta V + (1 - eta)/2 I`` on the diagonal blocks, ``sqrt(eta_1 eta_2)`` on the
+    cross block), then ``+ n_add_j I`` on mode j's block (n_add quanta add n_add to each
+    quadrature variance; vacuum variance 1/2).
+    """
+    eta = _pair(efficiency, "efficiency")
+    n_add = _pair(added_noise, "added noise")
+    if np.any(eta < 0) or np.any(eta > 1):
+        raise ValueError(f"efficiency must lie in [0, 1] (got {efficiency!r})")
+    if np.any(n_add < 0):
+        raise ValueError(f"added noise must not be negative (got {added_noise!r})")
+    e = np.repeat(np.sqrt(eta), 2)
+    cov2 = np.asarray(cov2, dtype=float)
+    return cov2 * e[:, None] * e[None, :] + np.diag((1 - e ** 2) / 2 + np.repeat(n_add, 2))
+
+
+def augmented_matrices(params: Params, bandwidth: float, centers):
+    """Drift and diffusion matrices (rad/s) of ``(X1, Y1, X2, Y2, x, y, q, p, X1f, Y1f, X2f,
+    Y2f)``: the system of Eq. 6 plus the two filter modes (see the module docstring).
+
+    ``bandwidth`` is eps/2pi and ``centers`` (Omega_1/2pi, Omega_2/2pi), all in Hz.
+    """
+    A8, D8 = drift_matrix(params), diffusion_matrix(params)
+    eps = TWO_PI * float(bandwidth)
+    Om = TWO_PI * _pair(centers, "centers")
+    kap = [params.angular("kappa_1"), params.angular("kappa_2")]
+    A = np.zeros((12, 12))
+    D = np.zeros((12, 12))
+    A[:8, :8], D[:8, :8] = A8, D8
+    for j in range(2):
+        c, f = 2 * j, 8 + 2 * j            # cavity j's X index, filter j's X index
+        A[f, f], A[f, f + 1] = -eps, Om[j]
+        A[f + 1, f], A[f + 1, f + 1] = -Om[j], -eps
+        A[f, c] = A[f + 1, c + 1] = 2.0 * np.sqrt(eps * kap[j])
+        # cavity noise D_cc = 2 kappa (N + 1/2): the input's (N + 1/2) from the diagonal
+        half_n = D8[c, c] / (2.0 * kap[j])
+        D[f, f] = D[f + 1, f + 1] = 2.0 * eps * half_n
+        D[c, f] = D[f, c] = D[c + 1, f + 1] = D[f + 1, c + 1] = \
+            -2.0 * np.sqrt(eps * kap[j]) * half_n
+    return A, D
+
+
+@dataclass(frozen=True)
+class FilteredOutputResult:
+    """Steady state of the two filtered output modes at one parameter point.
+
+    ``covariance``: the 4x4 CM of ``(X1f, Y1f, X2f, Y2f)`` after detection (efficiency, added
+    noise); ``covariance_ideal``: before detection; ``full_covariance``: the 12x12 CM of the
+    system and the filters.  ``E_N`` (Eq. 9), ``duan`` (Eq. 10), ``duan_min_lo`` (value,
+    theta_1, theta_2: Eq. 10 minimised over the LO phases) are of the detected pair;
+    ``intracavity_*`` the same measures of the two cavities, for scale.  Bandwidth and centres
+    in Hz (eps/2pi, Omega_j/2pi).  Measures are NaN when the system is unstable.
+    """
+    params: Params
+    bandwidth: float
+    centers: tuple
+    efficiency: tuple
+    added_noise: tuple
+    stable: bool
+    max_real_eigenvalue: float
+    covariance: np.ndarray
+    covariance_ideal: np.ndarray
+    full_covariance: np.ndarray
+    E_N: float
+    duan: float
+    duan_min_lo: tuple
+    E_N_ideal: float
+    intracavity_E_N: float
+    intracavity_duan: float
+    intracavity_duan_min_lo: tuple
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary (NaN stays NaN; ``compare.commands.common.dumps`` makes it
+        null)."""
+        lo = lambda t: {"duan": t[0], "theta_1": t[1], "theta_2": t[2]}
+        return {
+            "filtered": {"E_N": self.E_N, "duan": self.duan,
+                         "duan_min_lo": lo(self.duan_min_lo),
+                         "E_N_before_detection": self.E_N_ideal,
+                         "covariance": self.covariance.tolist(),
+                         "covariance_order": ["X1f", "Y1f", "X2f", "Y2f"]},
+            "intracavity": {"E_N": self.intracavity_E_N, "duan": self.intracavity_duan,
+                            "duan_min_lo": lo(self.intracavity_duan_min_lo)},
+            "filter": {"bandwidth": self.bandwidth, "centers": list(self.centers),
+                       "efficiency": list(self.efficiency),
+                       "added_noise": list(self.added_noise),
+                       "definition": "a_j^f(t) = int_{-inf}^t sqrt(2 eps) "
+                                     "exp(-(eps + i Omega_j)(t - s)) a_j^out(s) ds, "
+                                     "a_j^out = sqrt(2 kappa_j) a_j - a_j^in"},
+            "stable": self.stable,
+            "max_real_eigenvalue": self.max_real_eigenvalue,
+            "params": self.params.to_dict(),
+            "units": {"bandwidth": "Hz (eps/2pi, amplitude half-width)",
+                      "centers": "Hz (Omega_j/2pi, frame rotating at the drive)",
+                      "efficiency": "dimensionless, in [0, 1]",
+                      "added_noise": "quanta (adds n_add to each quadrature variance)",
+                      "covariance": "dimensionless, vacuum = 1/2", "E_N": "natural log",
+                      "max_real_eigenvalue": "Hz (Re lambda / 2pi)"},
+        }
+
+
+def filtered_output(params: Params, bandwidth: float, centers=None, efficiency=1.0,
+                    added_noise=0.0) -> FilteredOutputResult:
+    """Covariance matrix and entanglement of the two filtered output modes (exact, 12x12
+    Lyapunov equation).
+
+    ``bandwidth``: eps/2pi in Hz (> 0).  ``centers``: (Omega_1/2pi, Omega_2/2pi) in Hz,
+    default ``(+omega_b, -omega_b)`` (the anti-Stokes and Stokes sidebands, where cavity 1
+    and cavity 2 sit at the paper's point).  ``efficiency``, ``added_noise``: one value for
+    both modes or a pair (see :func:`apply_detection`).  Does not raise for an unstable
+    point: ``stable`` is False and the measures are NaN.
+    """
+    if params.shape != ():
+        raise ValueError("filtered_output() takes a single parameter point")
+    bandwidth = float(bandwidth)
+    if not (np.isfinite(bandwidth) and bandwidth > 0):
+        raise ValueError(f"the filter bandwidth must be positive and finite (got {bandwidth!r})")
+    if centers is None:
+        centers = (float(params.omega_b), -float(params.omega_b))
+    centers = tuple(float(c) for c in _pair(centers, "centers"))
+    eta = tuple(float(x) for x in _pair(efficiency, "efficiency"))
+    n_add = tuple(float(x) for x in _pair(added_noise, "added noise"))
+    apply_detection(np.eye(4) / 2, eta, n_add)          # validates eta and n_add
+    A, D = augmented_matrices(params, bandwidth, centers)
+    lam = float(max_real_eigenvalue(A[:8, :8]))
+    nan_lo = (np.nan, np.nan, np.nan)
+    if not lam < 0:
+        nan4 = np.full((4, 4), np.nan)
+        return FilteredOutputResult(
+            params, bandwidth, centers, eta, n_add, False, lam / TWO_PI, nan4, nan4,
+            np.full((12, 12), np.nan), np.nan, np.nan, nan_lo, np.nan, np.nan, np.nan, nan_lo)
+    # the Lyapunov equation is homogeneous in (A, D): scale to O(1) numbers
+    scale = np.abs(A).max()
+    C = steady_covariance(A / scale, D / scale)
+    ideal = C[8:, 8:].copy()
+    det = apply_detection(ideal, eta, n_add)
+    cav = cavity_block(C)
+    return FilteredOutputResult(
+        params=params, bandwidth=bandwidth, centers=centers, efficiency=eta, added_noise=n_add,
+        stable=True, max_real_eigenvalue=lam / TWO_PI, covariance=det, covariance_ideal=ideal,
+        full_covariance=C, E_N=float(log_negativity(det)), duan=float(duan_sum(det)),
+        duan_min_lo=duan_sum_optimized(det), E_N_ideal=float(log_negativity(ideal)),
+        intracavity_E_N=float(log_negativity(cav)), intracavity_duan=float(duan_sum(cav)),
+        intracavity_duan_min_lo=duan_sum_optimized(cav))
+
+
+# -- spectra ----------------------------------------------------------------------------------
+
+def output_transfer(params: Params, frequencies) -> np.ndarray:
+    """``T(omega)`` (shape ``(n, 4, 8)``, complex) mapping the noise ``xi(omega)`` of
+    ``du/dt = A u + xi`` to the output quadratures ``(X1out, Y1out, X2out, Y2out)``:
+    ``T = sqrt(2 kappa) P (-(i omega + A)^{-1}) - P / sqrt(2 kappa)``.  ``frequencies`` are
+    omega/2pi in Hz."""
+    A = drift_matrix(params)
+    w = TWO_PI * np.atleast_1d(np.asarray(frequencies, dtype=float))
+    k = np.repeat([params.angular("kappa_1"), params.angular("kappa_2")], 2)
+    sk = np.sqrt(2.0 * k)
+    G = -np.linalg.inv(1j * w[:, None, None] * np.eye(8) + A)       # (n, 8, 8)
+    T = sk[None, :, None] * G[:, :4, :]
+    T[:, np.arange(4), np.arange(4)] -= 1.0 / sk
+    return T
+
+
+def output_spectral_matrix(params: Params, frequencies) -> np.ndarray:
+    """Symmetrised spectral matrix ``S(omega) = T D T^dag`` (shape ``(n, 4, 4)``, Hermitian)
+    of the output quadratures ``(X1out, Y1out, X2out, Y2out)``; vacuum gives ``I/2``.
+    ``frequencies``: omega/2pi in Hz (the Fourier convention of the module docstring)."""
+    T = output_transfer(params, frequencies)
+    D = diffusion_matrix(params)
+    return T @ D @ np.conj(np.swapaxes(T, -1, -2))
+
+
+def homodyne_spectra(params: Params, frequencies, theta=(0.0, 0.0)) -> np.ndarray:
+    """Homodyne noise spectra ``S_j(omega)`` (shape ``(2, n)``, real) of
+    ``cos(theta_j) X_j^out + sin(theta_j) Y_j^out`` for j = 1, 2; vacuum (shot noise) = 1/2.
+    ``frequencies``: omega/2pi in Hz; ``theta``: one LO phase for both or a pair (rad)."""
+    th = _pair(theta, "theta")
+    S = output_spectral_matrix(params, frequencies)
+    out = []
+    for j in range(2):
+        v = np.zeros(4)
+        v[2 * j], v[2 * j + 1] = np.cos(th[j]), np.sin(th[j])
+        out.append(np.einsum("i,nij,j->n", v, S, v).real)
+    return np.array(out)
+
+
+def filter_transfer(bandwidth: float, center: float, frequencies) -> np.ndarray:
+    """Quadrature transfer matrix ``F(omega) = sqrt(2 eps) (-i omega I - A_f)^{-1}``
+    (shape ``(n, 2, 2)``) of one filter, ``A_f = [[-eps, Omega], [-Omega, -eps]]``; all in Hz
+    (eps/2pi, Omega/2pi, omega/2pi).  In mode language ``a^f(omega) = sqrt(2 eps) /
+    (eps + i (Omega - omega)) a^out(omega)``."""
+    eps, Om = TWO_PI * float(bandwidth), TWO_PI * float(center)
+    w = TWO_PI * np.atleast_1d(np.asarray(frequencies, dtype=float))
+    Af = np.array([[-eps, Om], [-Om, -eps]])
+    return np.sqrt(2 * eps) * np.linalg.inv(-1j * w[:, None, None] * np.eye(2) - Af)
+
+
+def large_bandwidth_limit(params: Params, bandwidth: float) -> np.ndarray:
+    """Leading-order filtered CM for ``eps`` much larger than every system rate:
+    ``(N + 1/2) I + (4/eps) K^{1/2} (V_cav - (N + 1/2) I) K^{1/2}`` (module docstring)."""
+    A, D = drift_matrix(params), diffusion_matrix(params)
+    cav = cavity_block(steady_covariance(A / np.abs(A).max(), D / np.abs(A).max()))
+    k = np.repeat([params.angular("kappa_1"), params.angular("kappa_2")], 2)
+    bath = np.diag(np.diag(D)[:4] / (2 * k))
+    sk = np.sqrt(k)
+    return bath + (4.0 / (TWO_PI * bandwidth)) * sk[:, None] * (cav - bath) * sk[None, :]
