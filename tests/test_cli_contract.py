@@ -61,6 +61,11 @@ CASES = [
     (["figure", "3", "--points", "1"], 2),
     (["bench", "--only", "linearized", "--grid", "3"], 0),
     (["bench", "--grid", "1"], 2),
+    (["output", "--bandwidth", "0.1MHz"], 0),
+    (["output", "--bandwidth", "-1MHz"], 2),
+    (["output", "--set", "G=20MHz"], 3),
+    (["transient", "--points", "20"], 0),
+    (["transient", "--set", "G=20MHz"], 3),
 ]
 
 
@@ -153,7 +158,7 @@ def test_bare_mwent_prints_usage(capsys):
 
 def test_help_describes_every_command(capsys):
     for name in ("linearized", "qmodel", "compare", "sweep", "validity", "meanfield",
-                 "figure", "bench"):
+                 "figure", "bench", "output", "transient"):
         with pytest.raises(SystemExit) as e:
             main([name, "--help"])
         assert e.value.code == 0
