@@ -13,10 +13,15 @@ DESCRIPTION = ("Compute one of the paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from 
 
 
 def add_arguments(p) -> None:
-    p.add_argument("name", choices=["2a", "2b", "3", "4a", "4b"], help="which figure")
+    p.add_argument("name", choices=["2a", "2b", "3", "4a", "4b", "output"],
+                   help="which figure; output: E_N of the filtered output pair against the "
+                        "filter centres and the bandwidth, beside the intracavity value")
     p.add_argument("--out", default="figs", metavar="DIR", help="output folder (default figs)")
     p.add_argument("--points", type=int, default=None, metavar="N",
                    help="points per axis (default 201)")
+    p.add_argument("--bandwidth", metavar="FREQ", default="0.1MHz",
+                   help="figure output: filter bandwidth eps/2pi of the centre map "
+                        "(default 0.1MHz)")
     p.add_argument("--as-given", action="store_true",
                    help="Fig. 3 only: draw E_N(T) at the parameters as given (preset, "
                         "--config, --set) instead of at the Fig. 2(b) optimum")
@@ -71,6 +76,35 @@ def run(args) -> int:
     if args.as_given and args.name != "3":
         raise CliError("--as-given applies to Fig. 3 only")
     check_output_dir(args.out, "--out")
+    if args.name == "output":
+        return _output(args, base)
     out = make_figure(args.name, base, args.out, args.points, as_given=args.as_given)
     emit(out, args.json, "\n".join([f"wrote {out['png']} and {out['data']}"] + describe(out)))
+    return EXIT_OK
+
+
+def _output(args, base) -> int:
+    from compare.output_figure import make_output_figure
+    from linearized.params import parse_value
+    from linearized.steady import solve
+    from .linearized import unstable_error
+    bw = parse_value("G", args.bandwidth)
+    if not bw > 0:
+        raise CliError(f"--bandwidth must be positive (got {args.bandwidth})")
+    if args.points is not None and args.points > 201:
+        raise CliError("--points must be at most 201 for the output figure")
+    res = solve(base)
+    if not res.stable:
+        raise unstable_error(res, res.to_dict())
+    out = make_output_figure(base, args.out, args.points, bw)
+    s = out["summary"]
+    text = "\n".join([
+        f"wrote {out['png']} and {out['data']}",
+        f"filtered pair at the sidebands: largest E_N {s['E_N_max_vs_bandwidth']:.4f} at "
+        f"eps/2pi = {s['E_N_max_at_bandwidth'] / 1e6:.3g} MHz (intracavity "
+        f"{s['intracavity_E_N']:.4f})",
+        f"over the filter centres at eps/2pi = {s['bandwidth'] / 1e6:g} MHz: largest E_N "
+        f"{s['E_N_max_over_centers']:.4f} at Omega/2pi = "
+        + ", ".join(f"{c / 1e6:.3g}" for c in s["E_N_max_at_centers"]) + " MHz"])
+    emit(out, args.json, text)
     return EXIT_OK
