@@ -18,6 +18,6 @@ def test_output_figure(capsys, tmp_path):
     i, j = np.unravel_index(np.argmax(m), m.shape)
     assert abs(c[i] + c[j]) < 1e-6 and abs(c[i] - 1e7) < 1e-6
     off = np.abs(c[:, None] + c[None, :]) > 0.3e7
-    assert np.all(m[off] < 1e-3)
+    assert m[off].max() < 0.02 * m.max()      # Lorentzian filter tails only
     # wide filters see the vacuum-diluted output: E_N falls below the intracavity value
     assert en_bw[-1] < doc["summary"]["intracavity_E_N"] < en_bw[0]
