@@ -168,8 +168,13 @@ def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs) -> Ca
     M = tuple(int(x) for x in physical_cutoffs)
     W = normal_to_physical(basis, M)
     n12, n34 = M[0] * M[1], M[2] * M[3]
-    Y = (W @ rho).reshape(n12, n34 * basis.dim)
-    rho12 = Y @ W.reshape(n12, n34 * basis.dim).conj().T
+    # rho = sum_i w_i |v_i><v_i|: map only the eigenvectors that carry weight (the dropped ones
+    # hold at most d * 1e-15 in all, rounding), then rho_12 = Tr_34 X X^dag is one product
+    w, vecs = np.linalg.eigh((rho + rho.conj().T) / 2)
+    keep = w > 1e-15 * max(w.max(), 1e-300)
+    X = W @ (vecs[:, keep] * np.sqrt(w[keep]))
+    X = X.reshape(n12, n34 * int(keep.sum()))
+    rho12 = X @ X.conj().T
     rho12 = (rho12 + rho12.conj().T) / 2
     trace = float(np.trace(rho12).real)
     note = None

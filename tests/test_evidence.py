@@ -71,3 +71,106 @@ def test_mapped_trace_never_exceeds_one_at_the_paper_point(lin_paper):
     cs = physical_cavity_state(basis.gaussian_guess(), basis, (9, 9, 6, 17))
     assert cs.trace <= 1.0 and cs.lost_population >= 0.0
     assert cs.lost_population < 1e-5
+
+
+# --- B: the true residual, the growth evidence, the mapping check --------------------------
+
+def test_krylov_matches_direct_and_reports_true_residual(paper):
+    from qmodel.model import build_model
+    from qmodel.solvers import SolverOptions, liouvillian_apply, steady_state
+    p = paper.replace(mech_bath="lindblad", G_0=2e4)
+    basis = normal_basis(solve(p).covariance, (3, 3, 2, 2))
+    model = build_model(p, basis)
+    a = steady_state(model, SolverOptions("direct"))
+    b = steady_state(model, SolverOptions("krylov"))
+    assert 0.5 * np.abs(np.linalg.eigvalsh(a.rho - b.rho)).sum() < 1e-8
+    # the reported residual is the true one, computed again here, and scaled as documented
+    true = np.linalg.norm(liouvillian_apply(model, b.rho))
+    assert b.residual == pytest.approx(true, rel=1e-6, abs=1e-16)
+    H = model.H.toarray()
+    scale = np.abs(np.linalg.eigvalsh(H)).max() + sum(
+        np.abs(np.linalg.eigvalsh((L.conj().T @ L).toarray())).max() for L in model.c_ops)
+    assert b.scale == pytest.approx(scale, rel=1e-4)
+    assert b.relative_residual == pytest.approx(true / (np.linalg.norm(b.rho) * scale), rel=1e-4)
+    assert b.relative_residual < 1e-10 and b.cond_V is not None and b.cond_V >= 1.0
+
+
+def test_maxiter_counts_iterations_not_restart_cycles(paper):
+    from qmodel.model import build_model
+    from qmodel.solvers import SolverError, SolverOptions, steady_state
+    model = build_model(paper.replace(mech_bath="lindblad"), fock_basis((3, 3, 3, 3)))
+    # 24 iterations are needed; a cap of 5 must stop it (before, 5 meant 5 x 60 iterations)
+    with pytest.raises(SolverError, match="in 5 iterations"):
+        steady_state(model, SolverOptions(maxiter=5, restart=60))
+
+
+WEAK = dict(G=1.5e6, g_1=1.5e6, g_2=1.5e6)
+
+
+def test_convergence_needs_two_growth_steps_below_tol(paper):
+    from qmodel.converge import ConvergenceOptions, solve_master
+    r = solve_master(paper.replace(**WEAK))
+    changes = [h["change"] for h in r.history if h["change"] is not None]
+    assert r.converged and len(changes) >= 2 and all(c < 1e-4 for c in changes[-2:])
+    ev = {e["name"]: e for e in r.evidence}
+    assert set(ev) >= {"tails", "truncation_growth", "residual", "mapping", "gaussian_residual"}
+    assert ev["truncation_growth"]["steps"] == 2 and ev["truncation_growth"]["passed"]
+    d = r.to_dict()
+    for key in ("relative_residual", "cond_V", "residual_scale", "lost_population",
+                "gaussian_residual_floor", "gaussian_residual_excess", "evidence"):
+        assert key in d
+    # one step is what the old rule needed: fewer truncations, same cutoffs at the start
+    one = solve_master(paper.replace(**WEAK), ConvergenceOptions(growth_steps=1))
+    assert len(one.history) < len(r.history)
+
+
+def test_a_failing_residual_bound_makes_the_run_unconverged(paper):
+    from qmodel.converge import ConvergenceOptions, solve_master
+    r = solve_master(paper.replace(**WEAK), ConvergenceOptions(residual_tol=1e-20))
+    ev = {e["name"]: e for e in r.evidence}
+    assert ev["residual"]["passed"] is False and not r.converged
+    assert "residual" in r.why_not_converged()
+
+
+def test_the_mapping_check_is_required(paper, monkeypatch):
+    # physical cutoffs far too small: even grown twice by 2 levels the mapping loses more than
+    # tail_tol (the phonon holds 0.48 quanta), so the run is not converged although the
+    # truncation's tails and residual pass
+    import qmodel.converge as cv
+    monkeypatch.setattr(cv, "physical_cutoffs_for", lambda occ, tail: (1, 1, 1, 1))
+    r = cv.solve_master(paper, cv.ConvergenceOptions(cutoffs=(6, 4, 3, 3), tail_tol=1e-2))
+    ev = {e["name"]: e for e in r.evidence}
+    assert ev["tails"]["passed"] and ev["residual"]["passed"]
+    assert ev["mapping"]["passed"] is False and not r.converged
+    assert ev["mapping"]["lost_population"] > 1e-3
+    assert r.mapping["physical_cutoffs"] == [5, 5, 5, 5]     # grown twice before giving up
+
+
+# --- D: the Gaussian state's residual, with its truncation floor ----------------------------
+
+def test_gaussian_residual_floor_separates_truncation_from_physics(paper):
+    from qmodel.converge import ConvergenceOptions, solve_master
+    cut = ConvergenceOptions(cutoffs=(6, 4, 4, 4))
+    small = solve_master(paper.replace(G_0=1.0), cut)
+    large = solve_master(paper.replace(G_0=1.5e6), cut)
+    for r in (small, large):
+        assert r.gaussian_residual_floor is not None and r.gaussian_residual_floor < 1e-10
+        assert r.to_dict()["gaussian_residual_excess"] == pytest.approx(
+            r.gaussian_residual - r.gaussian_residual_floor)
+    # the excess is the G_0 residue: proportional to G_0 at fixed G
+    ex = [r.gaussian_residual - r.gaussian_residual_floor for r in (small, large)]
+    assert ex[1] / ex[0] == pytest.approx(1.5e6, rel=0.05)
+
+
+def test_a_wrong_covariance_matrix_fails_the_gaussian_residual(paper):
+    # the Gaussian state of a wrong CM is far from stationary under the quadratic Liouvillian
+    # built from the Hamiltonian; the linearized CM's is stationary to rounding
+    from qmodel.converge import ConvergenceOptions, solve_master
+    p = paper.replace(mech_bath="lindblad")
+    wrong = solve(p.replace(G=3.0e6)).covariance
+    opts = ConvergenceOptions(cutoffs=(6, 4, 3, 3))
+    bad = {e["name"]: e for e in solve_master(p, opts, basis_cov=wrong).evidence}
+    good = {e["name"]: e for e in solve_master(p, opts, basis_cov=solve(p).covariance).evidence}
+    assert good["gaussian_residual"]["passed"] is True
+    assert bad["gaussian_residual"]["passed"] is False
+    assert bad["gaussian_residual"]["value"] > 1e6 * good["gaussian_residual"]["value"]
