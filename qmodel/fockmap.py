@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .basis import _T1, Basis
+from .solvers import state_eigh
 
 
 def ladder_coefficients(S):
@@ -170,7 +171,7 @@ def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs) -> Ca
     n12, n34 = M[0] * M[1], M[2] * M[3]
     # rho = sum_i w_i |v_i><v_i|: map only the eigenvectors that carry weight (the dropped ones
     # hold at most d * 1e-15 in all, rounding), then rho_12 = Tr_34 X X^dag is one product
-    w, vecs = np.linalg.eigh((rho + rho.conj().T) / 2)
+    w, vecs = state_eigh(rho)
     keep = w > 1e-15 * max(w.max(), 1e-300)
     X = W @ (vecs[:, keep] * np.sqrt(w[keep]))
     X = X.reshape(n12, n34 * int(keep.sum()))

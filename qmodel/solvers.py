@@ -92,26 +92,18 @@ def liouvillian_apply(model, rho: np.ndarray) -> np.ndarray:
     return out
 
 
-def _herm_norm(A) -> float:
-    """Spectral norm of a Hermitian sparse matrix (largest |eigenvalue|); the 1-norm, an upper
-    bound, if Lanczos does not converge."""
-    A = A.tocsr()
-    n = A.shape[0]
-    if n <= 64:
-        return float(np.abs(np.linalg.eigvalsh(A.toarray())).max())
-    try:
-        w = spla.eigsh(A, k=1, which="LM", tol=1e-6, return_eigenvectors=False,
-                       v0=np.ones(n, dtype=A.dtype))
-        return float(np.abs(w).max())
-    except (spla.ArpackNoConvergence, spla.ArpackError):
-        return float(abs(A).sum(axis=0).max())
+def _norm1(A) -> float:
+    """Largest absolute column sum: for a Hermitian matrix an upper bound of the spectral norm
+    (``||A||_2 <= sqrt(||A||_1 ||A||_inf) = ||A||_1``), and cheap for a sparse one."""
+    return float(abs(A).sum(axis=0).max())
 
 
 def liouvillian_scale(model) -> float:
-    """``||H||_2 + sum_k ||L_k^dag L_k||_2`` (units of omega_b): the size of the Liouvillian's
-    terms, ``||L||`` (Frobenius to Frobenius) is at most twice this.  The residual of a
-    steady state is judged against ``||rho||_F`` times this scale."""
-    return _herm_norm(model.H) + sum(_herm_norm(L.conj().T @ L) for L in model.c_ops)
+    """``||H||_1 + sum_k ||L_k^dag L_k||_1`` (units of omega_b), the 1-norms standing in for
+    the spectral norms they bound from above: the size of the Liouvillian's terms (``||L||``,
+    Frobenius to Frobenius, is at most twice the spectral-norm sum).  The residual of a steady
+    state is judged against ``||rho||_F`` times this scale."""
+    return _norm1(model.H) + sum(_norm1(L.conj().T @ L) for L in model.c_ops)
 
 
 def _no_jump(model):
@@ -213,6 +205,19 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
     return SteadyState(rho, opts.method, its, res, seconds, scale, rel, cond_V)
 
 
+_EIGH_LAST: list = [None, None]
+
+
+def state_eigh(rho: np.ndarray):
+    """``np.linalg.eigh(rho)`` for a Hermitian state, remembered for the last ``rho`` object
+    (the check, the non-Gaussianity and the physical mapping of one state share it; states
+    are never modified in place)."""
+    if _EIGH_LAST[0] is not rho:
+        _EIGH_LAST[1] = np.linalg.eigh(rho)
+        _EIGH_LAST[0] = rho
+    return _EIGH_LAST[1]
+
+
 def check_state(rho: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     """Normalise and verify a density matrix; raise :class:`SolverError` if it is unphysical."""
     tr = np.trace(rho)
@@ -223,7 +228,7 @@ def check_state(rho: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     if herm > tol:
         raise SolverError(f"the solver returned a non-Hermitian state (|rho - rho^dag| = {herm:.2e})")
     rho = (rho + rho.conj().T) / 2
-    lmin = np.linalg.eigvalsh(rho).min()
+    lmin = state_eigh(rho)[0].min()
     if lmin < -tol:
         raise SolverError(f"the solver returned a state that is not positive semidefinite "
                           f"(smallest eigenvalue {lmin:.2e})")
