@@ -155,8 +155,9 @@ def compare(params: Params, options: ConvergenceOptions | None = None,
         return Comparison(matched, lin, brown, None, None, None, tolerance, "undecided",
                           f"the master equation did not converge ({cause}): {exc}", info,
                           evidence=(item,))
-    # a verdict needs every line of evidence, including those a fixed truncation cannot have
-    items = [dict(e, required=True) for e in q.evidence]
+    # a verdict needs every line of evidence, including the growth a fixed truncation lacks
+    items = [dict(e, required=e["required"] or e["name"] == "truncation_growth")
+             for e in q.evidence]
     indep_result = None
     if opts.basis in ("fock", "self"):
         own = _missing(items)

@@ -186,6 +186,18 @@ def _embed(rho, old, new):
     return out.reshape(d, d)
 
 
+def _rebase(rho, old: Basis, new: Basis) -> np.ndarray:
+    """``rho`` (written in ``old``) written in ``new``, both truncated: ``W^dag rho W`` with
+    ``W[m, n] = <m_old|n_new>`` from :func:`qmodel.fockmap.normal_to_physical` (the old modes
+    play the physical ones: ``r_old = S_old^-1 S_new r_new``).  A start vector only."""
+    from .fockmap import normal_to_physical
+    rel = Basis("normal", new.cutoffs, np.linalg.solve(old.S, new.S))
+    W = normal_to_physical(rel, old.cutoffs)
+    out = W.conj().T @ rho @ W
+    out = (out + out.conj().T) / 2
+    return out / np.trace(out).real
+
+
 def _basis(kind, cov, cutoffs):
     return normal_basis(cov, cutoffs) if kind == "normal" else fock_basis(cutoffs)
 
@@ -224,7 +236,7 @@ def _timeout(opts, history, detail):
 
 def solve_master(params: Params, options: ConvergenceOptions | None = None,
                  progress=None, basis_cov=None, occupations=None,
-                 deadline: float | None = None) -> QResult:
+                 deadline: float | None = None, start=None) -> QResult:
     """Steady state of the full master equation (``mech_bath`` forced to ``lindblad``).
 
     ``progress`` is an optional callable receiving each history entry as it is made;
@@ -234,6 +246,8 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
     ``occupations`` (mean quanta of a1, a2, m, b; default: those of ``basis_cov``), and no
     linearized stability check is made (the truncated master equation always has a steady
     state).  ``deadline``: a ``time.perf_counter()`` value (overrides ``time_limit``).
+    ``start``: ``(rho, basis)`` of an earlier solution in another basis, offered (written in
+    the new basis) as a start vector for the first truncation; it changes the iterations only.
     """
     opts = options or ConvergenceOptions()
     if opts.basis not in BASES:
@@ -256,8 +270,7 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
     from_linearized = basis_cov is None and opts.basis == "normal"
     physical = None
     if opts.basis == "normal":
-        start = _basis("normal", cov, (2, 2, 2, 2))
-        nbar = start.nu - 0.5
+        nbar = _basis("normal", cov, (2, 2, 2, 2)).nu - 0.5
         # physical thermal tails of tail_tol / 100 per mode: at the paper's optimum the mapping
         # then loses 1.3e-6 and its E_N is 6e-6 from the converged mapping's (1e-4 per mode
         # lost 1e-4, 1.6e-4 off); the check at 2 more levels per mode guards it
@@ -300,6 +313,8 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
         starts = [basis.gaussian_guess(None if opts.basis == "normal" else nbar)]
         if rho_prev is not None:
             starts.insert(0, _embed(rho_prev, cut_prev, cut))
+        elif start is not None:
+            starts.insert(0, _rebase(start[0], start[1], basis))
         try:
             model, state, m = _step(params, basis, opts.solver, starts, physical, deadline)
         except SolverTimeout as exc:
@@ -453,8 +468,13 @@ def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=
     prev, change = None, None
     for rnd in range(1, max_rounds + 1):
         try:
-            res = solve_master(params, sub, progress, basis_cov=cov, occupations=occ,
-                               deadline=deadline)
+            # the first round only supplies a covariance matrix for the next basis (it can
+            # never be the last): a looser GMRES tolerance is enough there
+            first = replace(sub, solver=replace(sub.solver, tol=max(sub.solver.tol, 1e-9)))
+            res = solve_master(params, sub if prev is not None else first, progress,
+                               basis_cov=cov, occupations=occ,
+                               deadline=deadline,
+                               start=None if prev is None else (res.rho, res.basis_obj))
         except NotConverged as exc:
             exc.history = history + [{"round": rnd, "basis": "normal(self)", **h}
                                      for h in exc.history]

@@ -240,6 +240,10 @@ def test_weak_coupling_agrees_on_complete_evidence(paper):
     ind = d["evidence"][-1]
     assert ind["independent_of_linearized"] is True and ind["consistent_with_main"] is True
     assert c.verdict == "agree"
+    from compare.report import _tables
+    rows = dict(_tables(c)[2])
+    assert rows["evidence: independent_basis (independent of the linearized CM)"].startswith(
+        "passed")
     # without the independent line the same run is undecided
     c2 = compare(paper.replace(**WEAK), independent=False)
     assert c2.verdict == "undecided" and "independent_basis missing" in c2.reason
