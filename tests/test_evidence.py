@@ -292,3 +292,12 @@ def test_paper_point_verdict_rests_on_independent_evidence(paper):
     assert ev["mapping"]["lost_population"] < 1e-4
     assert ev["residual"]["value"] < 1e-10
     assert seconds < 120          # 30 s on an idle 2-core machine; shared machines vary
+
+
+def test_rebase_is_exact_within_one_basis(lin_paper):
+    # the start vector handed from one self-consistent round to the next
+    from qmodel.converge import _rebase
+    _, lin = lin_paper
+    b = normal_basis(lin.covariance, (4, 3, 2, 2))
+    rho = b.gaussian_guess()
+    assert np.abs(_rebase(rho, b, b) - rho).max() < 1e-14
