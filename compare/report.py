@@ -87,9 +87,9 @@ def cavity_figure(comparison, out_dir):
         r = q.rho.reshape(n1, n2, n3 * n4, n1, n2, n3 * n4)
         rho12, (c1, c2) = np.einsum("abkcdk->abcd", r).reshape(n1 * n2, n1 * n2), (n1, n2)
     else:
-        cs = physical_cavity_state(q.rho, q.basis_obj,
-                                   physical_cutoffs_for(comparison.linearized.occupations,
-                                                        tail=1e-8))
+        cut = (q.mapping or {}).get("next_physical_cutoffs") or physical_cutoffs_for(
+            comparison.linearized.occupations, tail=1e-8)
+        cs = physical_cavity_state(q.rho, q.basis_obj, cut)
         rho12, (c1, c2) = cs.rho12, cs.cavity_cutoffs
     rho12 = qutip.Qobj(rho12 / np.trace(rho12), dims=[[c1, c2], [c1, c2]])
     plt = _plt()
@@ -152,7 +152,17 @@ def _tables(comparison):
         if q.get("E_N_mapping"):
             m = q["E_N_mapping"]
             evidence.append(("exact E_N at larger physical cutoffs",
-                             f"{m['next_E_N']:.6f} (trace {m['next_trace']:.8f})"))
+                             f"{m['next_E_N']:.6f} at {m['next_physical_cutoffs']} (population "
+                             f"lost by the mapping: {m['lost_population']:.1e} at "
+                             f"{m['physical_cutoffs']}, {m['next_lost_population']:.1e} there)"))
+    for e in c.get("evidence", []):
+        state = {True: "passed", False: "FAILED", None: "missing"}[e["passed"]]
+        num = lambda x: "—" if x is None else f"{x:.2e}"
+        evidence.append((f"evidence: {e['name']}"
+                         + (" (independent of the linearized CM)"
+                            if e.get("independent_of_linearized") else ""),
+                         f"{state}; value {num(e.get('value'))}, bound {num(e.get('bound'))}; "
+                         f"{e.get('detail', '')}"))
     return params, rows, evidence
 
 

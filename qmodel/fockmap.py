@@ -7,20 +7,25 @@ basis, so we express each retained basis state ``|n>_c`` in a truncated physical
 * the normal-mode vacuum is a pure Gaussian state ``|0>_c = N exp((1/2) sum B_ij a_i^dag
   a_j^dag)|0>`` with ``B = -u^-1 v`` where ``c_k = sum_j u_kj a_j + v_kj a_j^dag``; its Fock
   amplitudes follow from ``a_i |0>_c = sum_j B_ij a_j^dag |0>_c``:
-  ``psi(m + e_i) sqrt(m_i + 1) = sum_j B_ij sqrt(m_j) psi(m - e_j)``;
-* ``|n + e_k>_c = c_k^dag |n>_c / sqrt(n_k + 1)`` builds the rest (sparse products).
+  ``psi(m + e_i) sqrt(m_i + 1) = sum_j B_ij sqrt(m_j) psi(m - e_j)``, and its normalisation
+  is known in closed form, ``N^-2 = det(I - B^dag B)^-1/2``;
+* the excited states ``|n>_c`` follow from the same kind of recursion in the joint Gaussian
+  generating function (:func:`normal_to_physical`), which reads only amplitudes inside the box.
 
-Truncating the physical space loses a little of each vector (most for the highest retained
-levels, which carry the least population); the trace of the mapped state measures the loss and
-is reported with the E_N it supports.
+Every amplitude inside the physical box is therefore exact, nothing is renormalised, and the
+trace of the mapped state is exactly the population of the state inside the box:
+``lost_population = 1 - trace`` is the population the mapping lost (never negative beyond
+rounding).  It is reported with the E_N it supports.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
-from .basis import _T1, Basis, fock_basis
+from .basis import _T1, Basis
+from .solvers import state_eigh
 
 
 def ladder_coefficients(S):
@@ -30,55 +35,99 @@ def ladder_coefficients(S):
     return Mc[0::2, 0::2], Mc[0::2, 1::2]
 
 
+def _creation_ops(cutoffs) -> list:
+    """Truncated ``a_j^dag`` (sparse CSR) on the box ``cutoffs``: ``(a_j^dag psi)(m) =
+    sqrt(m_j) psi(m - e_j)``, exact for every m inside the box."""
+    cutoffs = tuple(int(c) for c in cutoffs)
+    ops = []
+    for k, n in enumerate(cutoffs):
+        ad = sp.diags(np.sqrt(np.arange(1, n, dtype=float)), -1, format="csr")
+        left = sp.identity(int(np.prod(cutoffs[:k])), format="csr")
+        right = sp.identity(int(np.prod(cutoffs[k + 1:])), format="csr")
+        ops.append(sp.kron(sp.kron(left, ad), right, format="csr").astype(complex))
+    return ops
+
+
+def gaussian_amplitudes(A, cutoffs) -> np.ndarray:
+    """Exact coefficients ``G(k)`` of ``exp((1/2) x^T A x) = sum_k G(k) x^k / sqrt(k!)``
+    (``G(0) = 1``) on the box ``cutoffs``, flattened in C order.
+
+    From ``d/dx_i``: ``G(k + e_i) sqrt(k_i + 1) = sum_j A_ij sqrt(k_j) G(k - e_j)``.  Only
+    lower indices appear, so every amplitude inside the box is exact, whatever the box (the
+    recursion runs over the first mode with the rest of the box as a vector, which it builds
+    the same way).
+    """
+    cutoffs = tuple(int(c) for c in cutoffs)
+    A = np.asarray(A, complex)
+    if not cutoffs:
+        return np.ones(1, complex)
+    rest = gaussian_amplitudes(A[1:, 1:], cutoffs[1:])
+    out = np.zeros((cutoffs[0], rest.size), complex)
+    out[0] = rest
+    if cutoffs[0] > 1:
+        op = sp.csr_matrix((rest.size, rest.size), dtype=complex)
+        for j, ad in enumerate(_creation_ops(cutoffs[1:])):
+            if A[0, j + 1] != 0:
+                op = op + A[0, j + 1] * ad
+        for k in range(cutoffs[0] - 1):
+            nxt = op @ out[k]
+            if k > 0:
+                nxt = nxt + A[0, 0] * np.sqrt(k) * out[k - 1]
+            out[k + 1] = nxt / np.sqrt(k + 1)
+    return out.reshape(-1)
+
+
+def vacuum_norm2(B) -> float:
+    """``<0|0>`` of the unnormalised ``exp((1/2) a^dag.B.a^dag)|0>``: ``det(I - B^dag B)^-1/2``
+    (closed form for the Gaussian state; needs ``||B|| < 1``)."""
+    B = np.asarray(B, complex)
+    det = np.linalg.det(np.eye(len(B)) - B.conj().T @ B).real
+    if not det > 0:
+        raise ValueError("the normal-mode vacuum is not normalisable (||B|| >= 1)")
+    return float(det ** -0.5)
+
+
 def gaussian_vacuum(B, cutoffs) -> np.ndarray:
-    """Fock amplitudes (flattened, normalised on the truncation) of
-    ``exp((1/2) a^dag.B.a^dag)|0>`` for a symmetric complex ``B``."""
-    cutoffs = tuple(cutoffs)
-    psi = np.zeros(cutoffs, complex)
-    psi[(0,) * len(cutoffs)] = 1.0
-    levels = np.indices(cutoffs).reshape(len(cutoffs), -1).T
-    order = np.argsort(levels.sum(axis=1), kind="stable")
-    for idx in order[1:]:
-        m = levels[idx]
-        i = int(np.argmax(m > 0))               # psi(m) from m - e_i
-        prev = m.copy()
-        prev[i] -= 1
-        acc = 0.0j
-        for j in range(len(cutoffs)):
-            if prev[j] > 0:
-                q = prev.copy()
-                q[j] -= 1
-                acc += B[i, j] * np.sqrt(prev[j]) * psi[tuple(q)]
-        psi[tuple(m)] = acc / np.sqrt(m[i])
-    psi = psi.reshape(-1)
-    return psi / np.linalg.norm(psi)
+    """Fock amplitudes (flattened) of the *normalised* state
+    ``exp((1/2) a^dag.B.a^dag)|0> / sqrt(<0|0>)`` for a symmetric complex ``B``, inside the
+    box ``cutoffs``.  The normalisation is the exact one (:func:`vacuum_norm2`), not the
+    truncation's, so ``1 - ||psi||^2`` is the population the box loses."""
+    return gaussian_amplitudes(B, cutoffs) / np.sqrt(vacuum_norm2(B))
 
 
-@dataclass(frozen=True)
-class CavityState:
-    """``rho_12`` in the physical cavity Fock basis; ``trace`` is ``1 -`` the population the
-    physical truncation lost (the mapping's own convergence evidence)."""
-    rho12: np.ndarray
-    cavity_cutoffs: tuple
-    physical_cutoffs: tuple
-    trace: float
+def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
+    """``W[m, n] = <m|n>_c``: the normal-mode Fock states of ``basis`` inside the physical Fock
+    box ``physical_cutoffs`` (a1, a2, m, b), each amplitude exact.
 
-
-def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs) -> CavityState:
-    """Map ``rho`` (written in ``basis``) to the physical Fock space with
-    ``physical_cutoffs`` and trace out the magnon and the phonon."""
+    Generating function: ``sum_n beta^n/sqrt(n!) |n>_c = exp(beta.c^dag)|0>_c``; in the
+    Bargmann picture (``a^dag -> z``, ``a -> d/dz``) with ``c^dag = u^* a^dag + v^* a`` this is
+    ``N exp((1/2) z^T B z + z^T (u^dag + B v^dag) beta + (1/2) beta^T (v^* B v^dag + v^* u^dag)
+    beta)``, ``N = <0|0>^-1/2``, a Gaussian in (beta, z) whose coefficients obey the recursion
+    of :func:`gaussian_amplitudes`.  Column by column (``A`` its matrix):
+    ``W[:, n + e_k] sqrt(n_k + 1) = sum_j A_{k, z_j} a_j^dag W[:, n]
+    + sum_l A_{k, l} sqrt(n_l) W[:, n - e_l]``, which uses only creation operators and lower
+    columns, so the columns are the exact projections of ``|n>_c`` on the box (building them
+    with the truncated ``c_k^dag`` instead would read amplitudes above the box and make the
+    mapped trace exceed 1).
+    """
     M = tuple(int(x) for x in physical_cutoffs)
     u, v = ladder_coefficients(basis.S)
     B = -np.linalg.solve(u, v)
     B = (B + B.T) / 2
-    phys = fock_basis(M)
-    a = [phys.ladder[2 * j] for j in range(4)]
-    ad = [phys.ladder[2 * j + 1] for j in range(4)]
-    cdag = [sum(np.conj(u[k, j]) * ad[j] + np.conj(v[k, j]) * a[j] for j in range(4)).tocsr()
-            for k in range(4)]
+    ub, vb = u.conj(), v.conj()
+    A_bz = ub + vb @ B                                   # A_{beta_k, z_j}
+    A_bb = vb @ B @ vb.T + vb @ ub.T
+    A_bb = (A_bb + A_bb.T) / 2
+    ad = _creation_ops(M)
+    raise_k = []
+    for k in range(4):
+        op = sp.csr_matrix((int(np.prod(M)),) * 2, dtype=complex)
+        for j in range(4):
+            op = op + A_bz[k, j] * ad[j]
+        raise_k.append(op.tocsr())
     cut = basis.cutoffs
-    W = np.zeros((phys.dim, basis.dim), complex)
-    levels = np.indices(cut).reshape(4, -1).T
+    W = np.zeros((int(np.prod(M)), basis.dim), complex)
+    levels = np.indices(cut).reshape(len(cut), -1).T
     W[:, 0] = gaussian_vacuum(B, M)
     flat = lambda n: int(np.ravel_multi_index(tuple(n), cut))
     for col in np.argsort(levels.sum(axis=1), kind="stable")[1:]:
@@ -86,13 +135,56 @@ def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs) -> Ca
         k = int(np.argmax(n > 0))
         prev = n.copy()
         prev[k] -= 1
-        W[:, col] = cdag[k] @ W[:, flat(prev)] / np.sqrt(n[k])
+        acc = raise_k[k] @ W[:, flat(prev)]
+        for l in range(4):
+            if prev[l] > 0 and A_bb[k, l] != 0:
+                low = prev.copy()
+                low[l] -= 1
+                acc = acc + A_bb[k, l] * np.sqrt(prev[l]) * W[:, flat(low)]
+        W[:, col] = acc / np.sqrt(n[k])
+    return W
+
+
+#: a mapped trace above 1 by more than this is a bug, not rounding
+TRACE_ROUNDING = 1e-11
+
+
+@dataclass(frozen=True)
+class CavityState:
+    """``rho_12`` in the physical cavity Fock basis; ``trace`` = ``1 - lost_population``, the
+    population of the whole state inside the physical box ``physical_cutoffs`` (exact
+    normal-mode states, exactly normalised vacuum: never above 1 beyond rounding, which is
+    clipped and noted in ``note``)."""
+    rho12: np.ndarray
+    cavity_cutoffs: tuple
+    physical_cutoffs: tuple
+    trace: float
+    lost_population: float = 0.0
+    note: str | None = None
+
+
+def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs) -> CavityState:
+    """Map ``rho`` (written in ``basis``) to the physical Fock space with
+    ``physical_cutoffs`` and trace out the magnon and the phonon."""
+    M = tuple(int(x) for x in physical_cutoffs)
+    W = normal_to_physical(basis, M)
     n12, n34 = M[0] * M[1], M[2] * M[3]
-    Y = (W @ rho).reshape(n12, n34, basis.dim)
-    Wr = W.reshape(n12, n34, basis.dim)
-    rho12 = np.einsum("ikn,jkn->ij", Y, Wr.conj())
+    # rho = sum_i w_i |v_i><v_i|: map only the eigenvectors that carry weight (the dropped ones
+    # hold at most d * 1e-15 in all, rounding), then rho_12 = Tr_34 X X^dag is one product
+    w, vecs = state_eigh(rho)
+    keep = w > 1e-15 * max(w.max(), 1e-300)
+    X = W @ (vecs[:, keep] * np.sqrt(w[keep]))
+    X = X.reshape(n12, n34 * int(keep.sum()))
+    rho12 = X @ X.conj().T
     rho12 = (rho12 + rho12.conj().T) / 2
-    return CavityState(rho12, M[:2], M, float(np.trace(rho12).real))
+    trace = float(np.trace(rho12).real)
+    note = None
+    if trace > 1.0:
+        if trace - 1.0 > TRACE_ROUNDING:
+            raise RuntimeError(f"the mapped state has trace {trace!r} > 1: the mapping is wrong")
+        note = f"trace {trace!r} clipped to 1 (rounding)"
+        trace = 1.0
+    return CavityState(rho12, M[:2], M, trace, 1.0 - trace, note)
 
 
 def log_negativity_12(rho12: np.ndarray, cavity_cutoffs) -> float:

@@ -20,6 +20,7 @@ import numpy as np
 from linearized.measures import (cavity_block, duan_sum, duan_sum_optimized, log_negativity,
                                  mode_occupations, symplectic_eigenvalues)
 from .fockmap import log_negativity_12, physical_cavity_state
+from .solvers import state_eigh
 
 
 def _expect(op, rho):
@@ -88,10 +89,11 @@ def _entropy_gaussian(cov) -> float:
     return float(sum(g(x) for x in nu))
 
 
-def non_gaussianity(rho: np.ndarray, cov) -> float:
+def non_gaussianity(rho: np.ndarray, cov, eigenvalues=None) -> float:
     """Relative entropy to the Gaussian state with the same moments,
-    ``delta = S(tau_G) - S(rho)`` (nats; 0 for a Gaussian state)."""
-    w = np.linalg.eigvalsh(rho)
+    ``delta = S(tau_G) - S(rho)`` (nats; 0 for a Gaussian state); ``eigenvalues`` of rho if
+    known."""
+    w = state_eigh(rho)[0] if eigenvalues is None else np.asarray(eigenvalues)
     w = w[w > 1e-300]
     return float(_entropy_gaussian(cov) + np.sum(w * np.log(w)))
 
@@ -104,7 +106,7 @@ def truncation_floor(basis, occupations=None) -> float:
     6e-4 nats), so only the excess over it says something about the physics.
     """
     rho = basis.gaussian_guess(None if basis.kind == "normal" else occupations)
-    return non_gaussianity(rho, moments(rho, basis)[1])
+    return non_gaussianity(rho, moments(rho, basis)[1], np.diag(rho).real)   # rho is diagonal
 
 
 @dataclass(frozen=True)

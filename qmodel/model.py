@@ -59,10 +59,16 @@ class Model:
         return self.basis.dim
 
 
-def build_model(params: Params, basis: Basis) -> Model:
-    """Assemble H and the collapse operators of ``params`` in ``basis``."""
+def build_model(params: Params, basis: Basis, quadratic_only: bool = False) -> Model:
+    """Assemble H and the collapse operators of ``params`` in ``basis``.
+
+    ``quadratic_only``: drop the nonlinear residue ``G_0 m^dag m q`` and the cubic and quartic
+    Kerr terms, keeping the quadratic model whose steady state the linearized theory computes
+    (used for the truncation floor of the Gaussian state's residual)."""
     wb = float(params.omega_b)
     H = basis.quadratic(hamiltonian_matrix(params))
+    if quadratic_only:
+        return Model(params, basis, H.tocsr(), collapse_operators(params, basis))
     G0 = float(params.G_0) / wb
     if G0 != 0.0:
         M = np.zeros((8, 8))

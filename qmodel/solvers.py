@@ -19,7 +19,15 @@ Methods (``SolverOptions.method``):
   baseline the benchmark compares against), e.g. ``qutip-direct``, ``qutip-eigen``,
   ``qutip-power``, ``qutip-iterative-gmres``.
 
-Every returned state is checked: Hermitian, trace 1, positive semidefinite to 1e-10.
+Every returned state is checked: Hermitian, trace 1, positive semidefinite to 1e-10, and
+carries its *true* residual ``||L rho||_F`` (GMRES only controls the residual of the
+preconditioned system, whose solution can sit far from ``L rho = 0`` when the eigenvectors
+``V`` of K are ill-conditioned), the residual relative to the Liouvillian's scale
+(:func:`liouvillian_scale`) and, for ``krylov``, the 1-norm condition number of ``V``.
+
+Limits: ``SolverOptions.maxiter`` counts GMRES iterations (inner steps, summed over restarts),
+not restart cycles; a ``deadline`` (a ``time.perf_counter()`` value) ends a running GMRES from
+its callback with :class:`SolverTimeout`.
 """
 from __future__ import annotations
 
@@ -37,25 +45,40 @@ class SolverError(RuntimeError):
     """A steady-state solve that did not converge or returned an unphysical state."""
 
 
+class SolverTimeout(SolverError):
+    """The wall-clock deadline passed during a solve."""
+
+
+class _Stop(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class SolverOptions:
-    """``method`` (see module doc); ``tol``: GMRES relative tolerance; ``maxiter``: GMRES
-    iterations; ``restart``: Krylov space size before a restart."""
+    """``method`` (see module doc); ``tol``: GMRES relative tolerance (of the preconditioned
+    system); ``maxiter``: the most GMRES iterations in all (inner steps summed over restarts;
+    before this meant restart cycles, i.e. up to ``maxiter * restart`` = 24,000 iterations);
+    ``restart``: Krylov space size before a restart."""
     method: str = "krylov"
     tol: float = 1e-13
-    maxiter: int = 400
+    maxiter: int = 3000
     restart: int = 60
 
 
 @dataclass(frozen=True)
 class SteadyState:
-    """A solved state: dense ``rho`` and how it was obtained.  ``residual`` is
-    ``||L rho||_F`` in units of omega_b."""
+    """A solved state: dense ``rho`` and how it was obtained.  ``residual`` is the true
+    ``||L rho||_F`` in units of omega_b; ``relative_residual`` is
+    ``||L rho||_F / (||rho||_F * scale)`` with ``scale`` from :func:`liouvillian_scale`;
+    ``cond_V``: 1-norm condition number of K's eigenvectors (``krylov`` only)."""
     rho: np.ndarray
     method: str
     iterations: int
     residual: float
     seconds: float
+    scale: float = float("nan")
+    relative_residual: float = float("nan")
+    cond_V: float | None = None
 
 
 def liouvillian_apply(model, rho: np.ndarray) -> np.ndarray:
@@ -69,6 +92,20 @@ def liouvillian_apply(model, rho: np.ndarray) -> np.ndarray:
     return out
 
 
+def _norm1(A) -> float:
+    """Largest absolute column sum: for a Hermitian matrix an upper bound of the spectral norm
+    (``||A||_2 <= sqrt(||A||_1 ||A||_inf) = ||A||_1``), and cheap for a sparse one."""
+    return float(abs(A).sum(axis=0).max())
+
+
+def liouvillian_scale(model) -> float:
+    """``||H||_1 + sum_k ||L_k^dag L_k||_1`` (units of omega_b), the 1-norms standing in for
+    the spectral norms they bound from above: the size of the Liouvillian's terms (``||L||``,
+    Frobenius to Frobenius, is at most twice the spectral-norm sum).  The residual of a steady
+    state is judged against ``||rho||_F`` times this scale."""
+    return _norm1(model.H) + sum(_norm1(L.conj().T @ L) for L in model.c_ops)
+
+
 def _no_jump(model):
     K = -1j * model.H.toarray()
     for L in model.c_ops:
@@ -76,11 +113,12 @@ def _no_jump(model):
     return K
 
 
-def _krylov(model, x0, opts):
+def _krylov(model, x0, opts, deadline=None):
     d = model.dim
     K = _no_jump(model)
     lam, V = np.linalg.eig(K)
     Vi = np.linalg.inv(V)
+    cond_V = float(np.linalg.norm(V, 1) * np.linalg.norm(Vi, 1))
     Vh, Vih = V.conj().T, Vi.conj().T
     # A state that K does not decay (e.g. the vacuum at T = 0) makes P singular.  Then split
     # L = (P - s) + (J + s) instead: same fixed point, and P - s is invertible.
@@ -107,17 +145,29 @@ def _krylov(model, x0, opts):
     count = [0]
 
     def cb(_):
+        # called once per inner iteration: the caps count iterations, not restart cycles
         count[0] += 1
+        if count[0] >= opts.maxiter:
+            raise _Stop("iterations")
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _Stop("time")
 
     # the Krylov basis holds `restart` vectors of d^2 complex numbers: keep it under ~4 GB
     restart = int(max(10, min(opts.restart, 4e9 / (16.0 * d * d))))
-    x, info = spla.gmres(A, uvec, x0=uvec.copy(), rtol=opts.tol, atol=0.0,
-                         restart=restart, maxiter=opts.maxiter, callback=cb,
-                         callback_type="pr_norm")
+    cycles = -(-int(opts.maxiter) // restart) + 1
+    try:
+        x, info = spla.gmres(A, uvec, x0=uvec.copy(), rtol=opts.tol, atol=0.0,
+                             restart=restart, maxiter=cycles, callback=cb,
+                             callback_type="pr_norm")
+    except _Stop as stop:
+        if str(stop) == "time":
+            raise SolverTimeout(f"the time limit was hit during GMRES at dimension {d} "
+                                f"(after {count[0]} iterations)") from None
+        info = 1
     if info != 0:
         raise SolverError(f"GMRES did not reach tolerance {opts.tol:g} in {count[0]} "
-                          f"iterations at dimension {d}")
-    return x.reshape(d, d), count[0]
+                          f"iterations (cap {opts.maxiter}) at dimension {d}")
+    return x.reshape(d, d), count[0], cond_V
 
 
 def _qutip(model, method):
@@ -129,21 +179,43 @@ def _qutip(model, method):
     return rho.full(), 0
 
 
-def steady_state(model, options: SolverOptions | None = None, x0=None) -> SteadyState:
-    """Solve ``L rho = 0`` for ``model`` and check the state (Hermitian, trace 1, PSD)."""
+def steady_state(model, options: SolverOptions | None = None, x0=None,
+                 deadline: float | None = None) -> SteadyState:
+    """Solve ``L rho = 0`` for ``model`` and check the state (Hermitian, trace 1, PSD).
+
+    ``deadline``: a ``time.perf_counter()`` value after which a Krylov solve stops with
+    :class:`SolverTimeout` (a direct solve cannot be interrupted; it is checked after)."""
     opts = options or SolverOptions()
     if opts.method not in METHODS:
         raise ValueError(f"unknown solver {opts.method!r}; choose one of {', '.join(METHODS)}")
     t = time.perf_counter()
+    if deadline is not None and t > deadline:
+        raise SolverTimeout(f"the time limit was hit before a solve at dimension {model.dim}")
+    cond_V = None
     if opts.method == "krylov":
         start = x0 if x0 is not None else np.eye(model.dim, dtype=complex) / model.dim
-        rho, its = _krylov(model, np.asarray(start, complex), opts)
+        rho, its, cond_V = _krylov(model, np.asarray(start, complex), opts, deadline)
     else:
         rho, its = _qutip(model, "direct" if opts.method == "direct" else opts.method[6:])
     seconds = time.perf_counter() - t
     rho = check_state(rho)
     res = float(np.linalg.norm(liouvillian_apply(model, rho)))
-    return SteadyState(rho, opts.method, its, res, seconds)
+    scale = liouvillian_scale(model)
+    rel = res / (float(np.linalg.norm(rho)) * scale)
+    return SteadyState(rho, opts.method, its, res, seconds, scale, rel, cond_V)
+
+
+_EIGH_LAST: list = [None, None]
+
+
+def state_eigh(rho: np.ndarray):
+    """``np.linalg.eigh(rho)`` for a Hermitian state, remembered for the last ``rho`` object
+    (the check, the non-Gaussianity and the physical mapping of one state share it; states
+    are never modified in place)."""
+    if _EIGH_LAST[0] is not rho:
+        _EIGH_LAST[1] = np.linalg.eigh(rho)
+        _EIGH_LAST[0] = rho
+    return _EIGH_LAST[1]
 
 
 def check_state(rho: np.ndarray, tol: float = 1e-10) -> np.ndarray:
@@ -156,7 +228,7 @@ def check_state(rho: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     if herm > tol:
         raise SolverError(f"the solver returned a non-Hermitian state (|rho - rho^dag| = {herm:.2e})")
     rho = (rho + rho.conj().T) / 2
-    lmin = np.linalg.eigvalsh(rho).min()
+    lmin = state_eigh(rho)[0].min()
     if lmin < -tol:
         raise SolverError(f"the solver returned a state that is not positive semidefinite "
                           f"(smallest eigenvalue {lmin:.2e})")
