@@ -43,18 +43,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+#: TOLERANCE: default agreement tolerance on E_N and on the Duan sum, ten times the master
+#: equation's default convergence tolerance (see the module doc for what that does and does not
+#: ensure); NON_GAUSSIAN: relative entropy to the same-moment Gaussian state (nats), above the
+#: truncation floor, from which a state is called non-Gaussian.  Both defined once, there.
+from compare.defaults import NON_GAUSSIAN, TOLERANCE  # noqa: F401  (re-exported)
 from linearized.params import Params
 from linearized.steady import LinearizedResult, solve
 from qmodel.converge import (ConvergenceOptions, NotConverged, QResult, Unstable,
                              evidence_item, independent_check, solve_master)
 from qmodel.solvers import SolverError
 
-#: default agreement tolerance on E_N and on the Duan sum; ten times the master equation's
-#: default convergence tolerance (see the module doc for what that does and does not ensure)
-TOLERANCE = 1e-3
-#: relative entropy to the same-moment Gaussian state (nats), above the truncation floor, from
-#: which a state is called non-Gaussian
-NON_GAUSSIAN = 1e-3
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from compare.defaults import MAX_DIM, TAIL_TOL, TOL, TOLERANCE
 from linearized.params import PHYSICAL_KEYS, Params
 from linearized.sweep import Sweep
 from .store import Store, block_key, grid_key, point_key
@@ -77,8 +78,8 @@ def evaluate_point(engine: str, params: dict, settings: dict):
             opts = ConvergenceOptions(
                 basis=settings.get("basis", "normal"),
                 cutoffs=tuple(settings["cutoffs"]) if settings.get("cutoffs") else None,
-                tol=settings.get("tol", 1e-4), tail_tol=settings.get("tail_tol", 1e-4),
-                max_dim=settings.get("max_dim", 1500),
+                tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
+                max_dim=settings.get("max_dim", MAX_DIM),
                 solver=SolverOptions(method=settings.get("solver", "krylov")))
             try:
                 if engine == "qmodel":
@@ -93,7 +94,7 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                               "cutoffs": list(q.cutoffs), "converged": True, "stable": True}
                 else:
                     from .comparison import compare
-                    c = compare(p, opts, settings.get("tolerance", 1e-3))
+                    c = compare(p, opts, settings.get("tolerance", TOLERANCE))
                     d = c.to_dict()
                     q = d["qmodel"] or {}
                     result = {"verdict": c.verdict, "reason": c.reason, "stable": True,

@@ -47,6 +47,7 @@ import numpy as np
 from linearized.measures import mode_occupations
 from linearized.params import Params
 from linearized.steady import solve as solve_linearized
+from .defaults import MAX_DIM, TAIL_TOL, TOL
 from .basis import Basis, fock_basis, normal_basis
 from .fockmap import physical_cutoffs_for
 from .measures import StateMeasures, exact_log_negativity, measure
@@ -85,9 +86,9 @@ class ConvergenceOptions:
     whole run (None: unlimited), ending it, and a running GMRES, with :class:`NotConverged`."""
     basis: str = "normal"
     cutoffs: tuple | None = None
-    tol: float = 1e-4
-    tail_tol: float = 1e-4
-    max_dim: int = 1500
+    tol: float = TOL
+    tail_tol: float = TAIL_TOL
+    max_dim: int = MAX_DIM
     solver: SolverOptions = field(default_factory=SolverOptions)
     residual_tol: float = 1e-10
     growth_steps: int = 2
