@@ -139,7 +139,8 @@ def _tables(comparison):
     ]
     evidence = []
     if q:
-        evidence = [("basis", str(q.get("basis"))), ("cutoffs (a1, a2, m, b order)",
+        evidence = [("basis", str(q.get("basis"))), ("cutoffs (levels per tensor factor: a1, a2, m, b in the fock basis; normal "
+                     "modes, most occupied first, otherwise)",
                                                         str(q.get("cutoffs"))),
                     ("dimension", str(q.get("dim"))),
                     ("top-level populations", ", ".join(f"{x:.1e}" for x in
@@ -239,18 +240,22 @@ def write_sweep_report(run, out_dir: str) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     sweep = run.to_sweep()
     figs = {"sweep": sweep_figure(sweep, out_dir)}
-    params = [(_LABELS.get(k, k), _fmt_value(k, v)) for k, v in sweep.base.to_dict().items()
+    params = [(_LABELS.get(k, k), "lindblad (both methods)" if k == "mech_bath" else
+               _fmt_value(k, v)) for k, v in sweep.base.to_dict().items()
               if k not in {a.key for a in sweep.axes}]
     fmt = lambda v: "—" if v is None else f"{v:.6f}" if isinstance(v, float) else str(v)
-    head = [a.key for a in sweep.axes] + ["status", "verdict", "E_N (master eq.)",
-                                          "E_N (linearized)", "dE_N", "dDuan"]
+    head = [a.key for a in sweep.axes] + ["outcome", "E_N (master eq.)", "E_N (linearized)",
+                                          "dE_N", "dDuan", "reason"]
     rows = []
     for p in run.points:
         r = p["result"] or {}
+        # a point the master equation solved may still be undecided: show the verdict, and
+        # the reason wherever the outcome is not a plain agree
+        outcome = r.get("verdict", p["status"]) if p["status"] == "ok" else p["status"]
+        why = "" if outcome == "agree" else (r.get("reason") or p.get("error") or "")
         rows.append([_fmt_value(k, v) for k, v in p["values"].items()]
-                    + [p["status"], r.get("verdict", p.get("error") or ""), fmt(r.get("E_N")),
-                       fmt(r.get("E_N_linearized")), fmt(r.get("delta_E_N")),
-                       fmt(r.get("delta_duan"))])
+                    + [outcome, fmt(r.get("E_N")), fmt(r.get("E_N_linearized")),
+                       fmt(r.get("delta_E_N")), fmt(r.get("delta_duan")), why])
     title = "mwent sweep: linearized theory vs full master equation"
     md = [f"# {title}", "", "Both methods use the Lindblad form of the mechanical bath.", "",
           "## Fixed parameters", ""] + _md_table(["parameter", "value"], params)

@@ -53,7 +53,21 @@ def test_compare_cli_json_and_report(capsys, tmp_path):
         assert key in doc
     assert doc["agree"] is True and doc["verdict"] == "agree"
     html = (tmp_path / "report.html").read_text()
-    assert "Verdict: agree" in html and "data:image/png;base64" in html
+    md = (tmp_path / "report.md").read_text()
+    # the report says what the JSON says: verdict, both methods' numbers, the evidence
+    for text in (html, md):
+        assert "Verdict: agree" in text
+        for x in (doc["qmodel"]["E_N"], doc["linearized"]["E_N"], doc["qmodel"]["duan"],
+                  doc["linearized"]["duan"]):
+            assert f"{x:.6f}" in text
+        for e in doc["evidence"]:
+            assert f"evidence: {e['name']}" in text
+    # the figures are embedded in the page (PNG data), and linked from the Markdown
+    import base64
+    import re
+    pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    assert len(pngs) >= 2 and all(base64.b64decode(p)[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert "![convergence](convergence.png)" in md
     for name in ("report.md", "convergence.png", "convergence.svg", "cavities.png"):
         assert (tmp_path / name).stat().st_size > 1000
 
@@ -208,6 +222,10 @@ def test_sweep_report_shows_both_methods(capsys, tmp_path):
     assert code == 0 and len(doc["points"]) == 2
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "data:image/png;base64" in html and html.count("<tr>") >= 3
+    # each row shows the point's verdict (not the solver's "ok") and the bath both sides use
+    for p in doc["points"]:
+        assert f"<td>{p['result']['verdict']}</td>" in html
+    assert "<td>ok</td>" not in html and "lindblad (both methods)" in html
     assert (tmp_path / "rep" / "sweep.svg").stat().st_size > 1000
     assert main(["sweep", "--engine", "linearized", "--axis", "T=0:1mK:2", "--report",
                  str(tmp_path / "x")]) == 2

@@ -111,12 +111,16 @@ def test_normal_and_fock_bases_converge_to_the_same_state(paper):
 
 @pytest.mark.slow
 def test_paper_optimum_agrees_with_linearized(paper):
+    # At G_0 = 0.3 Hz the residue G_0 m^dag m q is negligible (|<m>| ~ 1e7), so the master
+    # equation's steady state is the Gaussian of the Lyapunov equation: the two may differ
+    # by no more than the convergence tolerance tol (the measured difference is ~1e-6)
     r = solve_master(paper)
     lin = solve(paper.replace(mech_bath="lindblad"))
+    tol = ConvergenceOptions().tol
     assert r.converged
-    assert r.measures.E_N == pytest.approx(lin.E_N, abs=1e-3)
-    assert r.measures.E_N_gaussian == pytest.approx(lin.E_N, abs=1e-3)
-    assert r.measures.duan == pytest.approx(lin.duan, abs=1e-3)
+    assert r.measures.E_N == pytest.approx(lin.E_N, abs=tol)
+    assert r.measures.E_N_gaussian == pytest.approx(lin.E_N, abs=tol)
+    assert r.measures.duan == pytest.approx(lin.duan, abs=tol)
     assert abs(r.mapping["next_E_N"] - r.measures.E_N) < 1e-5
     assert np.abs(r.measures.first_moments).max() < 1e-6
 
