@@ -100,6 +100,9 @@ def run_validity(base, axes, out: str, settings: dict, run=None, **sweep_kw) -> 
     sweep = run.to_sweep()
     d = sweep.data
     error = np.fmax(np.abs(d["delta_E_N"]), np.abs(d["delta_duan"]))
+    # an undecided point's differences carry no evidence: no error, no boundary through it
+    decided = np.isin(d.get("verdict", np.full(error.shape, "")), ("agree", "disagree"))
+    error = np.where(decided, error, np.nan)
     sweep.data["error"] = error
     tol = settings.get("tolerance", TOLERANCE)
     if base.is_physical or any(a.key in PHYSICAL_KEYS for a in axes):

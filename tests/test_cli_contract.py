@@ -101,6 +101,8 @@ def test_validity_json(capsys, tmp_path):
     assert code == 0, err
     doc = strict_json(stdout)
     assert doc["verdicts"] == {"undecided": 2}      # fixed truncation: never "agree"
+    # undecided points carry no error and no boundary
+    assert doc["max_error"] is None and all(r["G"] is None for r in doc["boundary"])
     assert (tmp_path / "v.png").exists()
 
 

@@ -6,7 +6,7 @@ import sys
 from .common import (EXIT_OK, CliError, check_output_prefix, emit, finite_positive,
                      grid_inputs, sweep_settings)
 from .qmodel import add_qmodel_options
-from .sweep import AXIS_HELP, add_executor_options, run_grid
+from .sweep import AXIS_HELP, add_executor_options, check_same_sweep, run_grid
 
 HELP = "map where linearized and full theory disagree over two axes (resumable)"
 DESCRIPTION = ("A compare sweep over exactly two axes (e.g. G_0 and P), drawn as a map of the "
@@ -24,6 +24,8 @@ def add_arguments(p) -> None:
     p.add_argument("--tolerance", type=float, default=TOLERANCE,
                    help=f"error above which the linearization is called invalid "
                         f"(default {TOLERANCE:g})")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace PATH.npz even if it holds a different sweep")
     add_executor_options(p)
     add_qmodel_options(p)
 
@@ -46,6 +48,8 @@ def run(args) -> int:
     finite_positive(args.tolerance, "--tolerance")
     settings = sweep_settings(args, "compare")
     check_output_prefix(args.out, "--out", suffixes=(".npz", ".png", ".svg", ".sqlite"))
+    if not args.overwrite:
+        check_same_sweep(args.out, "compare", base, axes, settings)
     run_ = run_grid(args, "compare", base, axes, f"{args.out}.sqlite", settings)
     out = run_validity(base, axes, args.out, settings, run=run_)
     k0, k1 = axes[0].key, axes[1].key
