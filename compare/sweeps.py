@@ -80,6 +80,7 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                 cutoffs=tuple(settings["cutoffs"]) if settings.get("cutoffs") else None,
                 tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
                 max_dim=settings.get("max_dim", MAX_DIM),
+                time_limit=settings.get("time_limit"),
                 solver=SolverOptions(method=settings.get("solver", "krylov")))
             try:
                 if engine == "qmodel":

@@ -260,6 +260,9 @@ def sweep_settings(args, engine) -> dict:
                          "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
                          "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,
                          "solver": opts.solver.method})
+        if opts.time_limit is not None:
+            # per point; part of the key, since a point cut short is stored as failed
+            settings["time_limit"] = opts.time_limit
     if engine == "compare":
         settings["tolerance"] = finite_positive(args.tolerance, "--tolerance")
     return settings
