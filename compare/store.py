@@ -145,23 +145,25 @@ class Store:
                              f"store; it was left untouched")
 
     # -- one row per point (master-equation engines) ------------------------------------------
-    def get_many(self, keys) -> dict:
-        """``{key: row dict}`` for the keys already stored."""
-        out = {}
+    def _select(self, columns: str, table: str, keys):
+        """Rows ``(key, *columns)`` of ``table`` for the given keys (SQLite limits how many
+        parameters one query takes, so in chunks)."""
         keys = list(keys)
         try:
             for i in range(0, len(keys), 500):
                 chunk = keys[i:i + 500]
                 q = ",".join("?" * len(chunk))
-                for row in self.conn.execute(
-                        f"SELECT key, status, result, error, seconds, finished FROM points "
-                        f"WHERE key IN ({q})", chunk):
-                    out[row[0]] = {"status": row[1],
-                                   "result": json.loads(row[2]) if row[2] else None,
-                                   "error": row[3], "seconds": row[4], "finished": row[5]}
+                yield from self.conn.execute(
+                    f"SELECT key, {columns} FROM {table} WHERE key IN ({q})", chunk)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot read the store {self.path} ({exc})") from None
-        return out
+
+    def get_many(self, keys) -> dict:
+        """``{key: row dict}`` for the keys already stored."""
+        return {k: {"status": st, "result": json.loads(r) if r else None, "error": err,
+                    "seconds": sec, "finished": fin}
+                for k, st, r, err, sec, fin in self._select(
+                    "status, result, error, seconds, finished", "points", keys)}
 
     def put(self, rows) -> None:
         """Insert ``(key, engine, params, settings, status, result, error, seconds)`` tuples in
@@ -182,19 +184,9 @@ class Store:
     def get_blocks(self, keys) -> dict:
         """``{key: (status bytes, data bytes, errors dict, seconds, finished)}`` for the block
         keys already stored."""
-        out = {}
-        keys = list(keys)
-        try:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                q = ",".join("?" * len(chunk))
-                for k, st, data, err, sec, fin in self.conn.execute(
-                        f"SELECT key, status, data, errors, seconds, finished FROM blocks "
-                        f"WHERE key IN ({q})", chunk):
-                    out[k] = (st, data, json.loads(err) if err else {}, sec, fin)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read the store {self.path} ({exc})") from None
-        return out
+        return {k: (st, data, json.loads(err) if err else {}, sec, fin)
+                for k, st, data, err, sec, fin in self._select(
+                    "status, data, errors, seconds, finished", "blocks", keys)}
 
     def put_blocks(self, rows) -> None:
         """Insert ``(key, grid, start, stop, status bytes, data bytes, errors dict, failed,

@@ -418,28 +418,36 @@ def _dask_client(scheduler):
                          f"the address and that the scheduler is running") from None
 
 
+def _collect(futures, as_completed, record, failures, total, store_path) -> None:
+    """Record each finished future; an exception of a type in ``failures`` (type -> what
+    happened) ends the sweep with a :class:`SweepError` that says what is kept."""
+    done = 0
+    for fut in as_completed(futures):
+        k, g = futures[fut]
+        try:
+            outcome = fut.result()
+        except tuple(failures) as exc:
+            what = next(w for t, w in failures.items() if isinstance(exc, t))
+            raise _stopped(what.format(name=type(exc).__name__), done, total,
+                           store_path) from None
+        record(k, g, outcome)
+        done += 1
+
+
 def _run_points(engine, todo, settings, executor, scheduler, workers, record, store_path):
     """Evaluate ``todo`` = ``[(key, grid point)]``, calling ``record`` as each finishes."""
-    done = 0
     if executor == "dask":
+        from dask.distributed import as_completed
         from distributed.scheduler import KilledWorker
         client, own = _dask_client(scheduler)
         try:
-            from dask.distributed import as_completed
             futures = {client.submit(evaluate_point, engine, g[2].to_dict(), settings,
                                      pure=False): (k, g) for k, g in todo}
-            for fut in as_completed(futures):
-                k, g = futures[fut]
-                try:
-                    outcome = fut.result()
-                except KilledWorker:
-                    raise _stopped("a Dask worker died (killed, e.g. out of memory)", done,
-                                   len(todo), store_path) from None
-                except (OSError, TimeoutError) as exc:
-                    raise _stopped(f"the Dask cluster was lost ({type(exc).__name__})", done,
-                                   len(todo), store_path) from None
-                record(k, g, outcome)
-                done += 1
+            _collect(futures, as_completed, record,
+                     {KilledWorker: "a Dask worker died (killed, e.g. out of memory)",
+                      OSError: "the Dask cluster was lost ({name})",
+                      TimeoutError: "the Dask cluster was lost ({name})"},
+                     len(todo), store_path)
         finally:
             if own:
                 client.close()
@@ -455,15 +463,9 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
     try:
         futures = {pool.submit(evaluate_point, engine, g[2].to_dict(), settings): (k, g)
                    for k, g in todo}
-        for fut in as_completed(futures):
-            k, g = futures[fut]
-            try:
-                outcome = fut.result()
-            except BrokenProcessPool:
-                raise _stopped("a worker process died (killed, e.g. out of memory)", done,
-                               len(todo), store_path) from None
-            record(k, g, outcome)
-            done += 1
+        _collect(futures, as_completed, record,
+                 {BrokenProcessPool: "a worker process died (killed, e.g. out of memory)"},
+                 len(todo), store_path)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
