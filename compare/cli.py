@@ -124,8 +124,7 @@ def main(argv=None) -> int:
     except CliError as exc:
         return _fail(str(exc), exc.code, as_json, exc.payload)
     except KeyboardInterrupt:
-        print("mwent: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _fail("interrupted", EXIT_INTERRUPTED, as_json)
     except BrokenPipeError:
         # the reader went away (e.g. `mwent ... | head`): nothing left to say to it
         devnull = os.open(os.devnull, os.O_WRONLY)

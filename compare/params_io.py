@@ -87,7 +87,14 @@ def load_params(preset: str | None = None, config: str | None = None, sets=None,
     yig = _is_yig(values.get("K"))
     if yig:
         del values["K"]
-    params = Params.from_mapping(values, base=PRESETS[name])
+    try:
+        params = Params.from_mapping(values, base=PRESETS[name])
+    except ParameterError as exc:
+        sets_keys = parse_set(sets)
+        culprit = [k for k in values if f"{k!r}" in str(exc) and k not in sets_keys]
+        if config and culprit:
+            raise ParameterError(f"{exc} (in the config file {config})") from None
+        raise
     if yig:
         if params.diameter is None:
             raise ParameterError("K = yig scales the literature Kerr coefficient to the sphere; "

@@ -21,7 +21,7 @@ from linearized.params import UNITS
 _LABELS = {
     "Delta_1": "Δ₁/2π", "Delta_2": "Δ₂/2π", "Delta_m": "Δ̃_m/2π", "kappa_1": "κ₁/2π",
     "kappa_2": "κ₂/2π", "kappa_m": "κ_m/2π", "g_1": "g₁/2π", "g_2": "g₂/2π", "G": "G/2π",
-    "G_0": "G₀/2π", "omega_b": "ω_b/2π", "gamma_b": "γ/2π", "omega_m": "ω_m/2π", "T": "T",
+    "G_0": "G₀/2π", "omega_b": "ω_b/2π", "gamma_b": "γ/2π", "omega_m": "ω_m/2π", "T": "T", "K": "K/2π",
     "mech_bath": "mechanical bath"}
 
 
@@ -127,13 +127,14 @@ def _tables(comparison):
     params = [(_LABELS.get(k, k), _fmt_value(k, v)) for k, v in c["params"].items()]
     q = c["qmodel"] or {}
     fmt = lambda x: "—" if x is None else (f"{x:.6f}" if isinstance(x, float) else str(x))
+    dfmt = lambda x: "—" if x is None else f"{x:+.2e}"     # differences: small, keep digits
     rows = [
         ("E_N (exact, partial transpose of ρ)", fmt(q.get("E_N")), fmt(c["linearized"]["E_N"]),
-         fmt(c["delta_E_N"])),
+         dfmt(c["delta_E_N"])),
         ("E_N (Eq. 9 on ρ's covariance)", fmt(q.get("E_N_gaussian")), fmt(c["linearized"]["E_N"]),
          "—"),
         ("Duan sum (Eq. 10)", fmt(q.get("duan")), fmt(c["linearized"]["duan"]),
-         fmt(c["delta_duan"])),
+         dfmt(c["delta_duan"])),
         ("E_N, paper's Brownian bath (reference)", "—",
          fmt(c["linearized_brownian_reference"]["E_N"]), "—"),
     ]

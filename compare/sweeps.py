@@ -87,12 +87,17 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                     q = solve_master(p, opts)
                     m = q.measures
                     if not q.converged:
-                        return ("failed", None, "truncation too small (top-level population "
-                                f"{m.tail_population.max():.2e})", time.perf_counter() - t)
+                        return ("failed", None, f"not converged: {q.why_not_converged()}",
+                                time.perf_counter() - t)
+                    # a fixed truncation whose checks pass is a result, but it was never
+                    # grown, so nothing shows that it converged
+                    fixed = opts.cutoffs is not None
                     result = {"E_N": m.E_N, "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
                               "non_gaussianity": m.non_gaussianity,
                               "non_gaussianity_floor": m.non_gaussianity_floor, "dim": q.dim,
-                              "cutoffs": list(q.cutoffs), "converged": True, "stable": True}
+                              "cutoffs": list(q.cutoffs), "converged": not fixed,
+                              "fixed_truncation": fixed, "stable": True,
+                              "evidence": q.to_dict()["evidence"]}
                 else:
                     from .comparison import compare
                     c = compare(p, opts, settings.get("tolerance", TOLERANCE))
@@ -104,7 +109,8 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                               "non_gaussianity_floor": q.get("non_gaussianity_floor"),
                               "E_N_linearized": c.linearized.E_N,
                               "duan_linearized": c.linearized.duan,
-                              "delta_E_N": c.delta_E_N, "delta_duan": c.delta_duan}
+                              "delta_E_N": c.delta_E_N, "delta_duan": c.delta_duan,
+                              "evidence": d.get("evidence")}
             except Unstable as exc:
                 return ("unstable", None, f"unstable: {exc}", time.perf_counter() - t)
             except (NotConverged, SolverError) as exc:

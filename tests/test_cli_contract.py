@@ -208,3 +208,67 @@ def test_unexpected_error_is_one_line_exit_1(capsys, monkeypatch):
     code, out, err = run(capsys, "linearized", "--json")
     assert code == 1 and "ZeroDivisionError" in one_sentence(err)
     assert strict_json(out)["exit_code"] == 1
+
+
+def test_installed_console_script_runs_outside_the_checkout(tmp_path):
+    # run from elsewhere, so the installed package (not this checkout's source) is imported:
+    # a subpackage missing from setup.cfg would fail here
+    import pathlib
+    import shutil
+    exe = shutil.which("mwent") or str(pathlib.Path(sys.executable).parent / "mwent")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    for argv in (["linearized", "--json"], ["--help"], ["transient", "--help"]):
+        r = subprocess.run([exe, *argv], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert "Traceback" not in r.stderr
+    doc = strict_json(subprocess.run([exe, "linearized", "--json"], cwd=tmp_path, env=env,
+                                     capture_output=True, text=True, timeout=120).stdout)
+    assert doc["stable"] is True
+
+
+def test_main_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr()[0]
+    for name in ("linearized", "qmodel", "compare", "sweep", "validity", "meanfield",
+                 "figure", "bench", "output", "transient"):
+        assert name in text
+
+
+def test_fixed_truncation_is_never_stored_as_converged(capsys):
+    code, out, err = run(capsys, "sweep", "--engine", "qmodel", "--axis", "T=20mK:30mK:2",
+                         *FAST_QM, "--workers", "1", "--json", "--list-points")
+    doc = strict_json(out)
+    assert code == 0 and doc["fixed_truncation"] is True
+    for p in doc["points"]:
+        assert p["result"]["converged"] is False and p["result"]["fixed_truncation"] is True
+        names = {e["name"]: e["passed"] for e in p["result"]["evidence"]}
+        assert names["truncation_growth"] is not True
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["linearized", "--branch", "highest"], "P"),
+    (["output", "--centers", "10MHz"], "two"),
+])
+def test_options_that_would_be_ignored_are_refused(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and needle in one_sentence(err)
+
+
+def test_unknown_key_names_the_config_file(capsys, tmp_path):
+    cfg = tmp_path / "typo.toml"
+    cfg.write_text("Tt = 0.02\n")
+    code, out, err = run(capsys, "linearized", "--config", str(cfg))
+    assert code == 2 and str(cfg) in one_sentence(err)
+
+
+def test_interrupt_prints_json_too(capsys, monkeypatch):
+    import compare.commands.linearized as lin
+
+    def boom(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(lin, "run", boom)
+    code, out, err = run(capsys, "linearized", "--json")
+    assert code == 130 and strict_json(out)["exit_code"] == 130

@@ -75,6 +75,13 @@ def load_params(args, resolve: bool = True):
     """Parameters from ``--preset``, ``--config``, ``--set`` (and ``--branch``)."""
     from compare.params_io import load_params as load
     from linearized.physical import BranchError, NoStableBranch
+    if getattr(args, "branch", None) is not None:
+        from compare.params_io import _merged
+        _, values = _merged(args.preset, args.config, args.set)
+        axes = [a.split("=")[0].strip() for a in getattr(args, "axis", None) or []]
+        if "P" not in values and "P" not in axes:
+            raise CliError("--branch chooses among the mean-field branches of a drive power: "
+                           "give P, diameter and Delta_m0 too (or drop --branch)")
     try:
         return load(args.preset, args.config, args.set, args.branch, resolve)
     except BranchError as exc:
@@ -168,7 +175,7 @@ def progress_printer(args):
 
 # -- outputs written to disk: checked before anything is computed -------------------------------
 
-def check_output_dir(path: str, flag: str) -> None:
+def check_output_dir(path: str, flag: str, given: str | None = None) -> None:
     """``path`` must be a directory that exists or can be created, and be writable: it is
     created now and a probe file is written and removed, so a bad path fails in a second,
     not after minutes of computing."""
@@ -180,7 +187,7 @@ def check_output_dir(path: str, flag: str) -> None:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
-        raise CliError(f"{flag} {path} cannot be written ({exc.strerror or exc})")
+        raise CliError(f"{flag} {given or path} cannot be written ({exc.strerror or exc})")
 
 
 def check_output_prefix(path: str, flag: str, suffixes=(".npz",)) -> None:
@@ -188,7 +195,7 @@ def check_output_prefix(path: str, flag: str, suffixes=(".npz",)) -> None:
     ``PATH + suffix`` may be a directory."""
     if path.endswith(os.sep) or os.path.isdir(path):
         raise CliError(f"{flag} {path} is a directory; give a file prefix like runs/sweep")
-    check_output_dir(os.path.dirname(os.path.abspath(path)), flag)
+    check_output_dir(os.path.dirname(os.path.abspath(path)), flag, given=path)
     for s in suffixes:
         if os.path.isdir(path + s):
             raise CliError(f"{flag} {path}: {path + s} is a directory")

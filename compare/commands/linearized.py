@@ -39,7 +39,7 @@ def run(args) -> int:
         f"  Duan, best LO phases = {best['duan']:.6f}   (theta_1 = {best['theta_1']:.3f}, "
         f"theta_2 = {best['theta_2']:.3f} rad)",
         f"  stable               = yes (max Re lambda/2pi = {res.max_real_eigenvalue:.6g} Hz)",
-        "  occupations          = " + ", ".join(f"{k} {v:.4g}" for k, v in n.items()),
+        "  occupations (quanta) = " + ", ".join(f"{k} {v:.4g}" for k, v in n.items()),
     ])
     emit(out, args.json, text)
     return EXIT_OK

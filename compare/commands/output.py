@@ -67,6 +67,9 @@ def run(args) -> int:
     if not bandwidth > 0:
         raise CliError(f"--bandwidth must be positive (got {args.bandwidth}): it is the "
                        f"filter's amplitude bandwidth eps/2pi")
+    if args.centers is not None and len(str(args.centers).split(",")) != 2:
+        raise CliError(f"--centers expects two filter centres F1,F2 (one per cavity), got "
+                       f"{args.centers!r}")
     centers = (None if args.centers is None else
                _split(args.centers, "--centers", lambda s: frequency(s, "--centers")))
     eta = _split(args.efficiency, "--efficiency", lambda s: number(s, "--efficiency"))

@@ -90,7 +90,13 @@ def run(args) -> int:
                 "params": params.replace(mech_bath="lindblad").to_dict(),
                 "delta_E_N": (out["E_N"] - lin["lindblad"].E_N) if out["E_N"] is not None
                 else None,
-                "delta_duan": out["duan"] - lin["lindblad"].duan})
+                "delta_duan": out["duan"] - lin["lindblad"].duan,
+                "units": {"E_N": "natural log", "duan": "vacuum = 2",
+                          "occupations": "quanta", "non_gaussianity": "nats",
+                          "seconds": "s", "residual": "units of omega_b (||L rho||_F)",
+                          "relative_residual": "dimensionless",
+                          "covariance": "dimensionless, vacuum = 1/2",
+                          "params": "Hz, K"}})
     fixed = opts.cutoffs is not None
     if fixed:
         # a truncation the user fixed was never grown: whatever else passed, nothing shows
@@ -109,8 +115,8 @@ def run(args) -> int:
         f"{lin['lindblad'].duan:.6f}",
         "  top-level populations         = " + ", ".join(f"{x:.1e}" for x in
                                                         out["tail_population"]),
-        f"  non-Gaussianity (rel. entropy) = {out['non_gaussianity']:.2e}   (truncation alone: "
-        f"{out['non_gaussianity_floor']:.2e})"]
+        f"  non-Gaussianity (rel. entropy) = {out['non_gaussianity']:.2e} nats   (truncation "
+        f"alone: {out['non_gaussianity_floor']:.2e} nats)"]
     for ev in out.get("evidence") or []:
         lines.append(f"  evidence {ev['name']}: {'pass' if ev.get('passed') else 'FAIL'}"
                      + (f" ({ev['detail']})" if ev.get("detail") else ""))

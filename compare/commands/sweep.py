@@ -122,6 +122,9 @@ def run(args) -> int:
     failed = run_.failures()
     out.update({"computed": run_.computed, "reused": run_.reused, "store": run_.store,
                 "failed": len(failed), "failed_reasons": sorted(set(failed))[:20]})
+    fixed = args.engine == "qmodel" and settings.get("cutoffs") is not None
+    if fixed:
+        out["fixed_truncation"] = True
     if args.list_points:
         out["points"] = run_.points
     if args.out:
@@ -142,6 +145,9 @@ def run(args) -> int:
         verdicts = [p["result"]["verdict"] for p in run_.points if p["status"] == "ok"]
         out["verdicts"] = {v: verdicts.count(v) for v in sorted(set(verdicts))}
         lines.append("  verdicts: " + ", ".join(f"{v} {n}" for v, n in out["verdicts"].items()))
+    if fixed:
+        lines.append("  fixed truncation (--cutoffs): the values are not converged results "
+                     "(no growth evidence)")
     for reason in out["failed_reasons"][:5]:
         lines.append(f"  failed: {reason}")
     if failed:

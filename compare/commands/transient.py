@@ -6,7 +6,7 @@ import re
 
 from .common import EXIT_OK, CliError, emit, load_params
 
-HELP = "E_N(t) and Duan(t) after switch-on from the thermal state, and the time to 90%"
+HELP = "E_N(t) and Duan(t) after switch-on from the thermal state, and the time to 90%%"
 DESCRIPTION = (
     "Linearized dynamics after the drive is switched on at t = 0 from thermal equilibrium, "
     "V(0) = diag(N_k + 1/2): dV/dt = A V + V A^T + D solved exactly, V(t) = V_ss + e^{At} "
