@@ -163,3 +163,43 @@ def test_plain_fock_filter_pair_at_three_levels(paper):
     assert tail < 5e-4
     assert abs(m.E_N - lin.E_N) < tail and abs(m.duan - lin.duan) < 2 * tail
     assert st.relative_residual < 1e-12
+
+
+WEAK_ARGS = ["--set", "g_1=1.5MHz", "--set", "g_2=1.5MHz", "--set", "G=1.5MHz", "--set", "T=0",
+             "--set", "gamma_b=100kHz", "--bandwidth", "1MHz", "--centers", "10MHz,-10MHz"]
+
+
+def test_normal_basis_growth_agrees_with_filtered_output(paper):
+    # growth loop with evidence: d = 216 -> 288 at tail_tol 1e-3, E_N and Duan within 1e-6
+    from linearized.output import filtered_output
+    from qmodel.cascaded import solve_cascaded
+    p = _weak(paper)
+    lin = filtered_output(p, 1e6, (10e6, -10e6))
+    r = solve_cascaded(p, 1e6, (10e6, -10e6), tol=1e-4, tail_tol=1e-3)
+    assert r.converged, r.reason
+    assert len(r.history) >= 2 and r.measures.E_N is None      # no factor is a filter
+    assert abs(r.measures.E_N_gaussian - lin.E_N) < 1e-6
+    assert abs(r.measures.duan - lin.duan) < 1e-6
+    names = {e["name"]: e["passed"] for e in r.evidence}
+    assert names == {"tails": True, "truncation_growth": True, "residual": True,
+                     "gaussian_residual": True}
+
+
+def test_cli_compare_output_fixed_truncation_is_undecided(capsys):
+    # a fixed truncation has no growth evidence: never "agree", exit 4
+    import json
+    from compare.cli import main
+    code = main(["compare", "--output", "--json", "--cutoffs", "2,2,2,2,2,2", *WEAK_ARGS])
+    out, err = capsys.readouterr()
+    assert code == 4 and "undecided" in err
+    res = json.loads(out)
+    assert res["verdict"] == "undecided"
+    ev = {e["name"]: e["passed"] for e in res["evidence"]}
+    assert ev["truncation_growth"] is None and ev["tails"] is False
+    assert res["linearized"]["E_N"] > 0.04 and res["qmodel"]["dim"] == 64
+
+
+def test_cli_compare_output_rejects_four_cutoffs(capsys):
+    from compare.cli import main
+    code = main(["compare", "--output", "--cutoffs", "2,2,2,2", *WEAK_ARGS])
+    assert code == 2 and "six" in capsys.readouterr().err
