@@ -1,8 +1,9 @@
-"""Truncated bases for the four-mode master equation and operators expressed in them.
+"""Truncated bases for the master equation and operators expressed in them.
 
-A basis is a tensor product of Fock spaces of four bosonic modes ``c_1..c_4`` with cutoffs
-``(n_1, n_2, n_3, n_4)`` (levels ``0 .. n_k - 1``), ordered like the physical modes
-(a1, a2, m, b) and like QuTiP's ``tensor``.  The physical quadratures are
+A basis is a tensor product of Fock spaces of n bosonic modes ``c_1..c_n`` with cutoffs
+``(n_1, ..., n_n)`` (levels ``0 .. n_k - 1``), ordered like the physical modes (for the
+paper's model n = 4: a1, a2, m, b; the cascaded model of :mod:`qmodel.cascaded` adds the
+filters f1, f2) and like QuTiP's ``tensor``.  The physical quadratures are
 ``r_phys = S r_new`` with ``S`` symplectic:
 
 * ``fock``: ``S = I``, the new modes *are* the physical modes;
@@ -32,7 +33,8 @@ _T1 = np.array([[1, 1], [-1j, 1j]]) / np.sqrt(2)
 
 @dataclass(frozen=True, eq=False)
 class Basis:
-    """Tensor-product Fock basis of four modes with ``r_phys = S r_new``."""
+    """Tensor-product Fock basis of ``n = len(cutoffs)`` modes with ``r_phys = S r_new``
+    (``S`` is ``2n x 2n``)."""
     kind: str
     cutoffs: tuple
     S: np.ndarray
@@ -41,6 +43,10 @@ class Basis:
     @property
     def dim(self) -> int:
         return int(np.prod(self.cutoffs))
+
+    @property
+    def n_modes(self) -> int:
+        return len(self.cutoffs)
 
     @property
     def dims(self) -> list:
@@ -60,12 +66,12 @@ class Basis:
 
     @cached_property
     def _to_ladder(self) -> np.ndarray:
-        """8x8 matrix M with ``r_phys = M @ (c_1, c_1^dag, ..., c_4, c_4^dag)``."""
-        T = np.kron(np.eye(4), _T1)
+        """2n x 2n matrix M with ``r_phys = M @ (c_1, c_1^dag, ..., c_n, c_n^dag)``."""
+        T = np.kron(np.eye(self.n_modes), _T1)
         return self.S @ T
 
     def linear(self, coeffs) -> sp.csr_matrix:
-        """Operator ``sum_i coeffs_i r_phys_i`` (coeffs over the 8 physical quadratures)."""
+        """Operator ``sum_i coeffs_i r_phys_i`` (coeffs over the 2n physical quadratures)."""
         w = np.asarray(coeffs, dtype=complex) @ self._to_ladder
         out = sp.csr_matrix((self.dim, self.dim), dtype=complex)
         for wi, op in zip(w, self.ladder):
@@ -74,7 +80,7 @@ class Basis:
         return out
 
     def quadratic(self, M) -> sp.csr_matrix:
-        """``(1/2) r_phys^T M r_phys`` (M real symmetric 8x8), built normally ordered.
+        """``(1/2) r_phys^T M r_phys`` (M real symmetric 2n x 2n), built normally ordered.
 
         Reordering ``c c^dag = c^dag c + 1`` leaves a c-number, which is kept, so the result is
         the operator itself and not just up to a constant.
@@ -84,8 +90,8 @@ class Basis:
         ops = self.ladder
         out = sp.csr_matrix((self.dim, self.dim), dtype=complex)
         const = 0.0
-        for i in range(8):
-            for j in range(8):
+        for i in range(2 * self.n_modes):
+            for j in range(2 * self.n_modes):
                 q = Q[i, j]
                 if abs(q) < 1e-300:
                     continue
@@ -101,8 +107,8 @@ class Basis:
         return ((out + out.T.conj()) / 2).tocsr()
 
     def mode_annihilation(self, mode: int) -> sp.csr_matrix:
-        """Physical ``a = (x + i p)/sqrt2`` of mode 0..3 (a1, a2, m, b)."""
-        coeffs = np.zeros(8, complex)
+        """Physical ``a = (x + i p)/sqrt2`` of mode 0..n-1 (a1, a2, m, b[, f1, f2])."""
+        coeffs = np.zeros(2 * self.n_modes, complex)
         coeffs[2 * mode], coeffs[2 * mode + 1] = 1 / np.sqrt(2), 1j / np.sqrt(2)
         return self.linear(coeffs)
 
@@ -124,11 +130,18 @@ class Basis:
 
 
 def fock_basis(cutoffs) -> Basis:
-    """The plain Fock basis of the physical modes (a1, a2, m, b)."""
-    return Basis("fock", tuple(int(c) for c in cutoffs), np.eye(8))
+    """The plain Fock basis of the physical modes (a1, a2, m, b, or any n modes)."""
+    cutoffs = tuple(int(c) for c in cutoffs)
+    return Basis("fock", cutoffs, np.eye(2 * len(cutoffs)))
 
 
 def normal_basis(cov, cutoffs) -> Basis:
-    """Williamson normal-mode basis of the 8x8 covariance matrix ``cov``."""
+    """Williamson normal-mode basis of the 2n x 2n covariance matrix ``cov``
+    (``len(cutoffs)`` must be n)."""
+    cutoffs = tuple(int(c) for c in cutoffs)
+    cov = np.asarray(cov, dtype=float)
+    if cov.shape != (2 * len(cutoffs), 2 * len(cutoffs)):
+        raise ValueError(f"a {cov.shape[0]}x{cov.shape[1]} covariance matrix needs "
+                         f"{cov.shape[0] // 2} cutoffs (got {len(cutoffs)})")
     nu, S = williamson(cov)
-    return Basis("normal", tuple(int(c) for c in cutoffs), S, nu)
+    return Basis("normal", cutoffs, S, nu)

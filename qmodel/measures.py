@@ -1,4 +1,5 @@
-"""Measures on a density matrix of the four-mode model, in any basis.
+"""Measures on a density matrix of the four-mode model (moments and tails: of any number of
+modes), in any basis.
 
 Moments are basis-free: the physical quadratures are ``r_phys = S r_new`` and expectation
 values of normally ordered monomials of the new modes (``<c_k>``, ``<c_k^dag c_l>``,
@@ -28,25 +29,27 @@ def _expect(op, rho):
 
 
 def moments(rho: np.ndarray, basis):
-    """``(mean, cov)`` of the physical quadratures ``(X1, Y1, X2, Y2, x, y, q, p)``.
+    """``(mean, cov)`` of the physical quadratures (``(X1, Y1, X2, Y2, x, y, q, p)`` for the
+    four-mode model; ``(x_1, p_1, ..., x_n, p_n)`` of the physical modes in general).
 
     ``cov`` is the symmetrised covariance (vacuum 1/2), ``mean`` the first moments.
     """
-    ops = basis.ladder                      # c_1, c_1^dag, ..., c_4, c_4^dag
-    c = [ops[2 * k] for k in range(4)]
-    cd = [ops[2 * k + 1] for k in range(4)]
-    e = np.array([_expect(c[k], rho) for k in range(4)])
-    n = np.array([[_expect(cd[k] @ c[l], rho) for l in range(4)] for k in range(4)])
-    s = np.array([[_expect(c[k] @ c[l], rho) for l in range(4)] for k in range(4)])
+    nm = basis.n_modes
+    ops = basis.ladder                      # c_1, c_1^dag, ..., c_n, c_n^dag
+    c = [ops[2 * k] for k in range(nm)]
+    cd = [ops[2 * k + 1] for k in range(nm)]
+    e = np.array([_expect(c[k], rho) for k in range(nm)])
+    n = np.array([[_expect(cd[k] @ c[l], rho) for l in range(nm)] for k in range(nm)])
+    s = np.array([[_expect(c[k] @ c[l], rho) for l in range(nm)] for k in range(nm)])
     # symmetrised second moments of the ladder vector v = (c1, c1^dag, c2, c2^dag, ...)
-    M = np.empty((8, 8), complex)
-    for k in range(4):
-        for l in range(4):
+    M = np.empty((2 * nm, 2 * nm), complex)
+    for k in range(nm):
+        for l in range(nm):
             M[2 * k, 2 * l] = s[k, l]                               # <c_k c_l>
             M[2 * k + 1, 2 * l + 1] = np.conj(s[k, l])              # <c_k^dag c_l^dag>
             M[2 * k + 1, 2 * l] = n[k, l] + 0.5 * (k == l)          # sym <c_k^dag c_l>
             M[2 * k, 2 * l + 1] = n[l, k] + 0.5 * (k == l)          # sym <c_k c_l^dag>
-    v_mean = np.ravel([[e[k], np.conj(e[k])] for k in range(4)])
+    v_mean = np.ravel([[e[k], np.conj(e[k])] for k in range(nm)])
     Tm = basis._to_ladder
     mean = (Tm @ v_mean).real
     second = (Tm @ M @ Tm.T).real
@@ -75,9 +78,10 @@ def exact_log_negativity(rho: np.ndarray, basis, physical_cutoffs=None):
 def tail_populations(rho: np.ndarray, basis) -> np.ndarray:
     """Population of the highest retained Fock level of each tensor factor."""
     p = np.real(np.diag(rho)).reshape(basis.cutoffs)
+    n = len(basis.cutoffs)
     out = []
-    for k in range(4):
-        idx = [slice(None)] * 4
+    for k in range(n):
+        idx = [slice(None)] * n
         idx[k] = -1
         out.append(float(p[tuple(idx)].sum()))
     return np.array(out)

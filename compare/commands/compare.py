@@ -19,6 +19,16 @@ def add_arguments(p) -> None:
     p.add_argument("--tolerance", type=float, default=TOLERANCE,
                    help=f"agreement tolerance on E_N and on the Duan sum "
                         f"(default {TOLERANCE:g})")
+    p.add_argument("--output", action="store_true",
+                   help="compare the two filtered output modes instead of the cavities: the "
+                        "cascaded master equation (filters as two more modes driven by the "
+                        "cavities' outputs) against the linear theory; with --bandwidth, "
+                        "--centers (as in 'mwent output'); --cutoffs then takes 6 values "
+                        "(a1,a2,m,b,f1,f2 normal modes)")
+    p.add_argument("--bandwidth", metavar="FREQ", default="1MHz",
+                   help="with --output: filter bandwidth eps/2pi (default 1MHz)")
+    p.add_argument("--centers", metavar="F1,F2",
+                   help="with --output: filter centres Omega_j/2pi (default +omega_b,-omega_b)")
     p.add_argument("--report", metavar="DIR",
                    help="write report.html, report.md and figures (PNG, SVG) into DIR")
 
@@ -64,6 +74,8 @@ def run(args) -> int:
     from qmodel.converge import Unstable
 
     params = load_params(args)
+    if getattr(args, "output", False):
+        return run_output(args, params)
     opts = convergence_options(args)
     tolerance = finite_positive(args.tolerance, "--tolerance")
     if args.report:
@@ -86,5 +98,59 @@ def run(args) -> int:
         if not args.json:
             print(text)
         raise CliError(f"undecided: {c.reason}", EXIT_NOT_CONVERGED, out)
+    emit(out, args.json, text)
+    return EXIT_OK
+
+
+def run_output(args, params) -> int:
+    """``mwent compare --output``: the filtered output pair, cascaded master equation vs
+    linear theory."""
+    from compare.output_compare import compare_output
+    from qmodel.converge import Unstable
+    from .output import _split, frequency
+    tolerance = finite_positive(args.tolerance, "--tolerance")
+    finite_positive(args.tol, "--tol")
+    finite_positive(args.tail_tol, "--tail-tol")
+    if args.report:
+        raise CliError("--report is not available with --output yet")
+    bandwidth = frequency(args.bandwidth, "--bandwidth")
+    if not bandwidth > 0:
+        raise CliError(f"--bandwidth must be positive (got {args.bandwidth})")
+    centers = (None if args.centers is None else
+               _split(args.centers, "--centers", lambda s: frequency(s, "--centers")))
+    cut = None
+    if args.cutoffs:
+        try:
+            cut = tuple(int(c) for c in str(args.cutoffs).split(","))
+        except ValueError:
+            raise CliError(f"--cutoffs expects six integers, got {args.cutoffs!r}")
+        if len(cut) != 6 or min(cut) < 1:
+            raise CliError(f"--cutoffs with --output expects six positive integers "
+                           f"(a1,a2,m,b,f1,f2), got {args.cutoffs!r}")
+    try:
+        out = compare_output(params, bandwidth, centers, cut, tolerance, args.tol,
+                             args.tail_tol, args.max_dim, progress=progress_printer(args))
+    except Unstable as exc:
+        raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE,
+                       {"verdict": "unstable", "stable": False})
+    q = out["qmodel"]
+    lines = [f"filtered output pair (bandwidth {bandwidth / 1e6:g} MHz, centres "
+             f"{out['filter']['centers'][0] / 1e6:g}, {out['filter']['centers'][1] / 1e6:g} MHz)",
+             f"master equation: cascaded, normal basis, cutoffs "
+             f"{','.join(map(str, q['cutoffs']))} (d = {q['dim']}), {q['seconds']:.1f} s",
+             "                     master equation   linearized    difference",
+             f"  E_N (Eq. 9 on rho) {q['E_N_gaussian']:15.6f}   {out['linearized']['E_N']:10.6f}"
+             f"    {out['delta_E_N']:+.2e}",
+             f"  Duan sum           {q['duan']:15.6f}   {out['linearized']['duan']:10.6f}"
+             f"    {out['delta_duan']:+.2e}"]
+    for ev in out["evidence"]:
+        mark = {True: "pass", False: "FAIL", None: "missing"}[ev["passed"]]
+        lines.append(f"  evidence {ev['name']}: {mark}: {ev.get('detail', '')}")
+    lines.append(f"verdict: {out['verdict']} (tolerance {tolerance:g}): {out['reason']}")
+    text = "\n".join(lines)
+    if out["verdict"] == "undecided":
+        if not args.json:
+            print(text)
+        raise CliError(f"undecided: {out['reason']}", EXIT_NOT_CONVERGED, out)
     emit(out, args.json, text)
     return EXIT_OK

@@ -1,0 +1,320 @@
+"""The filtered output pair from the master equation: a cascaded model of six modes.
+
+Modes (in this order, like :func:`linearized.output.augmented_matrices`): a1, a2, m, b and the
+two filters f1, f2, quadratures ``(X1, Y1, X2, Y2, x, y, q, p, X1f, Y1f, X2f, Y2f)``.  Each
+filter is a fictitious cavity of amplitude decay eps and detuning Omega_j driven by cavity j's
+output (cascaded systems: Gardiner, PRL 70, 2269 (1993); Carmichael, PRL 70, 2273 (1993)).
+
+Sign.  The linear module defines ``a^out = sqrt(2 kappa) a - a^in`` with
+``da/dt = -kappa a + sqrt(2 kappa) a^in`` and ``df/dt = -(eps + i Omega) f + sqrt(2 eps) a^out``.
+In Lindblad language (``da/dt = ... - sqrt(2 kappa) b_in`` for the collapse operator
+``sqrt(2 kappa) a``) ``a^in = -b_in`` and ``a^out = b_in + sqrt(2 kappa) a``: the usual output
+field.  The cascaded master equation whose filter obeys that equation *with this sign* has
+
+    H_f = Omega_j f_j^dag f_j,
+    H_c = (i/2) sqrt(2 kappa_j) sqrt(2 eps) (f_j^dag a_j - a_j^dag f_j),
+    one collapse operator for the shared channel  C_j = sqrt(2 kappa_j) a_j - sqrt(2 eps) f_j,
+
+(with a thermal input of occupation N_j: ``sqrt(N_j + 1) C_j`` and ``sqrt(N_j) C_j^dag``).
+The textbook form ``C = sqrt(2 kappa) a + sqrt(2 eps) f`` with ``H_c`` of the opposite sign is
+the same model with ``f -> -f`` (a local unitary: E_N and the Duan sum of the pair are the same,
+the cavity-filter correlations change sign).  Tracing out f_j leaves cavity j's own master
+equation unchanged: the filter does not act back on the source.  ``tests/test_cascaded.py``
+holds the operators built here against the 12 x 12 drift and diffusion of the linear module
+(the Heisenberg equations of a quadratic H and linear collapse operators are exactly linear).
+
+The filters have no bath of their own (they see the cavities' input noise through the shared
+channel); the magnon and the phonon (``lindblad`` bath) are as in :mod:`qmodel.model`, and the
+nonlinear residue ``G_0 m^dag m q`` (and the Kerr terms) are kept as in
+:func:`qmodel.model.build_model`.  Units of omega_b.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
+from linearized.meanfield import magnon_number
+from linearized.output import _pair
+from linearized.params import Params
+from linearized.thermal import occupations
+from .basis import Basis
+from .model import Model, hamiltonian_matrix
+
+N_MODES = 6
+MODES = ("a1", "a2", "m", "b", "f1", "f2")
+FILTER_SLICE = slice(8, 12)
+
+
+def _ladder_coeffs(mode: int, dagger: bool = False) -> np.ndarray:
+    """Coefficients over the 12 quadratures of ``a`` (or ``a^dag``) of ``mode``."""
+    v = np.zeros(2 * N_MODES, complex)
+    v[2 * mode], v[2 * mode + 1] = 1 / np.sqrt(2), (-1j if dagger else 1j) / np.sqrt(2)
+    return v
+
+
+def cascaded_forms(params: Params, bandwidth: float, centers, sign: float = 1.0):
+    """``(H_M, ls)``: the quadratic Hamiltonian ``(1/2) r^T H_M r`` (12 x 12, real symmetric)
+    and the collapse operators ``L_k = ls[k] . r`` (complex coefficient vectors over the 12
+    quadratures), in units of omega_b.  ``bandwidth`` eps/2pi and ``centers`` Omega_j/2pi in
+    Hz.  ``sign`` (+1) multiplies the cascade coupling ``H_c`` and the filter's amplitude in
+    the shared channel; -1 gives the textbook ``C = sqrt(2 kappa) a + sqrt(2 eps) f`` form
+    (used by the tests to show that the sign is checked)."""
+    wb = float(params.omega_b)
+    eps = float(bandwidth) / wb
+    Om = _pair(centers, "centers") / wb
+    kap = (float(params.kappa_1) / wb, float(params.kappa_2) / wb)
+    H = np.zeros((12, 12))
+    H[:8, :8] = hamiltonian_matrix(params)
+    for j in range(2):
+        c, f = 2 * j, 8 + 2 * j
+        H[f, f] = H[f + 1, f + 1] = Om[j]
+        # H_c = (i/2) s (f^dag a - a^dag f) = (s/2) (Yf Xa - Xf Ya), s = 2 sqrt(kappa eps)
+        s = np.sqrt(kap[j] * eps) * sign
+        H[f + 1, c] = H[c, f + 1] = s
+        H[f, c + 1] = H[c + 1, f] = -s
+    n1, n2, nm, nb = (float(x) for x in occupations(params))
+    ls = []
+    for j, n in enumerate((n1, n2)):
+        C = np.sqrt(2 * kap[j]) * _ladder_coeffs(j) - sign * np.sqrt(2 * eps) * _ladder_coeffs(4 + j)
+        ls.append(np.sqrt(n + 1) * C)
+        if n > 0:
+            ls.append(np.sqrt(n) * np.conj(C))
+    for mode, rate, n in ((2, 2 * float(params.kappa_m) / wb, nm),
+                          (3, float(params.gamma_b) / wb, nb)):
+        ls.append(np.sqrt(rate * (n + 1)) * _ladder_coeffs(mode))
+        if n > 0:
+            ls.append(np.sqrt(rate * n) * _ladder_coeffs(mode, dagger=True))
+    return H, ls
+
+
+def linear_matrices(H, ls):
+    """Drift and diffusion (units of omega_b) implied by a quadratic Hamiltonian and linear
+    collapse operators: ``A = Omega (H_M + Im sum_k l_k^* l_k^T)``,
+    ``D = Omega Re(sum_k l_k^* l_k^T) Omega^T`` (symmetrised noise, vacuum 1/2)."""
+    from linearized.measures import symplectic_form
+    n = H.shape[0] // 2
+    Om = symplectic_form(n)
+    R = sum(np.outer(np.conj(l), l) for l in ls)
+    return Om @ (H + R.imag), Om @ R.real @ Om.T
+
+
+@dataclass(frozen=True, eq=False)
+class CascadedModel(Model):
+    """A :class:`qmodel.model.Model` of the six modes, with the filter's settings (Hz)."""
+    bandwidth: float = float("nan")
+    centers: tuple = ()
+
+
+def build_cascaded_model(params: Params, basis: Basis, bandwidth: float, centers=None,
+                         quadratic_only: bool = False, sign: float = 1.0) -> CascadedModel:
+    """H and the collapse operators of the cavities, magnon, phonon and the two filters in
+    ``basis`` (six modes).  ``centers`` default ``(+omega_b, -omega_b)`` as in
+    :func:`linearized.output.filtered_output`.  ``quadratic_only``: drop the G_0 residue and
+    the Kerr terms.  The mechanical bath is always ``lindblad``."""
+    if basis.n_modes != N_MODES:
+        raise ValueError(f"the cascaded model has {N_MODES} modes (got a basis of {basis.n_modes})")
+    params = params.replace(mech_bath="lindblad")
+    if centers is None:
+        centers = (float(params.omega_b), -float(params.omega_b))
+    centers = tuple(float(c) for c in _pair(centers, "centers"))
+    Hm, ls = cascaded_forms(params, bandwidth, centers, sign)
+    wb = float(params.omega_b)
+    H = basis.quadratic(Hm)
+    if not quadratic_only:
+        G0 = float(params.G_0) / wb
+        if G0 != 0.0:
+            M = np.zeros((12, 12))
+            M[4, 4] = M[5, 5] = 1.0
+            n_m = basis.quadratic(M) - 0.5 * sp.identity(basis.dim, dtype=complex, format="csr")
+            qc = np.zeros(12)
+            qc[6] = 1.0
+            q = basis.linear(qc)
+            H = H + (G0 / 2) * (n_m @ q + q @ n_m)
+        K = float(params.K) / wb
+        if K != 0.0:
+            m = basis.mode_annihilation(2)
+            md = m.T.conj().tocsr()
+            s = np.sqrt(float(magnon_number(params)))
+            cubic = 2 * K * s * 1j * (md @ m @ m - md @ md @ m)
+            H = H + (cubic + cubic.T.conj()) / 2 + K * (md @ md @ m @ m)
+    c_ops = tuple(basis.linear(l).tocsr() for l in ls)
+    return CascadedModel(params, basis, H.tocsr(), c_ops, float(bandwidth), centers)
+
+
+def filter_state(rho: np.ndarray, basis: Basis) -> np.ndarray:
+    """Reduced state of (f1, f2) in the plain Fock basis (modes a1, a2, m, b traced out)."""
+    if basis.kind != "fock":
+        raise ValueError("the reduced filter state needs the plain Fock basis: in a normal-mode "
+                         "basis the tensor factors are not the physical filters")
+    n = basis.cutoffs
+    rest, n5, n6 = int(np.prod(n[:4])), n[4], n[5]
+    r = rho.reshape(rest, n5 * n6, rest, n5 * n6)
+    return np.einsum("kakb->ab", r)
+
+
+@dataclass(frozen=True)
+class FilterMeasures:
+    """Measures of the filtered pair on one density matrix of the cascaded model.
+
+    ``E_N``: exact ``ln ||rho_f^{T_2}||_1`` (plain Fock basis only, else None);
+    ``E_N_gaussian``: Eq. 9 on the pair's covariance matrix (basis-free); ``duan``: Eq. 10 on
+    it; ``covariance``: the 12 x 12 covariance matrix of all six modes; ``tail_population``:
+    top-level population of each tensor factor."""
+    E_N: float | None
+    E_N_gaussian: float
+    duan: float
+    duan_min_lo: tuple
+    covariance: np.ndarray
+    first_moments: np.ndarray
+    tail_population: np.ndarray
+
+    @property
+    def filter_covariance(self) -> np.ndarray:
+        return self.covariance[FILTER_SLICE, FILTER_SLICE]
+
+
+def filter_measures(rho: np.ndarray, basis: Basis) -> FilterMeasures:
+    """:class:`FilterMeasures` of ``rho`` written in ``basis``."""
+    from .fockmap import log_negativity_12
+    from .measures import moments, tail_populations
+    mean, cov = moments(rho, basis)
+    fc = cov[FILTER_SLICE, FILTER_SLICE]
+    en = None
+    if basis.kind == "fock":
+        en = float(log_negativity_12(filter_state(rho, basis), basis.cutoffs[4:]))
+    return FilterMeasures(E_N=en, E_N_gaussian=float(log_negativity(fc)),
+                          duan=float(duan_sum(fc)), duan_min_lo=duan_sum_optimized(fc),
+                          covariance=cov, first_moments=mean,
+                          tail_population=tail_populations(rho, basis))
+
+
+# -- steady state with convergence evidence ---------------------------------------------------
+
+@dataclass(frozen=True)
+class CascadedResult:
+    """The filter pair from the cascaded master equation in the normal-mode basis of the
+    linear 12 x 12 covariance matrix, with its evidence (same item format as
+    :func:`qmodel.converge.evidence_item`).  The exact E_N is not computed in this basis
+    (its tensor factors are not the physical filters); ``measures.E_N_gaussian`` (Eq. 9 on
+    the pair's moments) is basis-free."""
+    params: Params
+    bandwidth: float
+    centers: tuple
+    cutoffs: tuple
+    dim: int
+    measures: FilterMeasures
+    converged: bool
+    evidence: tuple
+    history: list
+    seconds: float
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        m = self.measures
+        return {"E_N": m.E_N, "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
+                "duan_min_lo": {"duan": m.duan_min_lo[0], "theta_1": m.duan_min_lo[1],
+                                "theta_2": m.duan_min_lo[2]},
+                "filter_covariance": m.filter_covariance.tolist(),
+                "basis": "normal", "cutoffs": list(self.cutoffs), "dim": self.dim,
+                "tail_population": [float(x) for x in m.tail_population],
+                "converged": self.converged, "not_converged_because": self.reason or None,
+                "evidence": [dict(e) for e in self.evidence], "history": self.history,
+                "seconds": self.seconds}
+
+
+def solve_cascaded(params: Params, bandwidth: float, centers=None, cutoffs=None,
+                   tol: float = 1e-3, tail_tol: float = 1e-3, max_dim: int = 1000,
+                   growth_steps: int = 1, residual_tol: float = 1e-10, solver=None,
+                   progress=None) -> CascadedResult:
+    """Grow the normal-mode truncation of the cascaded model until every top-level population
+    is below ``tail_tol`` and the last ``growth_steps`` growth steps each moved E_N_gaussian
+    and the Duan sum of the filter pair by less than ``tol`` (``cutoffs``: one fixed
+    truncation, no growth evidence).  Reaching ``max_dim`` returns the last state with
+    ``converged`` False and the reason, never a silent answer.  Raises
+    :class:`qmodel.converge.Unstable` for an unstable point."""
+    import time
+    from linearized.output import filtered_output
+    from .basis import normal_basis
+    from .converge import Unstable, _embed, _initial_cutoffs, evidence_item
+    from .solvers import liouvillian_apply, steady_state
+    t0 = time.perf_counter()
+    params = params.replace(mech_bath="lindblad")
+    lin = filtered_output(params, bandwidth, centers)
+    if not lin.stable:
+        raise Unstable(f"the linearized drift matrix has max Re lambda/2pi = "
+                       f"{lin.max_real_eigenvalue:.6g} Hz > 0")
+    centers, C = lin.centers, lin.full_covariance
+    nbar = normal_basis(C, (2,) * N_MODES).nu - 0.5
+    fixed = cutoffs is not None
+    cut = tuple(cutoffs) if fixed else _initial_cutoffs(nbar, minimum=2, top=tail_tol)
+    history, changes, prev, reason = [], [], None, ""
+    while True:
+        basis = normal_basis(C, cut)
+        model = build_cascaded_model(params, basis, bandwidth, centers)
+        starts = [basis.gaussian_guess()]
+        if prev is not None:
+            starts.append(_embed(prev[1], prev[2], cut))
+        res = [np.linalg.norm(liouvillian_apply(model, x)) / abs(np.trace(x)) for x in starts]
+        state = steady_state(model, solver, x0=starts[int(np.argmin(res))])
+        m = filter_measures(state.rho, basis)
+        change = None if prev is None else max(abs(m.E_N_gaussian - prev[0].E_N_gaussian),
+                                               abs(m.duan - prev[0].duan))
+        entry = {"cutoffs": list(cut), "dim": basis.dim, "E_N_gaussian": m.E_N_gaussian,
+                 "duan": m.duan, "tail_population": [float(x) for x in m.tail_population],
+                 "change": change, "iterations": state.iterations, "seconds": state.seconds,
+                 "relative_residual": state.relative_residual}
+        history.append(entry)
+        if progress:
+            progress(entry)
+        if change is not None:
+            changes.append(change)
+        tails_ok = bool(np.all(m.tail_population < tail_tol))
+        last = changes[-growth_steps:] if growth_steps > 0 else []
+        growth_ok = len(last) >= growth_steps and all(c < tol for c in last)
+        if fixed or (tails_ok and growth_ok):
+            break
+        grow = m.tail_population > tail_tol
+        if not grow.any():
+            grow = m.tail_population == m.tail_population.max()
+        new = tuple(c + int(g) for c, g in zip(cut, grow))
+        if int(np.prod(new)) > max_dim:
+            reason = (f"max_dim: the next truncation {','.join(map(str, new))} "
+                      f"(d = {int(np.prod(new))}) exceeds max_dim = {max_dim}")
+            break
+        prev, cut = (m, state.rho, cut), new
+    tails = float(np.max(m.tail_population))
+    last = changes[-growth_steps:] if growth_steps > 0 else []
+    items = [evidence_item("tails", tails < tail_tol, tails, tail_tol,
+                           detail=f"largest top-level population {tails:.2e}")]
+    if fixed or not last:
+        items.append(evidence_item("truncation_growth", None, None, tol,
+                                   detail="no growth step: no evidence that the measures "
+                                          "stopped moving"))
+    else:
+        items.append(evidence_item(
+            "truncation_growth", len(last) >= growth_steps and all(c < tol for c in last),
+            max(last), tol, changes=[float(c) for c in last],
+            detail=f"last {len(last)} growth steps moved E_N_gaussian and Duan by at most "
+                   f"{max(last):.1e}"))
+    items.append(evidence_item(
+        "residual", state.relative_residual < residual_tol, state.relative_residual,
+        residual_tol, cond_V=state.cond_V,
+        detail=f"||L rho||/(||rho|| scale) = {state.relative_residual:.1e}"))
+    guess = basis.gaussian_guess()
+    norm = float(np.linalg.norm(guess)) * state.scale
+    quad = build_cascaded_model(params, basis, bandwidth, centers, quadratic_only=True)
+    floor = float(np.linalg.norm(liouvillian_apply(quad, guess))) / norm
+    full = float(np.linalg.norm(liouvillian_apply(model, guess))) / norm
+    items.append(evidence_item(
+        "gaussian_residual", floor < residual_tol * 1e4, floor, residual_tol * 1e4,
+        full=full, detail=f"the linear Gaussian state's residual: {floor:.1e} under the "
+                          f"quadratic Liouvillian (truncation floor), {full:.1e} under the full "
+                          f"one (G_0 residue, Kerr)"))
+    failed = [e for e in items if e["passed"] is not True]
+    if failed and not reason:
+        reason = "; ".join(f"{e['name']}: {e['detail']}" for e in failed)
+    return CascadedResult(params, float(bandwidth), centers, basis.cutoffs, basis.dim, m,
+                          not failed, tuple(items), history, time.perf_counter() - t0, reason)

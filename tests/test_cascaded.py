@@ -1,0 +1,205 @@
+"""The cascaded master equation of the filtered output pair against the linear theory."""
+import numpy as np
+import pytest
+
+from linearized.measures import symplectic_form
+from linearized.output import augmented_matrices
+from qmodel.basis import fock_basis, normal_basis
+from qmodel.cascaded import (build_cascaded_model, cascaded_forms, linear_matrices)
+from qmodel.measures import moments, tail_populations
+from qmodel.model import build_model
+from qmodel.solvers import liouvillian_apply
+
+BW, CENTERS = 0.7e6, (10e6, -9e6)
+
+
+def _hot(paper):
+    # thermal inputs on every channel, so that every diffusion entry is tested
+    return paper.replace(mech_bath="lindblad", G_0=0.0, T=0.2, omega_m=2e9, kappa_2=0.6e6)
+
+
+def _expect_vac(op, dim):
+    return complex(op[0, 0]) if dim else 0.0
+
+
+def _operators_to_forms(model):
+    """Recover ``H_M`` and the collapse operators' coefficient vectors from the *built sparse
+    operators* by commutators on the vacuum (exact at cutoff 3 for a quadratic H)."""
+    basis = model.basis
+    n = 2 * basis.n_modes
+    r = [basis.linear(np.eye(n)[j]) for j in range(n)]
+    comm = lambda a, b: a @ b - b @ a
+    W = np.empty((n, n), complex)
+    for k in range(n):
+        rk = comm(r[k], model.H)
+        for j in range(n):
+            W[j, k] = comm(r[j], rk)[0, 0]
+    Om = symplectic_form(n // 2)
+    H = -Om.T @ W @ Om
+    assert np.abs(H.imag).max() < 1e-12
+    ls = []
+    for L in model.c_ops:
+        v = np.array([comm(r[j], L)[0, 0] for j in range(n)])
+        ls.append(1j * Om @ v)          # [r_j, L] = i (Omega l)_j
+    return H.real, ls
+
+
+def test_basis_generalises_to_six_modes(paper):
+    b = fock_basis((2, 3, 2, 2, 3, 2))
+    assert b.dim == 144 and b.S.shape == (12, 12) and b._to_ladder.shape == (12, 12)
+    vac = np.zeros((b.dim, b.dim), complex)
+    vac[0, 0] = 1
+    mean, cov = moments(vac, b)
+    np.testing.assert_allclose(cov, np.eye(12) / 2, atol=1e-14)
+    np.testing.assert_allclose(mean, 0, atol=1e-14)
+    assert tail_populations(vac, b).shape == (6,)
+    # a thermal product state in a normal-mode basis of a 12x12 CM gives that CM back
+    from linearized.output import filtered_output
+    C = filtered_output(paper.replace(mech_bath="lindblad"), BW, CENTERS).full_covariance
+    nb = normal_basis(C, (14, 4, 4, 3, 3, 2))
+    assert nb.nu[0] - 0.5 < 0.9 and np.all(nb.nu[1:] - 0.5 < 0.03)    # cutoffs hold them
+    rho = nb.gaussian_guess()
+    np.testing.assert_allclose(moments(rho, nb)[1], C, atol=2e-3)
+    with pytest.raises(ValueError):
+        normal_basis(C, (3, 3, 3, 3))
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_operators_reproduce_the_augmented_drift_and_diffusion(paper, sign):
+    # G_0 = 0: the master equation is quadratic and its moment equations are exactly linear;
+    # drift and diffusion from the built operators must be augmented_matrices' 12x12 A and D.
+    # sign = -1 (the textbook C = sqrt(2 kappa) a + sqrt(2 eps) f with the matching H_c) is
+    # the same physics with f -> -f and must NOT match: the test sees the cascade sign.
+    p = _hot(paper)
+    model = build_cascaded_model(p, fock_basis((3,) * 6), BW, CENTERS, sign=sign)
+    A_ref, D_ref = augmented_matrices(p, BW, CENTERS)
+    A_ref, D_ref = A_ref / (2 * np.pi * p.omega_b), D_ref / (2 * np.pi * p.omega_b)
+    H, ls = _operators_to_forms(model)
+    assert len(ls) == 8                       # thermal: C_j, C_j^dag, magnon and phonon pairs
+    for forms in ((H, ls), cascaded_forms(p, BW, CENTERS, sign)):
+        A, D = linear_matrices(*forms)
+        match = np.allclose(A, A_ref, atol=1e-12) and np.allclose(D, D_ref, atol=1e-12)
+        if sign > 0:
+            np.testing.assert_allclose(A, A_ref, atol=1e-12)
+            np.testing.assert_allclose(D, D_ref, atol=1e-12)
+        else:
+            assert not match
+            # ... but only the cavity-filter blocks differ, by f -> -f
+            P = np.diag([1.0] * 8 + [-1.0] * 4)
+            np.testing.assert_allclose(P @ A @ P, A_ref, atol=1e-12)
+            np.testing.assert_allclose(P @ D @ P, D_ref, atol=1e-12)
+
+
+def test_tracing_out_the_filters_leaves_the_old_master_equation(paper, rng):
+    # Tr_f L_casc(rho_s x rho_f) = L_old(rho_s) for any rho_s, rho_f: no back-action
+    p = paper.replace(mech_bath="lindblad", T=0.05, omega_m=1e9, G_0=2e5)
+    cut_s, cut_f = (2, 3, 2, 2), (2, 3)
+    old = build_model(p, fock_basis(cut_s))
+    casc = build_cascaded_model(p, fock_basis(cut_s + cut_f), BW, CENTERS)
+
+    def rand_state(d):
+        X = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+        r = X @ X.conj().T
+        return r / np.trace(r)
+
+    ds, df = old.dim, int(np.prod(cut_f))
+    rs, rf = rand_state(ds), rand_state(df)
+    out = liouvillian_apply(casc, np.kron(rs, rf))
+    red = np.einsum("iaja->ij", out.reshape(ds, df, ds, df))
+    np.testing.assert_allclose(red, liouvillian_apply(old, rs), atol=1e-10)
+
+
+# -- steady states ------------------------------------------------------------------------
+
+def _weak(paper):
+    # couplings weak enough, T = 0, phonon damped at Q = 100: every physical mode (filters
+    # included) holds < 0.03 quanta, so the plain Fock basis converges at tiny cutoffs
+    return paper.replace(mech_bath="lindblad", g_1=1.5e6, g_2=1.5e6, G=1.5e6, T=0.0,
+                         gamma_b=1e5)
+
+
+def _solve_fock(p, cut, method="krylov"):
+    from linearized.measures import mode_occupations
+    from linearized.output import filtered_output
+    from qmodel.cascaded import filter_measures
+    from qmodel.solvers import SolverOptions, steady_state
+    lin = filtered_output(p, 1e6, (10e6, -10e6))
+    b = fock_basis(cut)
+    model = build_cascaded_model(p, b, 1e6, (10e6, -10e6))
+    st = steady_state(model, SolverOptions(method=method),
+                      x0=b.gaussian_guess(mode_occupations(lin.full_covariance)))
+    return lin, st, filter_measures(st.rho, b)
+
+
+def test_krylov_agrees_with_direct_on_the_cascaded_model(paper):
+    p = _weak(paper).replace(T=0.05, omega_m=2e9, gamma_b=3e5)     # thermal inputs too
+    _, a, _ = _solve_fock(p, (2,) * 6)
+    _, b, _ = _solve_fock(p, (2,) * 6, method="direct")
+    assert 0.5 * np.abs(np.linalg.eigvalsh(a.rho - b.rho)).sum() < 1e-8
+    assert a.relative_residual < 1e-12
+
+
+def test_plain_fock_filter_pair_approaches_the_linear_theory(paper):
+    # nothing here leans on the linearized CM except the start vector: the exact E_N of the
+    # reduced (f1, f2) state and the Duan sum move toward filtered_output as a cutoff grows,
+    # and sit within the tails' size of it
+    p = _weak(paper)
+    errs = []
+    for cut in ((2, 2, 2, 2, 2, 2), (2, 2, 2, 3, 2, 2)):
+        lin, st, m = _solve_fock(p, cut)
+        tail = m.tail_population.max()
+        assert abs(m.E_N - lin.E_N) < tail and abs(m.duan - lin.duan) < tail
+        assert abs(m.E_N - m.E_N_gaussian) < 1e-3        # close to Gaussian
+        errs.append(abs(m.E_N - lin.E_N))
+    assert errs[1] < errs[0]
+    assert lin.E_N > 0.04 and m.E_N > 0.04
+
+
+@pytest.mark.slow
+def test_plain_fock_filter_pair_at_three_levels(paper):
+    # d = 729, about a minute: E_N within 2.5e-4 (tails 4.6e-4), Duan within 5.2e-4
+    lin, st, m = _solve_fock(_weak(paper), (3,) * 6)
+    tail = m.tail_population.max()
+    assert tail < 5e-4
+    assert abs(m.E_N - lin.E_N) < tail and abs(m.duan - lin.duan) < 2 * tail
+    assert st.relative_residual < 1e-12
+
+
+WEAK_ARGS = ["--set", "g_1=1.5MHz", "--set", "g_2=1.5MHz", "--set", "G=1.5MHz", "--set", "T=0",
+             "--set", "gamma_b=100kHz", "--bandwidth", "1MHz", "--centers", "10MHz,-10MHz"]
+
+
+def test_normal_basis_growth_agrees_with_filtered_output(paper):
+    # growth loop with evidence: d = 216 -> 288 at tail_tol 1e-3, E_N and Duan within 1e-6
+    from linearized.output import filtered_output
+    from qmodel.cascaded import solve_cascaded
+    p = _weak(paper)
+    lin = filtered_output(p, 1e6, (10e6, -10e6))
+    r = solve_cascaded(p, 1e6, (10e6, -10e6), tol=1e-4, tail_tol=1e-3)
+    assert r.converged, r.reason
+    assert len(r.history) >= 2 and r.measures.E_N is None      # no factor is a filter
+    assert abs(r.measures.E_N_gaussian - lin.E_N) < 1e-6
+    assert abs(r.measures.duan - lin.duan) < 1e-6
+    names = {e["name"]: e["passed"] for e in r.evidence}
+    assert names == {"tails": True, "truncation_growth": True, "residual": True,
+                     "gaussian_residual": True}
+
+
+def test_cli_compare_output_fixed_truncation_is_undecided(capsys):
+    # a fixed truncation has no growth evidence: never "agree", exit 4
+    import json
+    from compare.cli import main
+    code = main(["compare", "--output", "--json", "--cutoffs", "2,2,2,2,2,2", *WEAK_ARGS])
+    out, err = capsys.readouterr()
+    assert code == 4 and "undecided" in err
+    res = json.loads(out)
+    assert res["verdict"] == "undecided"
+    ev = {e["name"]: e["passed"] for e in res["evidence"]}
+    assert ev["truncation_growth"] is None and ev["tails"] is False
+    assert res["linearized"]["E_N"] > 0.04 and res["qmodel"]["dim"] == 64
+
+
+def test_cli_compare_output_rejects_four_cutoffs(capsys):
+    from compare.cli import main
+    code = main(["compare", "--output", "--cutoffs", "2,2,2,2", *WEAK_ARGS])
+    assert code == 2 and "six" in capsys.readouterr().err
