@@ -39,7 +39,7 @@ Unstable parameters (no steady state) raise :class:`qmodel.converge.Unstable`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 

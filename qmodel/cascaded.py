@@ -33,15 +33,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
-from linearized.meanfield import magnon_number
 from linearized.output import _pair
 from linearized.params import Params
 from linearized.thermal import occupations
 from .basis import Basis
-from .model import Model, hamiltonian_matrix
+from .model import Model, hamiltonian_matrix, nonlinear_terms
 
 N_MODES = 6
 MODES = ("a1", "a2", "m", "b", "f1", "f2")
@@ -121,25 +119,9 @@ def build_cascaded_model(params: Params, basis: Basis, bandwidth: float, centers
         centers = (float(params.omega_b), -float(params.omega_b))
     centers = tuple(float(c) for c in _pair(centers, "centers"))
     Hm, ls = cascaded_forms(params, bandwidth, centers, sign)
-    wb = float(params.omega_b)
     H = basis.quadratic(Hm)
     if not quadratic_only:
-        G0 = float(params.G_0) / wb
-        if G0 != 0.0:
-            M = np.zeros((12, 12))
-            M[4, 4] = M[5, 5] = 1.0
-            n_m = basis.quadratic(M) - 0.5 * sp.identity(basis.dim, dtype=complex, format="csr")
-            qc = np.zeros(12)
-            qc[6] = 1.0
-            q = basis.linear(qc)
-            H = H + (G0 / 2) * (n_m @ q + q @ n_m)
-        K = float(params.K) / wb
-        if K != 0.0:
-            m = basis.mode_annihilation(2)
-            md = m.T.conj().tocsr()
-            s = np.sqrt(float(magnon_number(params)))
-            cubic = 2 * K * s * 1j * (md @ m @ m - md @ md @ m)
-            H = H + (cubic + cubic.T.conj()) / 2 + K * (md @ md @ m @ m)
+        H = H + nonlinear_terms(params, basis)
     c_ops = tuple(basis.linear(l).tocsr() for l in ls)
     return CascadedModel(params, basis, H.tocsr(), c_ops, float(bandwidth), centers)
 

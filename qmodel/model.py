@@ -65,17 +65,29 @@ def build_model(params: Params, basis: Basis, quadratic_only: bool = False) -> M
     ``quadratic_only``: drop the nonlinear residue ``G_0 m^dag m q`` and the cubic and quartic
     Kerr terms, keeping the quadratic model whose steady state the linearized theory computes
     (used for the truncation floor of the Gaussian state's residual)."""
-    wb = float(params.omega_b)
     H = basis.quadratic(hamiltonian_matrix(params))
-    if quadratic_only:
-        return Model(params, basis, H.tocsr(), collapse_operators(params, basis))
+    if not quadratic_only:
+        H = H + nonlinear_terms(params, basis)
+    return Model(params, basis, H.tocsr(), collapse_operators(params, basis))
+
+
+def nonlinear_terms(params: Params, basis: Basis) -> sp.csr_matrix:
+    """What the linearization drops, in ``basis`` (units of omega_b): the residue
+    ``G_0 m^dag m q`` (symmetrised) and, with a Kerr term, its cubic and quartic parts.  The
+    magnon and the phonon are modes 2 and 3 of the basis, which may hold more modes after them
+    (the cascaded model's filters)."""
+    wb = float(params.omega_b)
+    n2 = 2 * len(basis.cutoffs)
+    out = sp.csr_matrix((basis.dim, basis.dim), dtype=complex)
     G0 = float(params.G_0) / wb
     if G0 != 0.0:
-        M = np.zeros((8, 8))
+        M = np.zeros((n2, n2))
         M[4, 4] = M[5, 5] = 1.0
         n_m = basis.quadratic(M) - 0.5 * sp.identity(basis.dim, dtype=complex, format="csr")
-        q = basis.linear([0, 0, 0, 0, 0, 0, 1, 0])
-        H = H + (G0 / 2) * (n_m @ q + q @ n_m)
+        qc = np.zeros(n2)
+        qc[6] = 1.0
+        q = basis.linear(qc)
+        out = out + (G0 / 2) * (n_m @ q + q @ n_m)
     K = float(params.K) / wb
     if K != 0.0:
         # the rest of K (m^dag m)^2 about <m> = -i sqrt(n): cubic and quartic terms
@@ -83,8 +95,8 @@ def build_model(params: Params, basis: Basis, quadratic_only: bool = False) -> M
         md = m.T.conj().tocsr()
         s = np.sqrt(float(magnon_number(params)))
         cubic = 2 * K * s * 1j * (md @ m @ m - md @ md @ m)
-        H = H + (cubic + cubic.T.conj()) / 2 + K * (md @ md @ m @ m)
-    return Model(params, basis, H.tocsr(), collapse_operators(params, basis))
+        out = out + (cubic + cubic.T.conj()) / 2 + K * (md @ md @ m @ m)
+    return out.tocsr()
 
 
 def collapse_operators(params: Params, basis: Basis) -> tuple:

@@ -6,7 +6,7 @@ import scipy.sparse.linalg as spla
 
 from linearized import solve
 from qmodel.basis import fock_basis, normal_basis
-from qmodel.fockmap import ladder_coefficients, physical_cavity_state
+from qmodel.fockmap import physical_cavity_state
 
 
 @pytest.fixture(scope="module")

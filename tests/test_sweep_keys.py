@@ -9,7 +9,6 @@ import json
 import pytest
 
 from compare.cli import main
-from compare.sweeps import run_sweep
 from linearized.params import DIMENSIONS
 from linearized.sweep import parse_axis
 

@@ -1,5 +1,4 @@
 """Sweep stores: versions, retries, resume, executor failures, worker threads, output files."""
-import json
 import os
 import sqlite3
 

@@ -1,7 +1,6 @@
 """``mwent validity``: where the linearization stops being true, over two axes."""
 from __future__ import annotations
 
-import sys
 
 from .common import (EXIT_OK, CliError, check_output_prefix, emit, finite_positive,
                      grid_inputs, sweep_settings)
