@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 
-from .common import EXIT_OK, CliError, emit, load_params
+from .common import EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_params, parse_cutoffs
 
 HELP = "E_N(t) and Duan(t) after switch-on from the thermal state, and the time to 90%%"
 DESCRIPTION = (
@@ -26,6 +26,23 @@ def add_arguments(p) -> None:
                         "1e-3 / max|lambda| (lambda: eigenvalues of A, rad/s)")
     p.add_argument("--t-max", metavar="TIME",
                    help="last time; default max(40/min|Re lambda|, 5/gamma_b)")
+    from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
+    p.add_argument("--master-equation", action="store_true",
+                   help="also integrate the full master equation (plain Fock basis, Lindblad "
+                        "mechanical bath) from the same thermal state; needs --cutoffs")
+    p.add_argument("--cutoffs", metavar="N1,N2,N3,N4",
+                   help="levels of a1, a2, m, b for --master-equation (each >= 2)")
+    p.add_argument("--me-points", type=int, default=60, metavar="N",
+                   help="log-spaced times of the master equation (default 60), over the "
+                        "linear grid's range")
+    p.add_argument("--tol", type=float, default=TOL,
+                   help=f"largest change of E_N and Duan allowed when every cutoff grows by "
+                        f"one (default {TOL:g})")
+    p.add_argument("--tail-tol", type=float, default=TAIL_TOL,
+                   help=f"largest top-level population allowed at any time (default "
+                        f"{TAIL_TOL:g})")
+    p.add_argument("--max-dim", type=int, default=MAX_DIM,
+                   help=f"largest dimension of the cutoffs+1 check (default {MAX_DIM})")
 
 
 def duration(text: str, flag: str) -> float:
@@ -49,6 +66,20 @@ def run(args) -> int:
     t_max = None if args.t_max is None else duration(args.t_max, "--t-max")
     if t_min is not None and t_max is not None and not t_max > t_min:
         raise CliError(f"--t-max ({args.t_max}) must be later than --t-min ({args.t_min})")
+    cutoffs = None
+    if args.master_equation:
+        if args.cutoffs is None:
+            raise CliError("--master-equation needs --cutoffs N1,N2,N3,N4")
+        cutoffs = parse_cutoffs(args.cutoffs)
+        if args.me_points < 2:
+            raise CliError(f"--me-points must be at least 2 (got {args.me_points})")
+        if not (args.tail_tol > 0 and args.tol > 0 and args.max_dim > 0):
+            raise CliError("--tol, --tail-tol and --max-dim must be positive")
+        if math.prod(cutoffs) > args.max_dim:
+            raise CliError(f"--cutoffs {args.cutoffs} give d = {math.prod(cutoffs)}, more "
+                           f"than --max-dim {args.max_dim}")
+    elif args.cutoffs is not None:
+        raise CliError("--cutoffs is only used with --master-equation")
     params = load_params(args)
     lin = solve(params)
     if not lin.stable:
@@ -74,5 +105,74 @@ def run(args) -> int:
         f"  t_90 (stays above 90% from)            = {fmt(res.t_90_settled)}",
         f"  slowest decay min|Re lambda|/2pi = {res.slowest_rate:.6g} Hz",
         "  t (s)        E_N        Duan", *rows])
+    code = EXIT_OK
+    if cutoffs is not None:
+        grid = default_times(params, args.me_points)
+        lo = grid[0] if t_min is None else t_min
+        hi = grid[-1] if t_max is None else t_max
+        if not hi > lo:
+            raise CliError(f"the time grid is empty: last time {hi:.3g} s is not after the "
+                           f"first {lo:.3g} s")
+        me, reason = _master(params, np.geomspace(lo, hi, args.me_points), cutoffs, args)
+        out["master_equation"] = me
+        diff = me["difference_from_linear"]
+        text += ("\nmaster equation (Fock basis, cutoffs "
+                 f"{','.join(map(str, cutoffs))}, {me['seconds']:.3g} s)\n"
+                 f"  largest |ME - linear| over {len(me['times'])} times: "
+                 f"E_N {diff['E_N']:.2e}, E_N_gaussian {diff['E_N_gaussian']:.2e}, "
+                 f"Duan {diff['duan']:.2e}\n"
+                 f"  max tail {me['max_tail']:.2e}; cutoffs+1: "
+                 + (f"largest change {me['evidence']['max_change_overall']:.2e}"
+                    if me["evidence"]["done"] else me["evidence"]["reason"])
+                 + f"\n  t_90 (ME, first) = {fmt(me['t_90']['first'])}, "
+                   f"settled = {fmt(me['t_90']['settled'])}")
+        if reason:
+            out["master_equation"]["not_converged"] = reason
+            text += f"\n  not converged: {reason}"
+            code = EXIT_NOT_CONVERGED
     emit(out, args.json, text)
-    return EXIT_OK
+    return code
+
+
+def _master(params, times, cutoffs, args):
+    """The master-equation entry and the reason it is not converged ('' when it is)."""
+    import numpy as np
+    from linearized.transient import FRACTION, transient
+    from qmodel.solvers import steady_state
+    from qmodel.basis import fock_basis
+    from qmodel.measures import exact_log_negativity
+    from qmodel.model import build_model
+    from qmodel.transient import TruncationRefused, growth_evidence, master_transient, t90
+    try:
+        res = master_transient(params, times, cutoffs, tail_tol=args.tail_tol)
+    except TruncationRefused as exc:
+        raise CliError(f"not converged: {exc}", EXIT_NOT_CONVERGED,
+                       {"master_equation": {"refused": str(exc), "levels_needed":
+                                            list(exc.levels), "dim_needed": exc.dim}})
+    me = res.to_dict()
+    ev = growth_evidence(res, args.max_dim, tail_tol=1.0)
+    me["evidence"] = ev
+    # the linear theory with the same (Lindblad) mechanical bath, on the ME grid
+    lin = transient(params.replace(mech_bath="lindblad"), res.times)
+    me["difference_from_linear"] = {
+        "E_N": float(np.abs(res.E_N - lin.E_N).max()),
+        "E_N_gaussian": float(np.abs(res.E_N_gaussian - lin.E_N).max()),
+        "duan": float(np.abs(res.duan - lin.duan).max()),
+        "against": "linearized transient with mech_bath = lindblad, on the same times"}
+    ss = steady_state(build_model(params.replace(mech_bath="lindblad"), fock_basis(cutoffs)))
+    en_ss = float(exact_log_negativity(ss.rho, fock_basis(cutoffs))[0])
+    first, settled = t90(res.times, res.E_N, en_ss, FRACTION)
+    me["t_90"] = {"first": first, "settled": settled, "E_N_steady": en_ss,
+                  "definition": "as the linear t_90, on the exact E_N of the master "
+                                "equation, sampled on its time grid (linear interpolation), "
+                                "steady value from the steady state at the same cutoffs"}
+    reasons = []
+    if res.max_tail > args.tail_tol:
+        reasons.append(f"a top-level population reaches {res.max_tail:.2e} > --tail-tol "
+                       f"{args.tail_tol:g}")
+    if not ev["done"]:
+        reasons.append(f"no cutoffs+1 check ({ev['reason']})")
+    elif ev["max_change_overall"] > args.tol:
+        reasons.append(f"E_N/Duan change by {ev['max_change_overall']:.2e} with one more "
+                       f"level per mode, > --tol {args.tol:g}")
+    return me, "; ".join(reasons)
