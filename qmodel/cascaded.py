@@ -233,6 +233,14 @@ def solve_cascaded(params: Params, bandwidth: float, centers=None, cutoffs=None,
     fixed = cutoffs is not None
     cut = tuple(cutoffs) if fixed else _initial_cutoffs(nbar, minimum=2, top=tail_tol)
     history, changes, prev, reason = [], [], None, ""
+    if int(np.prod(cut)) > max_dim:
+        from .converge import NotConverged
+        raise NotConverged(
+            f"the first truncation {','.join(map(str, cut))} (d = {int(np.prod(cut))}) of the "
+            f"six-mode cascaded model already exceeds max_dim = {max_dim}: its normal modes "
+            f"hold too many quanta (occupations {', '.join(f'{n:.3g}' for n in nbar)}) for "
+            f"the tails to fall below {tail_tol:g}; raise --max-dim or --tail-tol to try",
+            [], None, "first_truncation")
     while True:
         basis = normal_basis(C, cut)
         model = build_cascaded_model(params, basis, bandwidth, centers)

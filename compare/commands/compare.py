@@ -26,7 +26,8 @@ def add_arguments(p) -> None:
                         "--centers (as in 'mwent output'); --cutoffs then takes 6 values "
                         "(a1,a2,m,b,f1,f2 normal modes)")
     p.add_argument("--bandwidth", metavar="FREQ", default="1MHz",
-                   help="with --output: filter bandwidth eps/2pi (default 1MHz)")
+                   help="with --output: filter bandwidth eps/2pi (default 1MHz); with "
+                        "--output the default --max-dim is 700 (six modes)")
     p.add_argument("--centers", metavar="F1,F2",
                    help="with --output: filter centres Omega_j/2pi (default +omega_b,-omega_b)")
     p.add_argument("--report", metavar="DIR",
@@ -102,6 +103,16 @@ def run(args) -> int:
     return EXIT_OK
 
 
+#: default --max-dim of --output: six modes cost far more per state than four (at d ~ 1,500 a
+#: solve took minutes and ~11 GB), so the default stops early and says how far it got
+OUTPUT_MAX_DIM = 700
+
+
+def _output_max_dim(args) -> int:
+    from qmodel.defaults import MAX_DIM
+    return OUTPUT_MAX_DIM if args.max_dim == MAX_DIM else args.max_dim
+
+
 def run_output(args, params) -> int:
     """``mwent compare --output``: the filtered output pair, cascaded master equation vs
     linear theory."""
@@ -129,7 +140,8 @@ def run_output(args, params) -> int:
                            f"(a1,a2,m,b,f1,f2), got {args.cutoffs!r}")
     try:
         out = compare_output(params, bandwidth, centers, cut, tolerance, args.tol,
-                             args.tail_tol, args.max_dim, progress=progress_printer(args))
+                             args.tail_tol, _output_max_dim(args),
+                             progress=progress_printer(args))
     except Unstable as exc:
         raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE,
                        {"verdict": "unstable", "stable": False})
