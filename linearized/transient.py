@@ -157,18 +157,25 @@ def _t90(prop, en_ss, lam):
     t = dense_times(lam)
     en = np.concatenate([log_negativity(cavity_block(prop(chunk)))
                          for chunk in np.array_split(t, max(1, len(t) // 5000))])
-    above = en >= target
+    return first_and_settled(en >= target, lambda i: _crossing(g, t[i], t[i + 1]))
+
+
+def first_and_settled(above, cross):
+    """``(first, settled)`` from samples ``above[i]`` (E_N at or above the target at the i-th
+    time): ``first`` where E_N first reaches the target (0 if it starts there), ``settled``
+    from where it stays there (None if the last sample is below); ``cross(i)`` locates the
+    crossing between samples i and i+1.  ``(None, None)`` if the target is never reached."""
     if not above.any():
         return None, None
     i = int(np.argmax(above))
-    first = _crossing(g, t[i - 1], t[i]) if i > 0 else 0.0
+    first = cross(i - 1) if i > 0 else 0.0
     below = np.flatnonzero(~above)
     if below.size == 0:
         return first, 0.0
     j = int(below[-1])
-    if j == len(t) - 1:
+    if j == len(above) - 1:
         return first, None
-    return first, _crossing(g, t[j], t[j + 1])
+    return first, cross(j)
 
 
 def transient(params: Params, times=None) -> TransientResult:

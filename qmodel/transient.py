@@ -25,6 +25,7 @@ import numpy as np
 from linearized.measures import cavity_block, duan_sum, log_negativity
 from linearized.params import Params
 from linearized.thermal import occupations
+from linearized.transient import first_and_settled
 from .basis import fock_basis
 from .measures import exact_log_negativity, moments, tail_populations
 from .model import build_model
@@ -198,19 +199,8 @@ def t90(times, E_N, E_N_steady: float, fraction: float = 0.9):
         return None, None
     t, e = np.asarray(times, float), np.asarray(E_N, float)
     target = fraction * E_N_steady
-    above = e >= target
-    if not above.any():
-        return None, None
 
-    def cross(i):   # between i and i+1, e[i] < target <= e[i+1]
+    def cross(i):   # between i and i+1, e[i] < target <= e[i+1] (or the reverse)
         return float(t[i] + (target - e[i]) / (e[i + 1] - e[i]) * (t[i + 1] - t[i]))
 
-    i = int(np.argmax(above))
-    first = 0.0 if i == 0 else cross(i - 1)
-    below = np.flatnonzero(~above)
-    if below.size == 0:
-        return first, 0.0
-    j = int(below[-1])
-    if j == len(t) - 1:
-        return first, None
-    return first, cross(j)
+    return first_and_settled(e >= target, cross)

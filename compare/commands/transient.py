@@ -49,6 +49,19 @@ def add_arguments(p) -> None:
                    help=f"largest dimension of the cutoffs+1 check (default {MAX_DIM})")
 
 
+def _grid(params, n: int, t_min, t_max):
+    """``n`` log-spaced times (s) over the default range, or over [t_min, t_max] as given."""
+    import numpy as np
+    from linearized.transient import default_times
+    grid = default_times(params, n)
+    lo = grid[0] if t_min is None else t_min
+    hi = grid[-1] if t_max is None else t_max
+    if not hi > lo:
+        raise CliError(f"the time grid is empty: last time {hi:.3g} s is not after the "
+                       f"first {lo:.3g} s")
+    return np.geomspace(lo, hi, n)
+
+
 def duration(text: str, flag: str) -> float:
     m = _TIME.match(str(text))
     if not m:
@@ -62,7 +75,7 @@ def duration(text: str, flag: str) -> float:
 def run(args) -> int:
     import numpy as np
     from linearized.steady import solve
-    from linearized.transient import default_times, transient
+    from linearized.transient import transient
     from .linearized import unstable_error
     if args.points < 2:
         raise CliError(f"--points must be at least 2 (got {args.points})")
@@ -90,13 +103,7 @@ def run(args) -> int:
         raise unstable_error(lin, {"stable": False, "params": params.to_dict()})
     times = None
     if args.points != 400 or t_min is not None or t_max is not None:
-        grid = default_times(params, args.points)
-        lo = grid[0] if t_min is None else t_min
-        hi = grid[-1] if t_max is None else t_max
-        if not hi > lo:
-            raise CliError(f"the time grid is empty: last time {hi:.3g} s is not after the "
-                           f"first {lo:.3g} s")
-        times = np.geomspace(lo, hi, args.points)
+        times = _grid(params, args.points, t_min, t_max)
     res = transient(params, times)
     out = res.to_dict()
     fmt = lambda t: "n/a" if t is None else f"{t * 1e6:.6g} us"
@@ -111,13 +118,8 @@ def run(args) -> int:
         "  t (s)        E_N        Duan", *rows])
     code = EXIT_OK
     if cutoffs is not None:
-        grid = default_times(params, args.me_points)
-        lo = grid[0] if t_min is None else t_min
-        hi = grid[-1] if t_max is None else t_max
-        if not hi > lo:
-            raise CliError(f"the time grid is empty: last time {hi:.3g} s is not after the "
-                           f"first {lo:.3g} s")
-        me, reason = _master(params, np.geomspace(lo, hi, args.me_points), cutoffs, args)
+        me, reason = _master(params, _grid(params, args.me_points, t_min, t_max), cutoffs,
+                             args)
         out["master_equation"] = me
         diff = me["difference_from_linear"]
         text += ("\nmaster equation (Fock basis, cutoffs "
