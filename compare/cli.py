@@ -20,7 +20,7 @@ from compare.commands.common import (EXIT_ERROR, EXIT_INPUT, EXIT_INTERRUPTED,
 COMMANDS = {"linearized": "linearized", "qmodel": "qmodel", "compare": "compare",
             "sweep": "sweep", "validity": "validity", "meanfield": "meanfield",
             "figure": "figure", "bench": "bench",
-            "output": "output", "transient": "transient"}
+            "output": "output", "transient": "transient", "models": "models"}
 
 EPILOG = """\
 presets: {presets}
@@ -44,6 +44,12 @@ def _common(p: argparse.ArgumentParser, presets) -> None:
     p.add_argument("--preset", metavar="NAME",
                    help=f"named parameter set: {', '.join(presets)} (default: paper)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--model", metavar="NAME|FILE.toml",
+                   help="the model: a shipped one (see 'mwent models') or a model file "
+                        "(default: paper, the seed model of Yu, Shen & Li 2020)")
+    p.add_argument("--pair", metavar="X,Y",
+                   help="the two modes whose E_N and Duan sum are the result (default: the "
+                        "model's pair; a1,a2 for the paper)")
     p.add_argument("--branch", metavar="WHICH",
                    help="mean-field branch when P is given and several are stable: lowest, "
                         "highest or an index (see 'mwent meanfield')")

@@ -49,9 +49,10 @@ import numpy as np
 #: truncation floor, from which a state is called non-Gaussian.  Both defined once, there.
 from compare.defaults import NON_GAUSSIAN, TOLERANCE  # noqa: F401  (re-exported)
 from linearized.params import Params
-from linearized.steady import LinearizedResult, solve
+from linearized.steady import LinearizedResult
 from qmodel.converge import (ConvergenceOptions, NotConverged, QResult, Unstable,
                              evidence_item, independent_check, solve_master)
+from qmodel.model import linearize as solve, mode_labels
 from qmodel.solvers import SolverError
 
 
@@ -77,10 +78,11 @@ class Comparison:
         return self.verdict == "agree"
 
     def to_dict(self) -> dict:
+        labels = mode_labels(self.params)
+        names = labels["mode_names"]
         lin = {"E_N": self.linearized.E_N, "duan": self.linearized.duan,
                "stable": self.linearized.stable, "mech_bath": "lindblad",
-               "occupations": dict(zip(("a1", "a2", "m", "b"),
-                                       map(float, self.linearized.occupations)))}
+               "occupations": dict(zip(names, map(float, self.linearized.occupations)))}
         brown = {"E_N": self.linearized_brownian.E_N, "duan": self.linearized_brownian.duan,
                  "mech_bath": "brownian"}
         q = self.qmodel.to_dict() if self.qmodel is not None else self.not_converged
@@ -91,7 +93,26 @@ class Comparison:
                 "agree": self.agree, "verdict": self.verdict, "reason": self.reason,
                 "tolerance": self.tolerance, "mech_bath": "lindblad (both sides)",
                 "evidence": [dict(e) for e in self.evidence],
-                "params": self.params.to_dict()}
+                "params": self.params.to_dict(),
+                "pair": [names[i] for i in labels["pair"]], "pairs": self.pairs()}
+
+    def pairs(self) -> list:
+        """Every pair: the linearized E_N and Duan beside the master equation's exact and
+        Gaussian E_N and Duan (the convergence evidence is that of ``pair``)."""
+        from linearized.model_steady import pair_measures
+        names = mode_labels(self.params)["mode_names"]
+        n = len(names)
+        lin = pair_measures(self.linearized.covariance,
+                            [(i, j) for i in range(n) for j in range(i + 1, n)], names)
+        me = {tuple(p["modes"]): p for p in (self.qmodel.pairs or [])} if self.qmodel else {}
+        out = []
+        for p in lin:
+            q = me.get(tuple(p["modes"]), {})
+            out.append({"modes": p["modes"], "E_N": p["E_N"], "duan": p["duan"],
+                        "linearized": {"E_N": p["E_N"], "duan": p["duan"]},
+                        "qmodel": {k: q.get(k) for k in ("E_N", "E_N_gaussian", "duan",
+                                                         "lost_population")} if q else None})
+        return out
 
 
 def _reason(q: QResult, lin: LinearizedResult, tol: float) -> str:

@@ -62,9 +62,9 @@ def evaluate_point(engine: str, params: dict, settings: dict):
     ``status`` is ``ok``, ``unstable`` or ``failed``; never raises for a physics or solver
     failure (the reason goes into ``error``).
     """
-    from linearized.steady import solve
+    from qmodel.model import linearize as solve
     t = time.perf_counter()
-    p = Params(**params)
+    p = Params(**params) if isinstance(params, dict) else params    # or a model's System
     try:
         if engine == "linearized":
             r = solve(p)
@@ -229,7 +229,7 @@ class SweepRun:
             return self.rows
         lin, out = self.linearized, []
         st = lin.status.reshape(-1)
-        vals = lin.values.reshape(-1, _LIN_VALUES)
+        vals = lin.values.reshape(-1, _width(self.base))
         for key, start, stop, sec, fin in lin.blocks:
             per = sec / max(1, stop - start)
             for flat in range(start, stop):
@@ -259,11 +259,16 @@ class SweepRun:
         if self.linearized is not None:
             st, vals = self.linearized.status, self.linearized.values
             ok = st == OK
+            n = _n_modes(self.base)
             data = {"E_N": np.where(ok, vals[..., 0], np.nan),
                     "duan": np.where(ok, vals[..., 1], np.nan),
                     "stable": st != UNSTABLE,
-                    "occupations": np.where(ok[..., None], vals[..., 2:], np.nan),
+                    "occupations": np.where(ok[..., None], vals[..., 2:2 + n], np.nan),
                     "status": STATUS_NAMES[st]}
+            if vals.shape[-1] > 2 + n:
+                k = (vals.shape[-1] - 2 - n) // 2
+                data["pair_E_N"] = np.where(ok[..., None], vals[..., 2 + n:2 + n + k], np.nan)
+                data["pair_duan"] = np.where(ok[..., None], vals[..., 2 + n + k:], np.nan)
             return Sweep(base=self.base, axes=self.axes, data=data, engine=self.engine,
                          created=created, key=self.key)
         shape = self.shape
@@ -302,10 +307,73 @@ BLOCK = 1 << 17
 BLOCK_PHYSICAL = 1 << 9
 
 
+def _n_modes(base) -> int:
+    return getattr(base, "n_modes", 4)
+
+
+def _width(base) -> int:
+    """Values stored per linearized point: E_N, Duan, the occupations, and for a model file
+    every pair's E_N and Duan."""
+    if isinstance(base, Params):
+        return _LIN_VALUES
+    n = base.n_modes
+    return 2 + n + n * (n - 1)
+
+
+def _model_block(base, axes, shape, start: int, stop: int):
+    """:func:`_linearized_block` for a model description (effective parameters only)."""
+    from linearized.model_steady import solve_model_grid
+    n = stop - start
+    index = np.unravel_index(np.arange(start, stop), shape)
+    if base.drive is not None:        # each point's mean field on its own
+        return _model_points(base, axes, index)
+    g = solve_model_grid(base.replace(**{a.key: a.values[i] for a, i in zip(axes, index)}))
+    stable = np.broadcast_to(g.stable, (n,))
+    values = np.full((n, _width(base)), np.nan)
+    values[:, 0], values[:, 1] = g.E_N, g.duan
+    m = base.n_modes
+    values[:, 2:2 + m] = g.occupations
+    values[:, 2 + m:2 + m + g.pair_E_N.shape[-1]] = g.pair_E_N
+    values[:, 2 + m + g.pair_E_N.shape[-1]:] = g.pair_duan
+    return np.where(stable, OK, UNSTABLE).astype(np.int8), values, {}
+
+
+def _model_points(base, axes, index):
+    """:func:`_model_block` point by point (a physical drive: one mean field per point)."""
+    from linearized.drive import NoStableBranch
+    from linearized.model_steady import solve_model
+    from linearized.physical import BranchError
+    n = len(index[0])
+    status = np.zeros(n, np.int8)
+    values = np.full((n, _width(base)), np.nan)
+    errors = {}
+    m = base.n_modes
+    for t in range(n):
+        try:
+            r = solve_model(base.replace(**{a.key: float(a.values[i[t]])
+                                            for a, i in zip(axes, index)}))
+        except NoStableBranch as exc:
+            status[t], errors[t] = UNSTABLE, f"unstable: {exc}"
+            continue
+        except (BranchError, ValueError) as exc:
+            status[t], errors[t] = FAILED, str(exc)
+            continue
+        status[t] = OK if r.stable else UNSTABLE
+        if r.stable:
+            k = len(r.pairs)
+            values[t, :2] = r.E_N, r.duan
+            values[t, 2:2 + m] = r.occupations
+            values[t, 2 + m:2 + m + k] = [p["E_N"] for p in r.pairs]
+            values[t, 2 + m + k:] = [p["duan"] for p in r.pairs]
+    return status, values, errors
+
+
 def _linearized_block(base: Params, axes, shape, start: int, stop: int, branch, physical):
     """Status codes, values ``(n, 6)`` and reasons ``{offset: text}`` of the flat grid
     indices ``start:stop``."""
     from linearized.steady import solve_grid
+    if not isinstance(base, Params):
+        return _model_block(base, axes, shape, start, stop)
     n = stop - start
     index = np.unravel_index(np.arange(start, stop), shape)
     vals = {a.key: a.values[i] for a, i in zip(axes, index)}
@@ -343,14 +411,16 @@ def _run_linearized(base: Params, axes, store: Store, settings: dict, retry_fail
                     new_bar):
     shape = tuple(len(a.values) for a in axes)
     total = int(np.prod(shape))
-    physical = base.is_physical or any(a.key in PHYSICAL_KEYS for a in axes)
+    width = _width(base)
+    physical = isinstance(base, Params) and (base.is_physical or
+                                             any(a.key in PHYSICAL_KEYS for a in axes))
     size = BLOCK_PHYSICAL if physical else BLOCK
     grid = grid_key("linearized", base.to_dict(), axes, settings)
     ranges = [(a, min(a + size, total)) for a in range(0, total, size)]
     keys = [block_key(grid, a, b) for a, b in ranges]
     known = store.get_blocks(keys)
     status = np.zeros(total, np.int8)
-    values = np.full((total, _LIN_VALUES), np.nan)
+    values = np.full((total, width), np.nan)
     errors, blocks, computed = {}, [], 0
     todo = []
     for key, (a, b) in zip(keys, ranges):
@@ -359,7 +429,7 @@ def _run_linearized(base: Params, axes, store: Store, settings: dict, retry_fail
             st = np.frombuffer(row[0], np.int8)
             if not (retry_failed and np.any(st == FAILED)):
                 status[a:b] = st
-                values[a:b] = np.frombuffer(row[1], "<f8").reshape(-1, _LIN_VALUES)
+                values[a:b] = np.frombuffer(row[1], "<f8").reshape(-1, width)
                 errors.update({a + int(i): e for i, e in row[2].items()})
                 blocks.append((key, a, b, row[3], row[4]))
                 continue
@@ -379,7 +449,7 @@ def _run_linearized(base: Params, axes, store: Store, settings: dict, retry_fail
         computed += b - a
         bar.update(b - a)
     blocks.sort(key=lambda r: r[1])
-    rows = _LinearizedRows(status.reshape(shape), values.reshape(shape + (_LIN_VALUES,)),
+    rows = _LinearizedRows(status.reshape(shape), values.reshape(shape + (width,)),
                            errors, blocks)
     return rows, computed, total - computed
 
@@ -393,8 +463,17 @@ def _grid(base: Params, axes, branch=None):
     from linearized.physical import BranchError, NoStableBranch, resolve
     for index in itertools.product(*(range(len(a.values)) for a in axes)):
         values = {a.key: float(a.values[i]) for a, i in zip(axes, index)}
-        p = base.replace(**values)
         outcome = None
+        if not isinstance(base, Params):     # a model file: its drive resolved per point
+            try:
+                p = base.replace(**values)
+            except NoStableBranch as exc:
+                p, outcome = _Unbuilt(base, values), ("unstable", None, f"unstable: {exc}", 0.0)
+            except BranchError as exc:
+                p, outcome = _Unbuilt(base, values), ("failed", None, str(exc), 0.0)
+            yield index, values, p, outcome
+            continue
+        p = base.replace(**values)
         try:
             p = resolve(p, branch)
         except NoStableBranch as exc:
@@ -402,6 +481,22 @@ def _grid(base: Params, axes, branch=None):
         except BranchError as exc:
             outcome = ("failed", None, str(exc), 0.0)
         yield index, values, p, outcome
+
+
+class _Unbuilt:
+    """A grid point of a model whose parameters could not be built (its outcome is known):
+    keyed and stored by its values."""
+
+    def __init__(self, base, values):
+        self._d = {**base.to_dict(), **values}
+
+    def to_dict(self) -> dict:
+        return dict(self._d)
+
+
+def _payload(p):
+    """What a worker receives: the paper's parameters as a dict, a model's System as is."""
+    return p.to_dict() if isinstance(p, Params) else p
 
 
 def _stopped(what: str, done: int, total: int, store_path: str) -> SweepError:
@@ -447,7 +542,7 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
         from distributed.scheduler import KilledWorker
         client, own = _dask_client(scheduler)
         try:
-            futures = {client.submit(evaluate_point, engine, g[2].to_dict(), settings,
+            futures = {client.submit(evaluate_point, engine, _payload(g[2]), settings,
                                      pure=False): (k, g) for k, g in todo}
             _collect(futures, as_completed, record,
                      {KilledWorker: "a Dask worker died (killed, e.g. out of memory)",
@@ -461,13 +556,13 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
     n = workers or available_cores()
     if n == 1:
         for k, g in todo:
-            record(k, g, evaluate_point(engine, g[2].to_dict(), settings))
+            record(k, g, evaluate_point(engine, _payload(g[2]), settings))
         return
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
     pool = _local_executor(min(n, len(todo)))
     try:
-        futures = {pool.submit(evaluate_point, engine, g[2].to_dict(), settings): (k, g)
+        futures = {pool.submit(evaluate_point, engine, _payload(g[2]), settings): (k, g)
                    for k, g in todo}
         _collect(futures, as_completed, record,
                  {BrokenProcessPool: "a worker process died (killed, e.g. out of memory)"},

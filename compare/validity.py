@@ -20,7 +20,16 @@ _SCALE = {"P": (1e-3, "mW"), "T": (1e-3, "mK"), "diameter": (1e-6, "um"), "G_0":
 _NAMES = {"G_0": "G_0/2pi", "G": "G/2pi", "kappa_1": "kappa_1/2pi", "kappa_2": "kappa_2/2pi"}
 
 
+#: display scale of a model file's parameter, by its SI unit
+_BY_UNIT = {"Hz": (1e6, "MHz"), "K": (1e-3, "mK"), "W": (1e-3, "mW"), "m": (1e-6, "um"),
+            "": (1.0, "")}
+
+
 def _scaled(axis):
+    if axis.axis_unit is not None:
+        scale, unit = _BY_UNIT.get(axis.axis_unit, (1.0, axis.axis_unit))
+        label = f"{axis.key}/2pi" if axis.axis_unit == "Hz" else axis.key
+        return axis.values / scale, f"{label} ({unit})" if unit else label
     scale, unit = _SCALE.get(axis.key, (1e6, "MHz") if axis.key != "T" else (1e-3, "mK"))
     if axis.key == "P" and np.max(axis.values) < 1e-6:
         scale, unit = 1.0, "W"          # femtowatt drives read better in W than in mW
@@ -105,7 +114,8 @@ def run_validity(base, axes, out: str, settings: dict, run=None, **sweep_kw) -> 
     error = np.where(decided, error, np.nan)
     sweep.data["error"] = error
     tol = settings.get("tolerance", TOLERANCE)
-    if base.is_physical or any(a.key in PHYSICAL_KEYS for a in axes):
+    if getattr(base, "is_physical", False) or (
+            not hasattr(base, "spec") and any(a.key in PHYSICAL_KEYS for a in axes)):
         sweep.data["G_eff"], sweep.data["abs_m"] = mean_field_grid(base, axes,
                                                                    settings.get("branch"))
     npz = sweep.save(out)

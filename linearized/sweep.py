@@ -39,18 +39,21 @@ ARRAY_DOCS = {
 
 @dataclass(frozen=True)
 class Axis:
-    """One sweep axis: parameter ``key`` taking ``values`` (SI units of that key)."""
+    """One sweep axis: parameter ``key`` taking ``values`` (SI units of that key; ``axis_unit``
+    names the unit of a model file's parameter)."""
     key: str
     values: np.ndarray
+    axis_unit: str | None = None
 
     @property
     def unit(self) -> str:
-        return UNITS[self.key]
+        return self.axis_unit if self.axis_unit is not None else UNITS[self.key]
 
 
-def parse_axis(text: str) -> Axis:
+def parse_axis(text: str, parameters=None) -> Axis:
     """Parse ``KEY=START:STOP:N`` or ``KEY=START:STOP:N:log`` (unit suffixes allowed, N >= 1
-    points, inclusive ends; ``log`` spaces the points geometrically)."""
+    points, inclusive ends; ``log`` spaces the points geometrically).  ``parameters``: the
+    ``{name: Parameter}`` of a model description (default: the paper's keys)."""
     key, sep, rng = text.partition("=")
     key = key.strip()
     parts = rng.split(":")
@@ -60,10 +63,19 @@ def parse_axis(text: str) -> Axis:
     if not sep or len(parts) != 3:
         raise ParameterError(f"axis {text!r} is not of the form KEY=START:STOP:N[:log] "
                              f"(e.g. Delta_1=-20MHz:20MHz:201)")
-    if key not in DIMENSIONS and key not in PHYSICAL_DIMENSIONS:
+    unit = None
+    if parameters is not None:
+        numeric = [k for k, p in parameters.items() if p.dimension != "choice"]
+        if key not in numeric:
+            raise ParameterError(f"axis key {key!r} is not a numeric parameter of the model; "
+                                 f"its numeric parameters are {', '.join(numeric)}")
+        start, stop = parameters[key].parse(parts[0]), parameters[key].parse(parts[1])
+        unit = parameters[key].unit
+    elif key not in DIMENSIONS and key not in PHYSICAL_DIMENSIONS:
         raise ParameterError(f"axis key {key!r} is not a numeric parameter; known keys are "
                              f"{', '.join(list(DIMENSIONS) + list(PHYSICAL_DIMENSIONS))}")
-    start, stop = parse_value(key, parts[0]), parse_value(key, parts[1])
+    else:
+        start, stop = parse_value(key, parts[0]), parse_value(key, parts[1])
     try:
         n = int(parts[2])
     except ValueError:
@@ -73,12 +85,13 @@ def parse_axis(text: str) -> Axis:
     if log:
         if not (start > 0 and stop > 0):
             raise ParameterError(f"axis {text!r}: a log axis needs positive ends")
-        return Axis(key, np.geomspace(start, stop, n))
-    return Axis(key, np.linspace(start, stop, n))
+        return Axis(key, np.geomspace(start, stop, n), unit)
+    return Axis(key, np.linspace(start, stop, n), unit)
 
 
-def grid_params(base: Params, axes: list[Axis]) -> Params:
-    """``base`` with each axis key replaced by its values broadcast on an ``ij`` grid."""
+def grid_params(base, axes: list[Axis]):
+    """``base`` (:class:`Params` or a model's :class:`~linearized.system.System`) with each
+    axis key replaced by its values broadcast on an ``ij`` grid."""
     keys = [a.key for a in axes]
     if len(set(keys)) != len(keys):
         raise ParameterError(f"each axis key may appear once (got {', '.join(keys)})")
@@ -128,6 +141,15 @@ class Sweep:
                 "axes": [{"key": a.key, "unit": a.unit} for a in self.axes],
                 "base_params": self.base.to_dict(), "units": {k: UNITS[k] for k in DIMENSIONS},
                 "arrays": {k: ARRAY_DOCS.get(k, k) for k in self.data}}
+        spec = getattr(self.base, "spec", None)
+        if spec is not None:
+            meta.update({"model": spec.to_dict(), "model_toml": spec.source,
+                         "pair": list(self.base.pair_names),
+                         "units": {p.name: p.unit for p in spec.parameters},
+                         "pairs": [[self.base.mode_names[i], self.base.mode_names[j]]
+                                   for i, j in self.base.all_pairs()]})
+            meta["arrays"]["occupations"] = ("fluctuation occupations, last axis "
+                                             + ", ".join(spec.mode_names))
         arrays = {f"axis_{i}": a.values for i, a in enumerate(self.axes)}
         arrays.update(self.data)
         (np.savez_compressed if compress else np.savez)(path, meta=np.array(json.dumps(meta)),
@@ -140,10 +162,17 @@ class Sweep:
         to ``--out``).  A file that is not a mwent sweep raises :class:`ParameterError`."""
         meta, arrays = read_npz(path)
         try:
-            axes = tuple(Axis(a["key"], arrays[f"axis_{i}"])
+            axes = tuple(Axis(a["key"], arrays[f"axis_{i}"],
+                              a["unit"] if "model" in meta else None)
                          for i, a in enumerate(meta["axes"]))
             data = {k: v for k, v in arrays.items() if k != "meta" and not k.startswith("axis_")}
-            base = Params(**meta["base_params"])
+            if "model" in meta:
+                from .description import parse_model
+                from .system import build_system
+                spec = parse_model(meta["model_toml"], meta["model"].get("path"))
+                base = build_system(spec, meta["base_params"], meta.get("pair"))
+            else:
+                base = Params(**meta["base_params"])
             return cls(base=base, axes=axes, data=data, engine=meta["engine"],
                        created=meta.get("created", ""), key=meta.get("sweep_key", ""))
         except (KeyError, TypeError, ValueError) as exc:

@@ -46,12 +46,11 @@ import numpy as np
 
 from linearized.measures import mode_occupations
 from linearized.params import Params
-from linearized.steady import solve as solve_linearized
 from .defaults import MAX_DIM, TAIL_TOL, TOL
 from .basis import Basis, fock_basis, normal_basis
 from .fockmap import physical_cutoffs_for
-from .measures import StateMeasures, exact_log_negativity, measure
-from .model import build_model
+from .measures import StateMeasures, exact_log_negativity, measure, pair_table
+from .model import build_model, linearize, mode_labels, n_modes
 from .solvers import SolverOptions, SolverTimeout, liouvillian_apply, steady_state
 
 BASES = ("normal", "fock", "self")
@@ -122,11 +121,34 @@ class QResult:
     residual_scale: float | None = None
     cond_V: float | None = None
     gaussian_residual_floor: float | None = None
+    pairs: list | None = None
 
     @property
     def failed_evidence(self) -> list:
         """Required evidence items that did not pass (or are missing)."""
         return [e for e in self.evidence if e.get("required", True) and e["passed"] is not True]
+
+    def reduced_state(self, first, second):
+        """The reduced state of two physical modes (names, or indices) as a ``qutip.Qobj``
+        with physical Fock dims: a partial trace in the plain basis; in a normal-mode basis
+        the state mapped to the physical Fock box of the mapping check (the population it
+        lost is ``lost_population``).  Not renormalised: its trace is 1 - lost population."""
+        import qutip
+        from .fockmap import physical_cavity_state
+        from .measures import _fock_pair_state
+        names = list(self.measures.mode_names)
+        i, j = (names.index(x) if isinstance(x, str) else int(x) for x in (first, second))
+        if i == j:
+            raise ValueError("a pair names two different modes")
+        if self.basis_obj.kind == "fock":
+            cut = self.basis_obj.cutoffs
+            r = _fock_pair_state(self.rho, cut, (i, j))
+            dims = [cut[i], cut[j]]
+        else:
+            cs = physical_cavity_state(self.rho, self.basis_obj,
+                                       tuple(self.mapping["physical_cutoffs"]), (i, j))
+            r, dims = cs.rho12, list(cs.cavity_cutoffs)
+        return qutip.Qobj(r, dims=[dims, dims])
 
     @property
     def lost_population(self) -> float | None:
@@ -155,7 +177,9 @@ class QResult:
                 "lost_population": self.lost_population,
                 "E_N_mapping": self.mapping, "evidence": [dict(e) for e in self.evidence],
                 "not_converged_because": self.why_not_converged() or None,
-                "history": self.history, "covariance": m["covariance"]}
+                "history": self.history, "covariance": m["covariance"],
+                "pair": [self.measures.mode_names[i] for i in self.measures.pair],
+                "pairs": self.pairs}
 
 
 def evidence_item(name, passed, value, bound, required=True, independent=False, **extra):
@@ -208,13 +232,14 @@ def _step(params, basis, solver, starts, physical, deadline=None):
     residual: the previous state embedded, or the basis's Gaussian guess (which at a nearly
     Gaussian point is almost the answer and saves most GMRES iterations)."""
     model = build_model(params, basis)
+    labels = mode_labels(params)
     if len(starts) > 1 and solver.method == "krylov":
         res = [np.linalg.norm(liouvillian_apply(model, x)) / abs(np.trace(x)) for x in starts]
         x0 = starts[int(np.argmin(res))]
     else:
         x0 = starts[0]
     state = steady_state(model, solver, x0=x0, deadline=deadline)
-    return model, state, measure(state.rho, basis, physical)
+    return model, state, measure(state.rho, basis, physical, **labels)
 
 
 def _change(m, prev):
@@ -260,7 +285,7 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
         return solve_self_consistent(params, opts, progress, deadline=deadline)
     params = params.replace(mech_bath="lindblad")
     if basis_cov is None:
-        lin = solve_linearized(params)
+        lin = linearize(params)
         if not lin.stable:
             raise Unstable(f"the linearized drift matrix has max Re lambda/2pi = "
                            f"{lin.max_real_eigenvalue:.6g} Hz > 0")
@@ -271,7 +296,7 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
     from_linearized = basis_cov is None and opts.basis == "normal"
     physical = None
     if opts.basis == "normal":
-        nbar = _basis("normal", cov, (2, 2, 2, 2)).nu - 0.5
+        nbar = _basis("normal", cov, (2,) * n_modes(params)).nu - 0.5
         # physical thermal tails of tail_tol / 100 per mode: at the paper's optimum the mapping
         # then loses 1.3e-6 and its E_N is 6e-6 from the converged mapping's (1e-4 per mode
         # lost 1e-4, 1.6e-4 off); the check at 2 more levels per mode guards it
@@ -403,13 +428,16 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
                    f"under the full one {g_res / norm:.1e} (excess {g_res - g_floor:.1e} "
                    f"in units of omega_b: the physics the linearization leaves out)"))
     converged = all(e["passed"] is True for e in items if e["required"])
+    labels = mode_labels(params)
+    pairs = pair_table(state.rho, basis, m.covariance, labels["mode_names"],
+                       None if check is None else tuple(check["physical_cutoffs"]))
     return QResult(params=params, basis=opts.basis, cutoffs=basis.cutoffs, dim=basis.dim,
                    measures=m, converged=converged, history=history, solver=state.method,
                    seconds=time.perf_counter() - t0, residual=state.residual,
                    gaussian_residual=g_res, mapping=check, rho=state.rho, basis_obj=basis,
                    evidence=tuple(items), relative_residual=state.relative_residual,
                    residual_scale=state.scale, cond_V=state.cond_V,
-                   gaussian_residual_floor=g_floor)
+                   gaussian_residual_floor=g_floor, pairs=pairs)
 
 
 def _mapping_check(rho, basis, m, physical, opts, deadline, history, max_grow=2):
@@ -422,7 +450,7 @@ def _mapping_check(rho, basis, m, physical, opts, deadline, history, max_grow=2)
         if deadline is not None and time.perf_counter() > deadline:
             raise _timeout(opts, history, "stopped during the physical-mapping check")
         more = tuple(c + 2 for c in phys)
-        en2, tr2 = exact_log_negativity(rho, basis, more)
+        en2, tr2 = exact_log_negativity(rho, basis, more, m.pair)
         lost = 1.0 - trace
         ok = abs(en2 - en) < opts.tol and lost < opts.tail_tol
         if ok or attempt == max_grow:
@@ -437,7 +465,7 @@ def _mapping_check(rho, basis, m, physical, opts, deadline, history, max_grow=2)
 
 
 def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=None,
-                          seed_cutoffs=(3, 3, 3, 3), max_rounds: int = 6,
+                          seed_cutoffs=None, max_rounds: int = 6,
                           deadline: float | None = None) -> QResult:
     """A normal-mode basis that owes nothing to the linearized theory.
 
@@ -454,12 +482,13 @@ def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=
         deadline = t0 + float(options.time_limit)
     params = params.replace(mech_bath="lindblad")
     sub = replace(options, basis="normal")
+    seed_cutoffs = tuple(seed_cutoffs or (3,) * n_modes(params))
     seed_basis = fock_basis(seed_cutoffs)
     try:
         st = steady_state(build_model(params, seed_basis), options.solver, deadline=deadline)
     except SolverTimeout as exc:
         raise _timeout(options, [], str(exc)) from None
-    seed = measure(st.rho, seed_basis)
+    seed = measure(st.rho, seed_basis, **mode_labels(params))
     cov, occ = seed.covariance, seed.occupations
     history = [{"round": 0, "basis": "fock", "cutoffs": list(seed_cutoffs),
                 "dim": seed_basis.dim, "E_N": seed.E_N, "E_N_gaussian": seed.E_N_gaussian,
@@ -500,7 +529,7 @@ def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=
 
 
 def independent_check(params: Params, main: QResult, options: ConvergenceOptions,
-                      deadline: float | None = None, seed_cutoffs=(3, 3, 3, 3),
+                      deadline: float | None = None, seed_cutoffs=None,
                       max_rounds: int = 3):
     """Evidence that owes nothing to the linearized covariance matrix.
 
@@ -514,6 +543,7 @@ def independent_check(params: Params, main: QResult, options: ConvergenceOptions
     """
     t0 = time.perf_counter()
     opts = replace(options, basis="normal", cutoffs=tuple(main.cutoffs))
+    seed_cutoffs = tuple(seed_cutoffs or (3,) * n_modes(params))
     base = dict(required=True, independent=True, method="self-consistent normal modes",
                 seed_cutoffs=list(seed_cutoffs), cutoffs=list(main.cutoffs))
     try:

@@ -30,7 +30,7 @@ from .solvers import state_eigh
 
 def ladder_coefficients(S):
     """``(u, v)`` with ``c_k = sum_j u_kj a_j + v_kj a_j^dag`` for ``r_new = S^-1 r_phys``."""
-    T = np.kron(np.eye(4), _T1)
+    T = np.kron(np.eye(len(S) // 2), _T1)
     Mc = np.linalg.inv(T) @ np.linalg.inv(S) @ T
     return Mc[0::2, 0::2], Mc[0::2, 1::2]
 
@@ -97,7 +97,8 @@ def gaussian_vacuum(B, cutoffs) -> np.ndarray:
 
 def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     """``W[m, n] = <m|n>_c``: the normal-mode Fock states of ``basis`` inside the physical Fock
-    box ``physical_cutoffs`` (a1, a2, m, b), each amplitude exact.
+    box ``physical_cutoffs`` (one per physical mode: a1, a2, m, b for the paper's model), each
+    amplitude exact.
 
     Generating function: ``sum_n beta^n/sqrt(n!) |n>_c = exp(beta.c^dag)|0>_c``; in the
     Bargmann picture (``a^dag -> z``, ``a -> d/dz``) with ``c^dag = u^* a^dag + v^* a`` this is
@@ -120,9 +121,10 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     A_bb = (A_bb + A_bb.T) / 2
     ad = _creation_ops(M)
     raise_k = []
-    for k in range(4):
+    n_phys = len(M)
+    for k in range(n_phys):
         op = sp.csr_matrix((int(np.prod(M)),) * 2, dtype=complex)
-        for j in range(4):
+        for j in range(n_phys):
             op = op + A_bz[k, j] * ad[j]
         raise_k.append(op.tocsr())
     cut = basis.cutoffs
@@ -136,7 +138,7 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
         prev = n.copy()
         prev[k] -= 1
         acc = raise_k[k] @ W[:, flat(prev)]
-        for l in range(4):
+        for l in range(n_phys):
             if prev[l] > 0 and A_bb[k, l] != 0:
                 low = prev.copy()
                 low[l] -= 1
@@ -151,10 +153,11 @@ TRACE_ROUNDING = 1e-11
 
 @dataclass(frozen=True)
 class CavityState:
-    """``rho_12`` in the physical cavity Fock basis; ``trace`` = ``1 - lost_population``, the
-    population of the whole state inside the physical box ``physical_cutoffs`` (exact
-    normal-mode states, exactly normalised vacuum: never above 1 beyond rounding, which is
-    clipped and noted in ``note``)."""
+    """``rho_12``, the reduced state of a pair of physical modes (the two cavities by default)
+    in their physical Fock basis; ``trace`` = ``1 - lost_population``, the population of the
+    whole state inside the physical box ``physical_cutoffs`` (exact normal-mode states, exactly
+    normalised vacuum: never above 1 beyond rounding, which is clipped and noted in ``note``).
+    ``cavity_cutoffs`` are the pair's two cutoffs."""
     rho12: np.ndarray
     cavity_cutoffs: tuple
     physical_cutoffs: tuple
@@ -163,19 +166,26 @@ class CavityState:
     note: str | None = None
 
 
-def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs) -> CavityState:
-    """Map ``rho`` (written in ``basis``) to the physical Fock space with
-    ``physical_cutoffs`` and trace out the magnon and the phonon."""
+def mapped_factor(rho: np.ndarray, basis: Basis, physical_cutoffs):
+    """``X`` with ``rho_phys = X X^dag`` inside the physical box, shaped ``physical_cutoffs +
+    (r,)``: ``rho`` mapped once, from which every pair's reduced state is one product."""
     M = tuple(int(x) for x in physical_cutoffs)
     W = normal_to_physical(basis, M)
-    n12, n34 = M[0] * M[1], M[2] * M[3]
     # rho = sum_i w_i |v_i><v_i|: map only the eigenvectors that carry weight (the dropped ones
-    # hold at most d * 1e-15 in all, rounding), then rho_12 = Tr_34 X X^dag is one product
+    # hold at most d * 1e-15 in all, rounding)
     w, vecs = state_eigh(rho)
     keep = w > 1e-15 * max(w.max(), 1e-300)
     X = W @ (vecs[:, keep] * np.sqrt(w[keep]))
-    X = X.reshape(n12, n34 * int(keep.sum()))
-    rho12 = X @ X.conj().T
+    return X.reshape(M + (int(keep.sum()),))
+
+
+def pair_state(X: np.ndarray, pair=(0, 1)) -> CavityState:
+    """The reduced state of physical modes ``pair`` from :func:`mapped_factor`'s ``X``."""
+    i, j = pair
+    M = X.shape[:-1]
+    rest = [k for k in range(len(M)) if k not in (i, j)]
+    Y = np.transpose(X, [i, j] + rest + [len(M)]).reshape(M[i] * M[j], -1)
+    rho12 = Y @ Y.conj().T
     rho12 = (rho12 + rho12.conj().T) / 2
     trace = float(np.trace(rho12).real)
     note = None
@@ -184,11 +194,18 @@ def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs) -> Ca
             raise RuntimeError(f"the mapped state has trace {trace!r} > 1: the mapping is wrong")
         note = f"trace {trace!r} clipped to 1 (rounding)"
         trace = 1.0
-    return CavityState(rho12, M[:2], M, trace, 1.0 - trace, note)
+    return CavityState(rho12, (M[i], M[j]), tuple(M), trace, 1.0 - trace, note)
+
+
+def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs,
+                          pair=(0, 1)) -> CavityState:
+    """Map ``rho`` (written in ``basis``) to the physical Fock space with
+    ``physical_cutoffs`` and trace out every mode but ``pair`` (default: the two cavities)."""
+    return pair_state(mapped_factor(rho, basis, physical_cutoffs), pair)
 
 
 def log_negativity_12(rho12: np.ndarray, cavity_cutoffs) -> float:
-    """``ln || rho_12^{T_2} ||_1`` of a two-cavity density matrix (normalised first)."""
+    """``ln || rho_12^{T_2} ||_1`` of a two-mode density matrix (normalised first)."""
     n1, n2 = cavity_cutoffs
     r = rho12 / np.trace(rho12)
     pt = r.reshape(n1, n2, n1, n2).transpose(0, 3, 2, 1).reshape(n1 * n2, n1 * n2)
@@ -198,7 +215,7 @@ def log_negativity_12(rho12: np.ndarray, cavity_cutoffs) -> float:
 
 def physical_cutoffs_for(occupations, extra: int = 0, tail: float = 1e-9):
     """Physical Fock cutoffs holding a thermal tail below ``tail`` for the given mean
-    occupations (a1, a2, m, b), plus ``extra`` levels each; at least 4 levels."""
+    occupations (one per physical mode), plus ``extra`` levels each; at least 4 levels."""
     out = []
     for n in np.maximum(np.asarray(occupations, float), 1e-6):
         k = 4

@@ -18,9 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.measures import (cavity_block, duan_sum, duan_sum_optimized, log_negativity,
+from linearized.measures import (duan_sum, duan_sum_optimized, log_negativity,
                                  mode_occupations, symplectic_eigenvalues)
-from .fockmap import log_negativity_12, physical_cavity_state
+from linearized.model_steady import pair_block
+from .fockmap import log_negativity_12, mapped_factor, pair_state, physical_cavity_state
+
+#: the paper's four modes and quadratures (the default names of the measures)
+PAPER_MODES = ("a1", "a2", "m", "b")
+PAPER_QUADRATURES = ("X1", "Y1", "X2", "Y2", "x", "y", "q", "p")
 from .solvers import state_eigh
 
 
@@ -57,22 +62,64 @@ def moments(rho: np.ndarray, basis):
     return mean, (cov + cov.T) / 2
 
 
-def exact_log_negativity(rho: np.ndarray, basis, physical_cutoffs=None):
-    """``(E_N, trace)``: ``ln || rho_12^{T_2} ||_1`` of the reduced two-cavity state and the
-    trace kept by the mapping to the physical basis (1 in the ``fock`` basis).
+def _fock_pair_state(rho, cutoffs, pair):
+    """Partial trace of a plain-Fock-basis state onto the modes ``pair``."""
+    n = len(cutoffs)
+    i, j = pair
+    r = rho.reshape(tuple(cutoffs) * 2)
+    letters = "abcdefghijklmnop"
+    left = list(letters[:n])
+    right = list(letters[n:2 * n])
+    for k in range(n):
+        if k not in (i, j):
+            right[k] = left[k]                           # traced
+    out = f"{left[i]}{left[j]}{right[i]}{right[j]}"
+    r12 = np.einsum("".join(left) + "".join(right) + "->" + out, r)
+    d = cutoffs[i] * cutoffs[j]
+    return r12.reshape(d, d)
 
-    In the ``normal`` basis ``physical_cutoffs`` (a1, a2, m, b) must be given; without them
-    the result is ``(None, None)``, never the wrong partial trace.
+
+def exact_log_negativity(rho: np.ndarray, basis, physical_cutoffs=None, pair=(0, 1)):
+    """``(E_N, trace)``: ``ln || rho_12^{T_2} ||_1`` of the reduced state of the physical modes
+    ``pair`` (default the two cavities) and the trace kept by the mapping to the physical basis
+    (1 in the ``fock`` basis).
+
+    In the ``normal`` basis ``physical_cutoffs`` (one per physical mode) must be given;
+    without them the result is ``(None, None)``, never the wrong partial trace.
     """
     if basis.kind == "fock":
-        n1, n2, n3, n4 = basis.cutoffs
-        r = rho.reshape(n1, n2, n3 * n4, n1, n2, n3 * n4)
-        r12 = np.einsum("abkcdk->abcd", r).reshape(n1 * n2, n1 * n2)   # trace out m and b
-        return log_negativity_12(r12, (n1, n2)), 1.0
+        r12 = _fock_pair_state(rho, basis.cutoffs, pair)
+        return log_negativity_12(r12, (basis.cutoffs[pair[0]], basis.cutoffs[pair[1]])), 1.0
     if physical_cutoffs is None:
         return None, None
-    cs = physical_cavity_state(rho, basis, physical_cutoffs)
+    cs = physical_cavity_state(rho, basis, physical_cutoffs, pair)
     return log_negativity_12(cs.rho12, cs.cavity_cutoffs), cs.trace
+
+
+def pair_table(rho: np.ndarray, basis, cov, names, physical_cutoffs=None, pairs=None) -> list:
+    """Every pair's exact E_N (partial transpose of its physical reduced state, with the
+    mapping's lost population in a normal basis), Eq. 9 on rho's moments and the Duan sum:
+    ``[{"modes", "E_N", "E_N_gaussian", "duan", "lost_population"}, ...]``.  The physical
+    mapping is done once for all pairs."""
+    n = basis.n_modes
+    pairs = pairs or [(i, j) for i in range(n) for j in range(i + 1, n)]
+    X = None
+    if basis.kind == "normal" and physical_cutoffs is not None:
+        X = mapped_factor(rho, basis, physical_cutoffs)
+    out = []
+    for i, j in pairs:
+        blk = pair_block(cov, i, j)
+        en, lost = None, None
+        if basis.kind == "fock":
+            r12 = _fock_pair_state(rho, basis.cutoffs, (i, j))
+            en, lost = log_negativity_12(r12, (basis.cutoffs[i], basis.cutoffs[j])), 0.0
+        elif X is not None:
+            cs = pair_state(X, (i, j))
+            en, lost = log_negativity_12(cs.rho12, cs.cavity_cutoffs), cs.lost_population
+        out.append({"modes": [names[i], names[j]], "E_N": en,
+                    "E_N_gaussian": float(log_negativity(blk)), "duan": float(duan_sum(blk)),
+                    "lost_population": lost})
+    return out
 
 
 def tail_populations(rho: np.ndarray, basis) -> np.ndarray:
@@ -126,6 +173,9 @@ class StateMeasures:
     non_gaussianity: float
     mapped_trace: float | None = None
     non_gaussianity_floor: float = 0.0
+    pair: tuple = (0, 1)
+    mode_names: tuple = PAPER_MODES
+    quadrature_names: tuple = PAPER_QUADRATURES
 
     @property
     def non_gaussianity_excess(self) -> float:
@@ -133,13 +183,13 @@ class StateMeasures:
         return self.non_gaussianity - self.non_gaussianity_floor
 
     def to_dict(self) -> dict:
-        modes = ("a1", "a2", "m", "b")
-        v, t1, t2 = duan_sum_optimized(cavity_block(self.covariance))
+        modes = self.mode_names
+        v, t1, t2 = duan_sum_optimized(pair_block(self.covariance, *self.pair))
         return {"E_N": self.E_N, "E_N_gaussian": float(self.E_N_gaussian),
                 "duan": float(self.duan),
                 "duan_min_lo": {"duan": v, "theta_1": t1, "theta_2": t2},
                 "occupations": {k: float(v) for k, v in zip(modes, self.occupations)},
-                "first_moments": dict(zip(["X1", "Y1", "X2", "Y2", "x", "y", "q", "p"],
+                "first_moments": dict(zip(self.quadrature_names,
                                           map(float, self.first_moments))),
                 "tail_population": [float(x) for x in self.tail_population],
                 "non_gaussianity": float(self.non_gaussianity),
@@ -149,16 +199,20 @@ class StateMeasures:
                 "covariance": self.covariance.tolist()}
 
 
-def measure(rho: np.ndarray, basis, physical_cutoffs=None) -> StateMeasures:
+def measure(rho: np.ndarray, basis, physical_cutoffs=None, pair=(0, 1), mode_names=None,
+            quadrature_names=None) -> StateMeasures:
     """All measures of :class:`StateMeasures` for ``rho`` written in ``basis``
-    (``physical_cutoffs``: see :func:`exact_log_negativity`)."""
+    (``physical_cutoffs``: see :func:`exact_log_negativity`); E_N and Duan of the physical
+    modes ``pair`` (default the two cavities)."""
     mean, cov = moments(rho, basis)
-    cav = cavity_block(cov)
+    cav = pair_block(cov, *pair)
     occ = mode_occupations(cov) + 0.5 * (mean[0::2] ** 2 + mean[1::2] ** 2)
-    en, trace = exact_log_negativity(rho, basis, physical_cutoffs)
+    en, trace = exact_log_negativity(rho, basis, physical_cutoffs, pair)
     return StateMeasures(E_N=en, mapped_trace=trace if basis.kind == "normal" else None,
                          E_N_gaussian=float(log_negativity(cav)), duan=float(duan_sum(cav)),
                          occupations=occ, first_moments=mean, covariance=cov,
                          tail_population=tail_populations(rho, basis),
                          non_gaussianity=non_gaussianity(rho, cov),
-                         non_gaussianity_floor=truncation_floor(basis, occ))
+                         non_gaussianity_floor=truncation_floor(basis, occ), pair=tuple(pair),
+                         mode_names=tuple(mode_names or PAPER_MODES),
+                         quadrature_names=tuple(quadrature_names or PAPER_QUADRATURES))

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from linearized.meanfield import magnon_number
 from linearized.params import Params
+from linearized.system import System
 from linearized.thermal import occupations
 from .basis import Basis
 
@@ -59,16 +60,48 @@ class Model:
         return self.basis.dim
 
 
-def build_model(params: Params, basis: Basis, quadratic_only: bool = False) -> Model:
-    """Assemble H and the collapse operators of ``params`` in ``basis``.
+def build_model(params, basis: Basis, quadratic_only: bool = False) -> Model:
+    """Assemble H and the collapse operators of ``params`` in ``basis``: the paper's model
+    for :class:`Params`, any model for a :class:`linearized.system.System`
+    (:mod:`qmodel.generic`).
 
     ``quadratic_only``: drop the nonlinear residue ``G_0 m^dag m q`` and the cubic and quartic
     Kerr terms, keeping the quadratic model whose steady state the linearized theory computes
     (used for the truncation floor of the Gaussian state's residual)."""
+    if isinstance(params, System):
+        from . import generic
+        H = basis.quadratic(generic.hamiltonian_matrix(params))
+        if not quadratic_only:
+            H = H + generic.nonlinear_terms(params, basis)
+        return Model(params, basis, H.tocsr(), generic.collapse_operators(params, basis))
     H = basis.quadratic(hamiltonian_matrix(params))
     if not quadratic_only:
         H = H + nonlinear_terms(params, basis)
     return Model(params, basis, H.tocsr(), collapse_operators(params, basis))
+
+
+def linearize(params):
+    """The linearized steady state of ``params`` (the paper's :class:`Params` or any
+    :class:`System`): an object with ``stable``, ``max_real_eigenvalue`` (Hz), ``covariance``,
+    ``occupations``, ``E_N`` and ``duan`` (of the model's pair)."""
+    if isinstance(params, System):
+        from linearized.model_steady import solve_model
+        return solve_model(params)
+    from linearized.steady import solve
+    return solve(params)
+
+
+def mode_labels(params) -> dict:
+    """``{"pair", "mode_names", "quadrature_names"}`` of a model, for the measures."""
+    if isinstance(params, System):
+        return {"pair": tuple(params.pair), "mode_names": params.mode_names,
+                "quadrature_names": tuple(params.quadrature_names)}
+    return {"pair": (0, 1), "mode_names": ("a1", "a2", "m", "b"),
+            "quadrature_names": ("X1", "Y1", "X2", "Y2", "x", "y", "q", "p")}
+
+
+def n_modes(params) -> int:
+    return params.n_modes if isinstance(params, System) else 4
 
 
 def nonlinear_terms(params: Params, basis: Basis) -> sp.csr_matrix:

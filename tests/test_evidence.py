@@ -272,7 +272,7 @@ def test_self_consistent_basis_takes_nothing_from_the_linearized_theory(paper, m
     def boom(*a, **k):
         raise AssertionError("the independent basis called the linearized theory")
 
-    monkeypatch.setattr(cv, "solve_linearized", boom)
+    monkeypatch.setattr(cv, "linearize", boom)
     item, r = cv.independent_check(paper.replace(**WEAK), main, cv.ConvergenceOptions())
     assert item["passed"] is True and item["independent_of_linearized"] is True
     assert r.mapping["physical_cutoffs"] is not None

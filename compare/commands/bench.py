@@ -1,7 +1,7 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
-from .common import EXIT_OK, CliError, emit, load_params
+from .common import paper_only, EXIT_OK, CliError, emit, load_params
 
 HELP = "speed, as ratios against baselines run in this process"
 DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "
@@ -33,6 +33,7 @@ def _param_args(args) -> list:
 
 
 def run(args) -> int:
+    paper_only(args, "mwent bench")
     from compare.bench import bench_linearized
     base = load_params(args)
     if not 2 <= args.grid <= 2001:

@@ -71,8 +71,73 @@ def emit(obj: dict, as_json: bool, text: str) -> None:
 
 # -- inputs -------------------------------------------------------------------------------------
 
+def uses_model_file(args) -> bool:
+    """True when the command runs on a model description (``--model`` other than the seed
+    paper's, or a ``--pair`` other than its two cavities) rather than the paper's fixed
+    parametrization (which keeps its presets, physical drive and every existing number)."""
+    model = getattr(args, "model", None)
+    pair = getattr(args, "pair", None)
+    if model not in (None, "paper"):
+        return True
+    return pair is not None and [x.strip() for x in pair.split(",")] != ["a1", "a2"]
+
+
+def load_system(args):
+    """A :class:`linearized.system.System` from ``--model``, ``--config``, ``--set`` and
+    ``--pair`` (the model's own defaults, then the config file, then ``--set``)."""
+    from compare.params_io import parse_set, read_config
+    from linearized.description import load_model
+    from linearized.system import build_system
+    name = getattr(args, "model", None) or "paper"
+    if getattr(args, "preset", None) not in (None, "paper") or (
+            getattr(args, "preset", None) == "paper" and name != "paper"):
+        raise CliError(f"--preset names a parameter set of the seed paper's model; the model "
+                       f"{name} carries its own defaults (change them with --set or --config)")
+    from linearized.physical import BranchError, NoStableBranch
+    spec = load_model(name)
+    branch = getattr(args, "branch", None)
+    if branch is not None and not any(c.drive for c in spec.couplings):
+        raise CliError(f"--branch chooses a mean-field branch of a physical drive; the model "
+                       f"{spec.name} gives the effective coupling G instead")
+    values = {}
+    if getattr(args, "config", None):
+        values = read_config(args.config)
+        values.pop("preset", None)
+        if values.pop("model", name) not in (name, spec.name):
+            raise CliError(f"the config file {args.config} names another model")
+    values.update(parse_set(args.set))
+    pair = None
+    if getattr(args, "pair", None):
+        pair = [x.strip() for x in args.pair.split(",")]
+    try:
+        return build_system(spec, values, pair, branch)
+    except BranchError as exc:
+        raise CliError(str(exc))
+    except NoStableBranch as exc:
+        raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
+
+
+def paper_only(args, what: str) -> None:
+    """Refuse (exit 2) a model other than the seed paper's where ``what`` does not take one."""
+    if uses_model_file(args):
+        raise CliError(f"{what} works on the seed paper's model only so far (drop --model "
+                       f"and --pair); linearized, qmodel, compare, sweep and models take any "
+                       f"model")
+
+
+def model_info(params) -> dict:
+    """``{"model": {name, hash, ...}}`` of what was solved (the paper's file for Params)."""
+    from linearized.description import load_model
+    from linearized.system import System
+    spec = params.spec if isinstance(params, System) else load_model("paper")
+    return spec.to_dict()
+
+
 def load_params(args, resolve: bool = True):
-    """Parameters from ``--preset``, ``--config``, ``--set`` (and ``--branch``)."""
+    """Parameters from ``--preset``, ``--config``, ``--set`` (and ``--branch``): the paper's
+    :class:`Params`, or with ``--model``/``--pair`` a :class:`linearized.system.System`."""
+    if uses_model_file(args):
+        return load_system(args)
     from compare.params_io import load_params as load
     from linearized.physical import BranchError, NoStableBranch
     if getattr(args, "branch", None) is not None:
@@ -96,13 +161,16 @@ def finite_positive(value, flag: str) -> float:
     return float(value)
 
 
-def parse_cutoffs(text: str) -> tuple:
+def parse_cutoffs(text: str, n: int = 4) -> tuple:
+    """``n`` comma-separated levels per tensor factor (one per mode), each at least 2."""
+    words = {4: "four", 2: "two", 3: "three", 5: "five", 6: "six"}.get(n, str(n))
+    example = ",".join(["3"] * n)
     try:
         cut = tuple(int(x) for x in text.split(","))
     except ValueError:
-        raise CliError(f"--cutoffs expects four integers like 3,3,3,3, got {text!r}")
-    if len(cut) != 4 or min(cut) < 2:
-        raise CliError(f"--cutoffs expects four integers of at least 2 (levels per tensor "
+        raise CliError(f"--cutoffs expects {words} integers like {example}, got {text!r}")
+    if len(cut) != n or min(cut) < 2:
+        raise CliError(f"--cutoffs expects {words} integers of at least 2 (levels per tensor "
                        f"factor), got {text!r}")
     return cut
 
@@ -132,8 +200,9 @@ def check_dimension(dim: int, what: str) -> None:
                        f"{have / 2 ** 30:.3g} GiB; choose smaller cutoffs or --max-dim")
 
 
-def convergence_options(args):
-    """:class:`qmodel.converge.ConvergenceOptions` from the command-line flags, checked."""
+def convergence_options(args, n_modes: int = 4):
+    """:class:`qmodel.converge.ConvergenceOptions` from the command-line flags, checked
+    (``n_modes``: how many cutoffs ``--cutoffs`` takes)."""
     from qmodel.converge import ConvergenceOptions
     from qmodel.solvers import METHODS, SolverOptions
     if args.solver not in METHODS:
@@ -142,7 +211,7 @@ def convergence_options(args):
         finite_positive(value, flag)
     if not args.max_dim > 0:
         raise CliError("--max-dim must be positive")
-    cut = parse_cutoffs(args.cutoffs) if args.cutoffs else None
+    cut = parse_cutoffs(args.cutoffs, n_modes) if args.cutoffs else None
     if cut is not None:
         dim = math.prod(cut)
         if dim > args.max_dim:
@@ -216,6 +285,22 @@ def grid_inputs(args):
     from compare.params_io import yig_kerr_requested
     from linearized.params import PHYSICAL_KEYS
     from linearized.sweep import grid_params, parse_axis
+    if uses_model_file(args):
+        base = load_system(args)
+        axes = [parse_axis(a, base.spec.parameter) for a in args.axis]
+        n = math.prod(len(a.values) for a in axes)
+        if n > MAX_GRID_POINTS:
+            raise CliError(f"the grid has {n:.3g} points, more than the {MAX_GRID_POINTS:.0e} "
+                           f"one sweep holds in memory; split it into several sweeps")
+        if base.drive is None:
+            grid_params(base, axes)       # validates every grid value
+        else:                             # a physical drive is solved point by point
+            for corner in (0, -1):
+                base.replace(**{a.key: float(a.values[corner]) for a in axes})
+        check_executor(args)
+        if args.workers is not None and args.workers < 1:
+            raise CliError("--workers must be at least 1")
+        return base, axes
     axes = [parse_axis(a) for a in args.axis]
     n = math.prod(len(a.values) for a in axes)
     if n > MAX_GRID_POINTS:
@@ -261,8 +346,14 @@ def check_executor(args) -> None:
 def sweep_settings(args, engine) -> dict:
     """The solver settings that key a sweep point in the store (and that it runs with)."""
     settings = {"branch": args.branch} if args.branch is not None else {}
+    n_modes = 4
+    if uses_model_file(args):
+        # the model's identity (its file's hash) and the pair key every stored point
+        system = load_system(args)
+        settings.update({"model": system.spec.hash, "pair": list(system.pair_names)})
+        n_modes = system.n_modes
     if engine != "linearized":
-        opts = convergence_options(args)
+        opts = convergence_options(args, n_modes)
         settings.update({"basis": opts.basis,
                          "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
                          "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,

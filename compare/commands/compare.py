@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_output_dir,
-                     convergence_options, emit, finite_positive, load_params, progress_printer)
+                     convergence_options, emit, finite_positive, load_params, model_info,
+                     paper_only, progress_printer)
 from .qmodel import add_qmodel_options
 
 HELP = "linearized theory vs master equation, with a verdict"
@@ -65,6 +66,15 @@ def table(c, out: dict) -> str:
         lines.append(f"  evidence {ev.get('name')}: {mark}{extra}"
                      + (f": {ev['detail']}" if ev.get("detail") else ""))
     lines.append(f"verdict: {c.verdict} (tolerance {c.tolerance:g}): {c.reason}")
+    pairs = out.get("pairs") or []
+    if len(pairs) > 1:
+        lines.append(f"every pair of model {out.get('model', {}).get('name', 'paper')} (the "
+                     f"verdict and its evidence are for the pair {','.join(out['pair'])}):")
+        lines.append("    pair         E_N linearized   E_N exact (ME)   E_N Eq. 9 (ME)")
+        for p in pairs:
+            q = p.get("qmodel") or {}
+            lines.append(f"    {','.join(p['modes']):<12} {_fmt(p['E_N']):>14}   "
+                         f"{_fmt(q.get('E_N')):>14}   {_fmt(q.get('E_N_gaussian')):>14}")
     if "report" in out:
         lines.append(f"report: {out['report']['html']}")
     return "\n".join(lines)
@@ -74,10 +84,14 @@ def run(args) -> int:
     from compare.comparison import compare, plain_basis_curve
     from qmodel.converge import Unstable
 
+    from qmodel.model import n_modes
     params = load_params(args)
     if getattr(args, "output", False):
+        paper_only(args, "mwent compare --output")
         return run_output(args, params)
-    opts = convergence_options(args)
+    if args.report:
+        paper_only(args, "mwent compare --report")
+    opts = convergence_options(args, n_modes(params))
     tolerance = finite_positive(args.tolerance, "--tolerance")
     if args.report:
         check_output_dir(args.report, "--report")
@@ -87,6 +101,7 @@ def run(args) -> int:
         raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE,
                        {"verdict": "unstable", "stable": False})
     out = c.to_dict()
+    out["model"] = model_info(params)
     if args.report:
         from compare.report import write_report
         fock_hist = []

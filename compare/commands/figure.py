@@ -1,7 +1,7 @@
 """``mwent figure``: one of the paper's figures from the linearized theory."""
 from __future__ import annotations
 
-from .common import EXIT_OK, CliError, check_output_dir, emit, load_params
+from .common import paper_only, EXIT_OK, CliError, check_output_dir, emit, load_params
 
 HELP = "reproduce one of the paper's figures (PNG + data)"
 DESCRIPTION = ("Compute one of the paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from the linearized "
@@ -67,6 +67,7 @@ def describe(out: dict) -> list:
 
 
 def run(args) -> int:
+    paper_only(args, "mwent figure")
     from compare.figures import make_figure
     base = load_params(args)
     if args.points is not None and args.points < 2:

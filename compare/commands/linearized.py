@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .common import EXIT_OK, EXIT_UNSTABLE, CliError, emit, load_params
+from .common import EXIT_OK, EXIT_UNSTABLE, CliError, emit, load_params, model_info
 
 HELP = "steady state of the linearized model at one point"
 DESCRIPTION = ("Solve the linearized (Gaussian) theory of the paper at one parameter point: "
@@ -16,17 +16,29 @@ def add_arguments(p) -> None:
 
 
 def unstable_error(res, payload) -> CliError:
-    lam = res.eigenvalues[res.eigenvalues.real.argmax()] / (2 * math.pi)
+    import numpy as np
+    eig = getattr(res, "eigenvalues", None)
+    if eig is None:
+        eig = np.linalg.eigvals(res.drift)
+    lam = eig[eig.real.argmax()] / (2 * math.pi)
     return CliError(f"unstable: the drift matrix has an eigenvalue with positive real part, "
                     f"lambda/2pi = {lam.real:.6g}{lam.imag:+.6g}i Hz, so no steady state "
                     f"exists", EXIT_UNSTABLE, payload)
 
 
 def run(args) -> int:
+    from linearized.model_steady import pair_measures
     from linearized.steady import solve
+    from linearized.system import System
     params = load_params(args)
+    if isinstance(params, System):
+        return _run_model(args, params)
     res = solve(params)
     out = res.to_dict()
+    names = ("a1", "a2", "m", "b")
+    out.update({"model": model_info(params), "pair": ["a1", "a2"],
+                "pairs": pair_measures(res.covariance, [(i, j) for i in range(4)
+                                                        for j in range(i + 1, 4)], names)})
     if not res.stable:
         raise unstable_error(res, out)
     n = out["occupations"]
@@ -42,4 +54,28 @@ def run(args) -> int:
         "  occupations (quanta) = " + ", ".join(f"{k} {v:.4g}" for k, v in n.items()),
     ])
     emit(out, args.json, text)
+    return EXIT_OK
+
+
+def _run_model(args, system) -> int:
+    from linearized.model_steady import solve_model
+    res = solve_model(system)
+    out = res.to_dict()
+    if not res.stable:
+        raise unstable_error(res, out)
+    x, y = system.pair_names
+    lines = [f"linearized steady state of model {system.name} (mech_bath = "
+             f"{system.mech_bath or 'none'}); pair {x},{y}",
+             f"  E_N (Eq. 9)          = {res.E_N:.6f}",
+             f"  Duan sum (Eq. 10)    = {res.duan:.6f}   "
+             f"({'< 2: entangled' if res.duan < 2 else '>= 2: no witness in this frame'})",
+             f"  stable               = yes (max Re lambda/2pi = "
+             f"{res.max_real_eigenvalue:.6g} Hz)",
+             "  occupations (quanta) = " + ", ".join(f"{k} {v:.4g}" for k, v in
+                                                    out["occupations"].items()),
+             "  every pair:          E_N        Duan"]
+    for p in res.pairs:
+        lines.append(f"    {p['modes'][0] + ',' + p['modes'][1]:<16} {p['E_N']:.6f}   "
+                     f"{p['duan']:.6f}")
+    emit(out, args.json, "\n".join(lines))
     return EXIT_OK

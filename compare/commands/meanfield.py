@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .common import EXIT_OK, CliError, emit, load_params
+from .common import paper_only, EXIT_OK, CliError, emit, load_params
 
 HELP = "mean-field branches for a drive power, sphere and bare detuning; or the drive for a G"
 DESCRIPTION = ("With P, diameter, Delta_m0 and G_0: every real solution of the self-consistent "
@@ -79,6 +79,7 @@ def _target(args, params) -> int:
 
 
 def run(args) -> int:
+    paper_only(args, "mwent meanfield")
     from linearized import physical as ph
     params = load_params(args, resolve=False)
     if args.target_G is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .common import EXIT_OK, CliError, emit, load_params
+from .common import paper_only, EXIT_OK, CliError, emit, load_params
 
 HELP = "entanglement of the two filtered output fields, with detection efficiency and noise"
 DESCRIPTION = (
@@ -60,6 +60,7 @@ def number(text: str, flag: str) -> float:
 
 
 def run(args) -> int:
+    paper_only(args, "mwent output")
     from linearized.output import filtered_output
     from linearized.steady import solve
     from .linearized import unstable_error

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 
-from .common import EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_params, parse_cutoffs
+from .common import paper_only, EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_params, parse_cutoffs
 
 HELP = "E_N(t) and Duan(t) after switch-on from the thermal state, and the time to 90%%"
 DESCRIPTION = (
@@ -73,6 +73,7 @@ def duration(text: str, flag: str) -> float:
 
 
 def run(args) -> int:
+    paper_only(args, "mwent transient")
     import numpy as np
     from linearized.steady import solve
     from linearized.transient import transient

@@ -1,0 +1,181 @@
+"""The master equation of any model description (:class:`linearized.system.System`), in the
+displaced frame, derived from the same description as the linearized theory.
+
+Every operator is a fluctuation about the mean field.  The Hamiltonian is the quadratic part
+``(1/2) r^T H_M r`` (:meth:`System.hamiltonian_matrix`, whose Heisenberg equations are the
+Hamiltonian part of the drift matrix) plus what the linearization drops:
+
+* ``G_0 n_k q_l`` (radiation pressure / magnetostriction): the residue ``G_0 n_k q_l``
+  itself (symmetrised in a truncated basis);
+* Kerr ``K (a^dag a)^2`` about ``<a> = -i sigma s``: ``2 K sigma s i (a^dag a a - a^dag a^dag
+  a)`` (cubic, symmetrised) and ``K a^dag a^dag a a`` (the ``K a^dag a`` part of
+  ``(a^dag a)^2`` and the mean-field shift ``2 K s^2`` belong to the effective detuning);
+* cross-Kerr ``K a^dag a b^dag b``: ``-sqrt2 K (sigma_a s_a y_a n_b + sigma_b s_b y_b n_a)``
+  (cubic, symmetrised) and ``K n_a n_b``.
+
+Dissipation (Lindblad form): ``sqrt(2 kappa (N+1)) a`` and ``sqrt(2 kappa N) a^dag`` for field
+modes (kappa an amplitude decay rate); ``sqrt(gamma (N+1)) b``, ``sqrt(gamma N) b^dag`` for
+mechanical modes, i.e. always the ``lindblad`` mechanical bath (the Brownian one has no
+Lindblad form).
+
+Frequencies are in units of :func:`frequency_unit` (the first mechanical mode's frequency, as
+the seed model's omega_b; otherwise the largest rate of the model).
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from linearized.system import System
+
+
+def frequency_unit(system: System) -> float:
+    """The frequency unit (Hz) of the master equation's operators."""
+    if system.mechanical:
+        return float(system.frequency[system.mechanical[0]])
+    rates = [abs(float(x)) for x in system.frequency + system.decay]
+    rates += [abs(float(t[2])) for t in system.terms]
+    return max(rates) if max(rates) > 0 else 1.0
+
+
+def hamiltonian_matrix(system: System) -> np.ndarray:
+    """``H_M`` in units of :func:`frequency_unit`."""
+    return system.hamiltonian_matrix(unit=2 * np.pi * frequency_unit(system))
+
+
+def _number(basis, k):
+    n2 = 2 * basis.n_modes
+    M = np.zeros((n2, n2))
+    M[2 * k, 2 * k] = M[2 * k + 1, 2 * k + 1] = 1.0
+    return basis.quadratic(M) - 0.5 * sp.identity(basis.dim, dtype=complex, format="csr")
+
+
+def _quadrature(basis, index):
+    c = np.zeros(2 * basis.n_modes)
+    c[index] = 1.0
+    return basis.linear(c)
+
+
+def _sym(a, b):
+    return (a @ b + b @ a) / 2
+
+
+def nonlinear_terms(system: System, basis) -> sp.csr_matrix:
+    """What the linearization drops, in ``basis`` (units of :func:`frequency_unit`)."""
+    u = frequency_unit(system)
+    out = sp.csr_matrix((basis.dim, basis.dim), dtype=complex)
+    for kind, idx, rate, G0, _ in system.terms:
+        if kind == "radiation_pressure":
+            g0 = float(G0) / u
+            if g0 != 0.0:
+                k, l = idx
+                out = out + g0 * _sym(_number(basis, k), _quadrature(basis, 2 * l))
+        elif kind == "kerr":
+            K = float(rate) / u
+            if K == 0.0:
+                continue
+            (a,) = idx
+            op = basis.mode_annihilation(a)
+            opd = op.T.conj().tocsr()
+            out = out + K * (opd @ opd @ op @ op)
+            if a in system.means:
+                sigma, s = (float(x) for x in system.means[a])
+                cubic = 2 * K * sigma * s * 1j * (opd @ op @ op - opd @ opd @ op)
+                out = out + (cubic + cubic.T.conj()) / 2
+        elif kind == "cross_kerr":
+            K = float(rate) / u
+            if K == 0.0:
+                continue
+            a, b = idx
+            na, nb = _number(basis, a), _number(basis, b)
+            out = out + K * _sym(na, nb)
+            for x, nx in ((a, nb), (b, na)):
+                if x in system.means:
+                    sigma, s = (float(v) for v in system.means[x])
+                    out = out - np.sqrt(2) * K * sigma * s * _sym(_quadrature(basis, 2 * x + 1), nx)
+    return out.tocsr()
+
+
+def collapse_operators(system: System, basis) -> tuple:
+    """Thermal Lindblad operators of every mode (rates in units of :func:`frequency_unit`)."""
+    u = frequency_unit(system)
+    c_ops = []
+    for k, (d, N) in enumerate(zip(system.decay, system.nbar)):
+        rate = float(d) * (1.0 if system.baths[k] is not None else 2.0) / u
+        if rate == 0.0:
+            continue
+        a = basis.mode_annihilation(k)
+        N = float(N)
+        c_ops.append(np.sqrt(rate * (N + 1)) * a)
+        if N > 0:
+            c_ops.append(np.sqrt(rate * N) * a.T.conj())
+    return tuple(c.tocsr() for c in c_ops)
+
+
+def build_undisplaced(system: System, cutoffs):
+    """The driven model without displacement or linearization, in the plain Fock basis
+    (units of :func:`frequency_unit`): bare detunings, every coupling as written, the full
+    ``G_0 n_k q_l``, ``K (a^dag a)^2``, ``K n_a n_b`` and the drive ``i E (k^dag - k)``.
+    Needs the physical form of the drive (``drive = E`` in the model file)."""
+    from linearized.params import ParameterError
+    from .basis import fock_basis
+    from .model import Model
+    if system.drive is None:
+        raise ParameterError("the undisplaced frame needs the physical drive of the model "
+                             "(drive = E in its radiation_pressure coupling), not the "
+                             "effective G")
+    k, l, G0, E, bare = system.drive
+    u = frequency_unit(system)
+    basis = fock_basis(cutoffs)
+    ops = [basis.mode_annihilation(j) for j in range(system.n_modes)]
+    dag = lambda o: o.T.conj().tocsr()
+    num = [dag(o) @ o for o in ops]
+    H = sp.csr_matrix((basis.dim, basis.dim), dtype=complex)
+    for j, f in enumerate(system.frequency):
+        H = H + (float(bare if j == k else f) / u) * num[j]
+    for kind, idx, rate, g0, _ in system.terms:
+        r = float(rate) / u
+        if kind == "beam_splitter":
+            a, b = idx
+            H = H + r * (dag(ops[a]) @ ops[b] + ops[a] @ dag(ops[b]))
+        elif kind == "two_mode_squeezing":
+            a, b = idx
+            H = H + r * (dag(ops[a]) @ dag(ops[b]) + ops[a] @ ops[b])
+        elif kind == "squeezing":
+            (a,) = idx
+            H = H + (r / 2) * (dag(ops[a]) @ dag(ops[a]) + ops[a] @ ops[a])
+        elif kind == "kerr":
+            (a,) = idx
+            H = H + r * (num[a] @ num[a])
+        elif kind == "cross_kerr":
+            a, b = idx
+            H = H + r * (num[a] @ num[b])
+        elif kind == "radiation_pressure":
+            a, b = idx
+            q = (ops[b] + dag(ops[b])) / np.sqrt(2)
+            H = H + (float(g0) / u) * _sym(num[a], q)
+    H = H + 1j * (E / u) * (dag(ops[k]) - ops[k])
+    H = ((H + dag(H)) / 2).tocsr()
+    return Model(system.replace(mech_bath="lindblad"), basis, H,
+                 collapse_operators(system, basis))
+
+
+def solve_undisplaced(system: System, cutoffs, options=None) -> dict:
+    """Steady state of :func:`build_undisplaced`: exact E_N of the system's pair (partial
+    transpose; invariant under the local displacements), E_N of the fluctuations'
+    covariance matrix, Duan sum, every mode's mean amplitude, the top-level populations."""
+    from linearized.model_steady import pair_block
+    from linearized.measures import duan_sum, log_negativity
+    from .measures import exact_log_negativity, moments, tail_populations
+    from .solvers import steady_state
+    model = build_undisplaced(system, cutoffs)
+    state = steady_state(model, options)
+    mean, cov = moments(state.rho, model.basis)
+    en, _ = exact_log_negativity(state.rho, model.basis, pair=system.pair)
+    blk = pair_block(cov, *system.pair)
+    return {"E_N": en, "E_N_gaussian": float(log_negativity(blk)), "duan": float(duan_sum(blk)),
+            "means": {name: complex(mean[2 * j], mean[2 * j + 1]) / np.sqrt(2)
+                      for j, name in enumerate(system.mode_names)},
+            "tail_population": tail_populations(state.rho, model.basis),
+            "cutoffs": tuple(cutoffs), "residual": state.residual, "seconds": state.seconds,
+            "rho": state.rho, "model": model}
