@@ -121,8 +121,8 @@ def paper_only(args, what: str) -> None:
     """Refuse (exit 2) a model other than the seed paper's where ``what`` does not take one."""
     if uses_model_file(args):
         raise CliError(f"{what} works on the seed paper's model only so far (drop --model "
-                       f"and --pair); linearized, qmodel, compare, sweep and models take any "
-                       f"model")
+                       f"and --pair); linearized, qmodel, compare, sweep, validity, meanfield "
+                       f"and models take any model")
 
 
 def model_info(params) -> dict:

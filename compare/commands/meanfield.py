@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .common import paper_only, EXIT_OK, CliError, emit, load_params
+from .common import EXIT_OK, CliError, emit, load_params
 
 HELP = "mean-field branches for a drive power, sphere and bare detuning; or the drive for a G"
 DESCRIPTION = ("With P, diameter, Delta_m0 and G_0: every real solution of the self-consistent "
@@ -78,8 +78,52 @@ def _target(args, params) -> int:
     return EXIT_OK
 
 
+def _model(args) -> int:
+    """Every mean-field branch of a model file's physical drive (or, for the effective form,
+    the driven modes' amplitudes |<k>| = G / (sqrt2 |G_0|))."""
+    import numpy as np
+    from linearized.description import load_model
+    from linearized.system import build_system
+    from .common import load_system, model_info
+    if args.target_G is not None:
+        raise CliError("--target-G works on the seed paper's model only so far")
+    spec = load_model(args.model or "paper")
+    if any(c.drive for c in spec.couplings):
+        args.branch = args.branch or "lowest"        # list every branch, whichever is chosen
+        s = load_system(args)
+        rows = [b.to_dict() for b in s.branches]
+        k = s.drive[0]
+        lines = [f"model {s.name}: drive E/2pi = {s.drive[3] / 1e6:g} MHz on mode "
+                 f"{s.mode_names[k]} (bare detuning {s.drive[4] / 1e6:g} MHz): "
+                 f"{len(rows)} branch(es)"]
+        for b in s.branches:
+            lines.append(f"  [{b.index}] |<{s.mode_names[k]}>| = {np.sqrt(b.n):.4g}, "
+                         f"G = {b.G / 1e6:.4f} MHz, effective detuning "
+                         f"{b.detuning / 1e6:.4f} MHz, "
+                         f"{'stable' if b.stable else 'unstable'} (max Re lambda/2pi = "
+                         f"{b.max_real_eigenvalue:.4g} Hz)")
+        out = {"model": model_info(s), "branches": rows, "params": s.to_dict(),
+               "units": {"n": "quanta", "G": "Hz", "detuning": "Hz",
+                         "max_real_eigenvalue": "Hz", "means": "sqrt(quanta)"}}
+    else:
+        s = load_system(args)
+        rows = []
+        for k, (sigma, amp) in s.means.items():
+            rows.append({"mode": s.mode_names[k], "abs_mean": float(amp),
+                         "mean": {"re": 0.0, "im": float(-sigma * amp)}})
+        lines = [f"model {s.name}: effective parametrization; the driven modes' mean fields "
+                 f"follow from G = sqrt2 |G_0| |<k>|:"]
+        lines += [f"  <{r['mode']}> = {r['mean']['im']:.6g} i" for r in rows]
+        out = {"model": model_info(s), "driven_modes": rows, "params": s.to_dict(),
+               "phase_convention": "<k> = -i sign(G_0) |<k>| (G real, positive)"}
+    emit(out, args.json, "\n".join(lines))
+    return EXIT_OK
+
+
 def run(args) -> int:
-    paper_only(args, "mwent meanfield")
+    from .common import uses_model_file
+    if uses_model_file(args):
+        return _model(args)
     from linearized import physical as ph
     params = load_params(args, resolve=False)
     if args.target_G is not None:
