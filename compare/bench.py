@@ -15,6 +15,26 @@ def _timed(fn, repeat=1):
     return best, out
 
 
+def bench_axes(base) -> tuple:
+    """The two parameters the benchmarks sweep over +-20 MHz: Delta_1, Delta_2 for the paper;
+    for a model file, the detunings of its first two field modes that are parameters."""
+    from linearized.params import Params
+    if isinstance(base, Params):
+        return ("Delta_1", "Delta_2")
+    names = [m.detuning for m in base.spec.modes if not m.mechanical
+             and m.detuning in base.spec.parameter
+             and base.spec.parameter[m.detuning].unit == "Hz"]
+    names += [p.name for p in base.spec.parameters if p.unit == "Hz" and p.name not in names]
+    return tuple(names[:2])
+
+
+def _grid_axes(base, n):
+    from linearized.sweep import parse_axis
+    spec = getattr(base, "spec", None)
+    return [parse_axis(f"{k}=-20MHz:20MHz:{n}", None if spec is None else spec.parameter)
+            for k in bench_axes(base)]
+
+
 def bench_linearized(base, n: int = 201) -> dict:
     """Batched E_N map on an ``n x n`` (Delta_1, Delta_2) grid vs a per-point SciPy loop.
 
@@ -24,18 +44,22 @@ def bench_linearized(base, n: int = 201) -> dict:
     the loop for the SciPy solve alone (``speedup_vs_solve_only``), the strictest comparison.  The first batched call (symbolic factorisation, loading the compiled
     kernel) is reported separately as ``cold_seconds``.
     """
+    from linearized.model_steady import solve_model_grid
+    from linearized.params import Params
     from linearized.steady import solve_grid
-    from linearized.sweep import grid_params, parse_axis
+    from linearized.sweep import grid_params
 
-    axes = [parse_axis(f"Delta_1=-20MHz:20MHz:{n}"), parse_axis(f"Delta_2=-20MHz:20MHz:{n}")]
+    axes = _grid_axes(base, n)
     grid = grid_params(base, axes)
-    cold, _ = _timed(lambda: solve_grid(grid))
-    batched, res = _timed(lambda: solve_grid(grid), repeat=3)
+    solve = solve_grid if isinstance(base, Params) else solve_model_grid
+    cold, _ = _timed(lambda: solve(grid))
+    batched, res = _timed(lambda: solve(grid), repeat=3)
     baseline, solve_only_time, en_loop = _scipy_loops(grid)
     en = res.E_N.reshape(-1)
     ok = res.stable.reshape(-1)
     return {
         "grid": [n, n], "points": n * n, "mech_bath": base.mech_bath,
+        "axes": [a.key for a in axes],
         "batched_seconds": batched, "cold_seconds": cold, "scipy_loop_seconds": baseline,
         "speedup": baseline / batched,
         "scipy_solve_only_seconds": solve_only_time,
@@ -51,15 +75,21 @@ def _scipy_loops(grid):
     import scipy.linalg
 
     from linearized.matrices import diffusion_matrix, drift_matrix
-    from linearized.measures import cavity_block, log_negativity
-    A = drift_matrix(grid).reshape(-1, 8, 8)
-    D = diffusion_matrix(grid).reshape(-1, 8, 8)
+    from linearized.measures import log_negativity
+    from linearized.model_steady import pair_block
+    from linearized.params import Params
+    if isinstance(grid, Params):
+        A, D, pair = drift_matrix(grid), diffusion_matrix(grid), (0, 1)
+    else:
+        A, D, pair = grid.drift_matrix(), grid.diffusion_matrix(), grid.pair
+    n2 = A.shape[-1]
+    A, D = A.reshape(-1, n2, n2), D.reshape(-1, n2, n2)
 
     def loop():
         out = np.empty(len(A))
         for i in range(len(A)):
             C = scipy.linalg.solve_continuous_lyapunov(A[i], -D[i])
-            out[i] = log_negativity(cavity_block(C))
+            out[i] = log_negativity(pair_block(C, *pair))
         return out
 
     def solve_only():
@@ -71,9 +101,9 @@ def _scipy_loops(grid):
     return baseline, solve_only_time, en
 
 
-def _sweep_argv(n: int, param_args, out: str) -> list:
+def _sweep_argv(n: int, param_args, out: str, keys=("Delta_1", "Delta_2")) -> list:
     return ["sweep", "--engine", "linearized", *param_args,
-            "--axis", f"Delta_1=-20MHz:20MHz:{n}", "--axis", f"Delta_2=-20MHz:20MHz:{n}",
+            "--axis", f"{keys[0]}=-20MHz:20MHz:{n}", "--axis", f"{keys[1]}=-20MHz:20MHz:{n}",
             "--out", out, "--json"]
 
 
@@ -100,14 +130,15 @@ def bench_sweep_command(base, param_args=(), n: int = 201, repeat: int = 3,
     import tempfile
 
     from compare.cli import main
-    from linearized.sweep import grid_params, parse_axis
+    from linearized.sweep import grid_params
 
     param_args = list(param_args)
+    keys = bench_axes(base)
     with tempfile.TemporaryDirectory(prefix="mwent-bench-") as tmp:
         count = iter(range(10 ** 6))
 
         def run(size):
-            argv = _sweep_argv(size, param_args, os.path.join(tmp, f"run{next(count)}"))
+            argv = _sweep_argv(size, param_args, os.path.join(tmp, f"run{next(count)}"), keys)
             with contextlib.redirect_stdout(io.StringIO()), \
                     contextlib.redirect_stderr(io.StringIO()) as err:
                 t = time.perf_counter()
@@ -126,20 +157,19 @@ def bench_sweep_command(base, param_args=(), n: int = 201, repeat: int = 3,
             e2e = {}
             for size in (n, 2):
                 cmd = [sys.executable, "-m", "compare",
-                       *_sweep_argv(size, param_args, os.path.join(tmp, f"e2e{size}"))]
+                       *_sweep_argv(size, param_args, os.path.join(tmp, f"e2e{size}"), keys)]
                 t = time.perf_counter()
                 subprocess.run(cmd, capture_output=True, check=True)
                 e2e[f"{size}x{size}"] = time.perf_counter() - t
     if scipy_seconds is None:
-        axes = [parse_axis(f"Delta_1=-20MHz:20MHz:{n}"), parse_axis(f"Delta_2=-20MHz:20MHz:{n}")]
-        loop, solve_only, _ = _scipy_loops(grid_params(base, axes))
+        loop, solve_only, _ = _scipy_loops(grid_params(base, _grid_axes(base, n)))
     else:
         loop, solve_only = scipy_seconds
     points = n * n
     per_point = max(large - small, 1e-9) / max(points - 4, 1)
     return {
         "grid": [n, n], "points": points,
-        "command": "mwent " + " ".join(_sweep_argv(n, param_args, "PATH")),
+        "command": "mwent " + " ".join(_sweep_argv(n, param_args, "PATH", keys)),
         "seconds": large, "seconds_2x2": small, "per_point_seconds": per_point,
         "scipy_loop_seconds": loop, "scipy_per_point_seconds": loop / points,
         "per_point_ratio": loop / points / per_point,
@@ -155,7 +185,8 @@ def _qutip_default_worker(params_dict, cutoffs, queue):
     from linearized.params import Params
     from qmodel.basis import fock_basis
     from qmodel.model import build_model
-    model = build_model(Params(**params_dict), fock_basis(cutoffs))
+    params = Params(**params_dict) if isinstance(params_dict, dict) else params_dict
+    model = build_model(params, fock_basis(cutoffs))
     dims = model.basis.dims
     t = time.perf_counter()
     qutip.steadystate(qutip.Qobj(model.H, dims=dims), [qutip.Qobj(L, dims=dims)
@@ -166,10 +197,13 @@ def _qutip_default_worker(params_dict, cutoffs, queue):
 def _time_qutip_default(params, cutoffs, cap):
     """QuTiP's default ``steadystate(H, c_ops)`` in a child process, killed after ``cap`` s."""
     import multiprocessing as mp
+
+    from linearized.params import Params
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_qutip_default_worker,
-                       args=(params.to_dict(), tuple(cutoffs), queue))
+                       args=(params.to_dict() if isinstance(params, Params) else params,
+                             tuple(cutoffs), queue))
     proc.start()
     proc.join(cap)
     if proc.is_alive():
@@ -186,18 +220,21 @@ def bench_qmodel(base, cap: float = 60.0, scaling_budget: float = 0.0) -> dict:
     dimension the Krylov solver handles within that budget, with its peak memory."""
     from qmodel.basis import fock_basis
     from qmodel.converge import ConvergenceOptions, solve_master
-    from qmodel.model import build_model
+    from qmodel.model import build_model, n_modes
     from qmodel.solvers import steady_state
 
     params = base.replace(mech_bath="lindblad")
+    n = n_modes(params)
     t = time.perf_counter()
     res = solve_master(params, ConvergenceOptions(basis="normal", tol=1e-4))
-    out = {"paper_optimum": {"seconds": time.perf_counter() - t, "E_N": res.measures.E_N,
+    from linearized.params import Params
+    name = "paper_optimum" if isinstance(params, Params) else "model_point"
+    out = {name: {"seconds": time.perf_counter() - t, "E_N": res.measures.E_N,
                              "E_N_gaussian": res.measures.E_N_gaussian,
                              "cutoffs": list(res.cutoffs), "dim": res.dim,
                              "converged": res.converged, "basis": "normal"}}
     rows = []
-    for cut in ((3, 3, 3, 3), (4, 4, 4, 4)):
+    for cut in ((3,) * n, (4,) * n):
         basis = fock_basis(cut)
         t = time.perf_counter()
         steady_state(build_model(params, basis))

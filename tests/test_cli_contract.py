@@ -85,6 +85,12 @@ CASES = [
     (["sweep", "--model", "li2018", "--axis", "Delta_1=-1MHz:1MHz:3"], 2),
     (["meanfield", "--model", "li2018"], 0),
     (["figure", "3", "--model", "li2018"], 2),
+    (["figure", "map", "--model", "li2018", "--axis", "Delta_a=-1MHz:1MHz:3"], 0),
+    (["figure", "map", "--model", "li2018"], 2),
+    (["figure", "map", "--model", "li2018", "--axis", "T=0:1mK:2", "--axis", "T=0:1mK:2"], 2),
+    (["figure", "2a", "--axis", "Delta_1=0:1MHz:2"], 2),
+    (["bench", "--model", "li2018", "--only", "linearized", "--grid", "3"], 0),
+    (["meanfield", "--model", "li2018", "--target-G", "1MHz"], 2),
     (["output", "--model", "li2018"], 2),
 ]
 

@@ -471,3 +471,24 @@ def test_readme_model_file_is_the_shipped_li2018():
     text = _readme()
     block = text.split("```toml\n", 1)[1].split("```", 1)[0]
     assert parse_model(block).hash == load_model("li2018").hash
+
+
+def test_figure_map_gives_every_pair_and_agrees_with_single_points(tmp_path):
+    r = _mwent("figure", "map", "--model", "li2018", "--axis", "Delta_a=-20MHz:20MHz:11",
+               "--out", str(tmp_path), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert os.path.exists(d["png"]) and len(d["summary"]["maxima"]) == 3
+    data = np.load(d["data"])
+    k = 3
+    point = solve_model(build_system(load_model("li2018"),
+                                     {"Delta_a": float(data["axis_0"][k])}))
+    np.testing.assert_allclose(data["pair_E_N"][k], [p["E_N"] for p in point.pairs],
+                               atol=1e-10)
+
+
+def test_bench_on_a_model_reports_ratios_and_agreement():
+    r = _mwent("bench", "--model", "li2018", "--only", "linearized", "--grid", "5", "--json")
+    d = json.loads(r.stdout)["linearized"]
+    assert d["axes"] == ["Delta_a", "Delta_m"] and d["points"] == 25
+    assert d["max_abs_diff_E_N"] < 1e-9 and d["speedup"] > 0

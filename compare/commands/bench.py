@@ -1,7 +1,7 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
-from .common import paper_only, EXIT_OK, CliError, emit, load_params
+from .common import EXIT_OK, CliError, emit, load_params
 
 HELP = "speed, as ratios against baselines run in this process"
 DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "
@@ -26,6 +26,8 @@ def add_arguments(p) -> None:
 def _param_args(args) -> list:
     """The parameter options of this command, passed on to the benchmarked sweep."""
     out = ["--preset", args.preset] if args.preset else []
+    out += ["--model", args.model] if args.model else []
+    out += ["--pair", args.pair] if args.pair else []
     out += ["--config", args.config] if args.config else []
     for s in args.set:
         out += ["--set", s]
@@ -33,7 +35,6 @@ def _param_args(args) -> list:
 
 
 def run(args) -> int:
-    paper_only(args, "mwent bench")
     from compare.bench import bench_linearized
     base = load_params(args)
     if not 2 <= args.grid <= 2001:
@@ -42,7 +43,8 @@ def run(args) -> int:
     if args.only in (None, "linearized"):
         lin = out["linearized"] = bench_linearized(base, args.grid)
         lines.append(
-            f"linearized E_N map {lin['grid'][0]}x{lin['grid'][1]}: batched "
+            f"linearized E_N map {lin['grid'][0]}x{lin['grid'][1]} over "
+            f"{' x '.join(lin['axes'])}: batched "
             f"{lin['batched_seconds']:.3f} s (cold {lin['cold_seconds']:.3f} s), per-point "
             f"scipy loop {lin['scipy_loop_seconds']:.3f} s, speed-up {lin['speedup']:.1f}x, "
             f"max |dE_N| = {lin['max_abs_diff_E_N']:.2e}; vs the SciPy solve alone "
@@ -66,8 +68,9 @@ def run(args) -> int:
     if args.only in (None, "qmodel"):
         from compare.bench import bench_qmodel
         q = out["qmodel"] = bench_qmodel(base, args.cap, args.scaling)
-        po = q["paper_optimum"]
-        lines.append(f"qmodel paper optimum converged ({po['basis']} basis, d = {po['dim']}): "
+        po = q.get("paper_optimum") or q["model_point"]
+        what = "paper optimum" if "paper_optimum" in q else f"model {base.name} point"
+        lines.append(f"qmodel {what} converged ({po['basis']} basis, d = {po['dim']}): "
                      f"{po['seconds']:.1f} s, E_N = {po['E_N']:.6f}")
         for row in q["vs_qutip_default"]:
             theirs = (f"{row['qutip_default_seconds']:.2f} s" if row["qutip_default_seconds"]

@@ -1,7 +1,9 @@
 """``mwent figure``: one of the paper's figures from the linearized theory."""
 from __future__ import annotations
 
-from .common import paper_only, EXIT_OK, CliError, check_output_dir, emit, load_params
+import numpy as np
+
+from .common import EXIT_OK, CliError, check_output_dir, emit, load_params
 
 HELP = "reproduce one of the paper's figures (PNG + data)"
 DESCRIPTION = ("Compute one of the paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from the linearized "
@@ -13,9 +15,13 @@ DESCRIPTION = ("Compute one of the paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from 
 
 
 def add_arguments(p) -> None:
-    p.add_argument("name", choices=["2a", "2b", "3", "4a", "4b", "output"],
+    p.add_argument("name", choices=["2a", "2b", "3", "4a", "4b", "output", "map"],
                    help="which figure; output: E_N of the filtered output pair against the "
-                        "filter centres and the bandwidth, beside the intracavity value")
+                        "filter centres and the bandwidth, beside the intracavity value; "
+                        "map: any model (--model) on one --axis (E_N of every pair) or two "
+                        "(E_N of the pair)")
+    p.add_argument("--axis", action="append", default=[], metavar="KEY=START:STOP:N[:log]",
+                   help="figure map: a parameter axis of the model (one or two)")
     p.add_argument("--out", default="figs", metavar="DIR", help="output folder (default figs)")
     p.add_argument("--points", type=int, default=None, metavar="N",
                    help="points per axis (default 201)")
@@ -67,7 +73,15 @@ def describe(out: dict) -> list:
 
 
 def run(args) -> int:
-    paper_only(args, "mwent figure")
+    if args.name == "map":
+        return _map(args)
+    if args.axis:
+        raise CliError("--axis goes with 'figure map' (the paper's figures have fixed axes)")
+    from .common import uses_model_file
+    if uses_model_file(args):
+        raise CliError(f"figure {args.name} is a figure of the seed paper; for another model "
+                       f"use 'mwent figure map --model NAME --axis KEY=START:STOP:N' (one or "
+                       f"two axes)")
     from compare.figures import make_figure
     base = load_params(args)
     if args.points is not None and args.points < 2:
@@ -108,4 +122,31 @@ def _output(args, base) -> int:
         f"{s['E_N_max_over_centers']:.4f} at Omega/2pi = "
         + ", ".join(f"{c / 1e6:.3g}" for c in s["E_N_max_at_centers"]) + " MHz"])
     emit(out, args.json, text)
+    return EXIT_OK
+
+
+def _map(args) -> int:
+    from compare.model_figure import make_model_figure
+    from linearized.sweep import parse_axis
+    from .common import load_system
+    if not 1 <= len(args.axis) <= 2:
+        raise CliError("figure map takes one or two --axis KEY=START:STOP:N")
+    if args.points is not None or args.as_given:
+        raise CliError("figure map takes its points from --axis (no --points, --as-given)")
+    system = load_system(args)
+    axes = [parse_axis(a, system.spec.parameter) for a in args.axis]
+    if len({a.key for a in axes}) != len(axes):
+        raise CliError("each --axis key may appear once")
+    if np.prod([len(a.values) for a in axes]) > 1_000_000:
+        raise CliError("figure map takes at most 1,000,000 points")
+    check_output_dir(args.out, "--out")
+    out = make_model_figure(system, axes, args.out)
+    s = out["summary"]
+    lines = [f"wrote {out['png']} and {out['data']}"]
+    for m in s["maxima"]:
+        at = ", ".join(f"{k} = {v:.6g} {m['units'][k]}" for k, v in m["at"].items())
+        lines.append(f"  max E_N({m['modes'][0]}, {m['modes'][1]}) = {m['E_N_max']:.6f} at {at}")
+    if s["unstable_points"]:
+        lines.append(f"  {s['unstable_points']} unstable points (no steady state) left blank")
+    emit(out, args.json, "\n".join(lines))
     return EXIT_OK

@@ -83,7 +83,6 @@ def _model(args) -> int:
     the driven modes' amplitudes |<k>| = G / (sqrt2 |G_0|))."""
     import numpy as np
     from linearized.description import load_model
-    from linearized.system import build_system
     from .common import load_system, model_info
     if args.target_G is not None:
         raise CliError("--target-G works on the seed paper's model only so far")

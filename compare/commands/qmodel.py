@@ -164,10 +164,21 @@ def _undisplaced(args, params, opts) -> int:
     except SolverError as exc:
         raise CliError(f"the steady-state solver failed: {exc}", EXIT_NOT_CONVERGED)
     c = lambda z: None if z is None else {"re": z.real, "im": z.imag}
-    out = {"frame": "undisplaced", "E_N": r["E_N"], "E_N_gaussian": r["E_N_gaussian"],
-           "duan": r["duan"], "m": c(r["m"]), "a1": c(r["a1"]), "a2": c(r["a2"]),
-           "q": r["q"], "mean_field": {"m": c(mf.m), "a1": c(mf.a1), "a2": c(mf.a2),
-                                       "q": mf.q},
+    out = _undisplaced_payload(r, opts, {
+        "E_N": r["E_N"], "E_N_gaussian": r["E_N_gaussian"], "duan": r["duan"],
+        "m": c(r["m"]), "a1": c(r["a1"]), "a2": c(r["a2"]), "q": r["q"],
+        "mean_field": {"m": c(mf.m), "a1": c(mf.a1), "a2": c(mf.a2), "q": mf.q}})
+    text = (f"undisplaced master equation (cutoffs {','.join(map(str, r['cutoffs']))}): "
+            f"E_N = {r['E_N']:.6f}, Duan = {r['duan']:.6f}\n"
+            f"  <m> = {r['m']:.6g} (mean field {mf.m:.6g})")
+    emit(out, args.json, text)
+    return EXIT_OK
+
+
+def _undisplaced_payload(r, opts, fields: dict) -> dict:
+    """The JSON of a fixed plain-basis undisplaced solve (its tails are its only evidence);
+    exit 4 when a top level holds more than ``--tail-tol``."""
+    out = {"frame": "undisplaced", **fields,
            "cutoffs": list(r["cutoffs"]), "tail_population": r["tail_population"].tolist(),
            "residual": r["residual"], "seconds": r["seconds"], "mech_bath": "lindblad",
            "converged": False,
@@ -177,11 +188,7 @@ def _undisplaced(args, params, opts) -> int:
         raise CliError(f"truncation too small: a top level holds population "
                        f"{r['tail_population'].max():.2e} (> --tail-tol {opts.tail_tol:g}); "
                        f"the mean amplitudes need more levels", EXIT_NOT_CONVERGED, out)
-    text = (f"undisplaced master equation (cutoffs {','.join(map(str, r['cutoffs']))}): "
-            f"E_N = {r['E_N']:.6f}, Duan = {r['duan']:.6f}\n"
-            f"  <m> = {r['m']:.6g} (mean field {mf.m:.6g})")
-    emit(out, args.json, text)
-    return EXIT_OK
+    return out
 
 
 def _undisplaced_model(args, system, opts) -> int:
@@ -198,20 +205,11 @@ def _undisplaced_model(args, system, opts) -> int:
         raise CliError(f"the steady-state solver failed: {exc}", EXIT_NOT_CONVERGED)
     c = lambda z: {"re": z.real, "im": z.imag}
     branch = system.branch
-    out = {"frame": "undisplaced", "model": model_info(system),
-           "pair": list(system.pair_names), "E_N": r["E_N"],
-           "E_N_gaussian": r["E_N_gaussian"], "duan": r["duan"],
-           "means": {k: c(v) for k, v in r["means"].items()},
-           "mean_field": None if branch is None else branch.to_dict(),
-           "cutoffs": list(r["cutoffs"]), "tail_population": r["tail_population"].tolist(),
-           "residual": r["residual"], "seconds": r["seconds"], "mech_bath": "lindblad",
-           "converged": False,
-           "evidence_note": "a fixed truncation in the plain basis: the tail populations are "
-                            "the only convergence evidence"}
-    if r["tail_population"].max() > opts.tail_tol:
-        raise CliError(f"truncation too small: a top level holds population "
-                       f"{r['tail_population'].max():.2e} (> --tail-tol {opts.tail_tol:g}); "
-                       f"the mean amplitudes need more levels", EXIT_NOT_CONVERGED, out)
+    out = _undisplaced_payload(r, opts, {
+        "model": model_info(system), "pair": list(system.pair_names), "E_N": r["E_N"],
+        "E_N_gaussian": r["E_N_gaussian"], "duan": r["duan"],
+        "means": {k: c(v) for k, v in r["means"].items()},
+        "mean_field": None if branch is None else branch.to_dict()})
     x, y = system.pair_names
     text = (f"undisplaced master equation of model {system.name} (cutoffs "
             f"{','.join(map(str, r['cutoffs']))}): pair {x},{y}: E_N = {r['E_N']:.6f}, "
