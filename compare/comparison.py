@@ -233,6 +233,10 @@ def plain_basis_curve(params: Params, max_dim: int = 900,
     """E_N in the plain Fock basis at a ladder of fixed truncations up to ``max_dim``: the
     convergence check that owes nothing to the linearized code (history entries)."""
     from qmodel.converge import solve_master
+    from qmodel.model import n_modes
+    n = n_modes(params)
+    if n != 4:                        # a model file: the same growth, every mode alike
+        ladder = tuple((k,) * n for k in range(3, 12))
     out = []
     for cut in ladder:
         if int(np.prod(cut)) > max_dim:

@@ -25,10 +25,10 @@ _LABELS = {
     "mech_bath": "mechanical bath"}
 
 
-def _fmt_value(key, value):
+def _fmt_value(key, value, units=None):
     if isinstance(value, str):
         return value
-    unit = UNITS.get(key, "")
+    unit = (units or UNITS).get(key, "")
     for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m")):
         if abs(value) >= scale or scale == 1e-3:
             if value == 0:
@@ -82,7 +82,16 @@ def cavity_figure(comparison, out_dir):
 
     from qmodel.fockmap import physical_cavity_state, physical_cutoffs_for
     q = comparison.qmodel
-    if q.basis_obj.kind == "fock":
+    spec = getattr(comparison.params, "spec", None)
+    names = ("cavity 1", "cavity 2")
+    occ = comparison.linearized.occupations
+    if spec is not None:              # a model file: its pair, mapped as for the E_N
+        i, j = comparison.params.pair
+        rho12 = q.reduced_state(i, j)
+        rho12 = rho12 / rho12.tr()
+        names = tuple(f"mode {spec.mode_names[k]}" for k in (i, j))
+        occ = [occ[i], occ[j]]
+    elif q.basis_obj.kind == "fock":
         n1, n2, n3, n4 = q.cutoffs
         r = q.rho.reshape(n1, n2, n3 * n4, n1, n2, n3 * n4)
         rho12, (c1, c2) = np.einsum("abkcdk->abcd", r).reshape(n1 * n2, n1 * n2), (n1, n2)
@@ -91,14 +100,15 @@ def cavity_figure(comparison, out_dir):
             comparison.linearized.occupations, tail=1e-8)
         cs = physical_cavity_state(q.rho, q.basis_obj, cut)
         rho12, (c1, c2) = cs.rho12, cs.cavity_cutoffs
-    rho12 = qutip.Qobj(rho12 / np.trace(rho12), dims=[[c1, c2], [c1, c2]])
+    if spec is None:
+        rho12 = qutip.Qobj(rho12 / np.trace(rho12), dims=[[c1, c2], [c1, c2]])
     plt = _plt()
     fig, axes = plt.subplots(2, 2, figsize=(8, 6.4))
     xv = np.linspace(-3, 3, 121)
-    for k, name in enumerate(("cavity 1", "cavity 2")):
+    for k, name in enumerate(names):
         rk = rho12.ptrace(k)
         p = np.real(np.diag(rk.full()))
-        nbar = float(comparison.linearized.occupations[k])
+        nbar = float(occ[k])
         ns = np.arange(len(p))
         ax = axes[0, k]
         ax.bar(ns, p, color="C0", label="master equation")
@@ -106,9 +116,10 @@ def cavity_figure(comparison, out_dir):
                 label=f"thermal, $\\bar n$ = {nbar:.3f} (linearized)")
         ax.set_yscale("log")
         ax.set_ylim(max(p[p > 0].min(), 1e-12), 1.5)
-        ax.set_xlabel("photon number $n$")
+        ax.set_xlabel("photon number $n$" if spec is None else "excitation number $n$")
         ax.set_ylabel("$P(n)$")
-        ax.set_title(f"{name}: photon-number distribution", fontsize=9)
+        ax.set_title(f"{name}: {'photon' if spec is None else 'excitation'}-number "
+                     f"distribution", fontsize=9)
         ax.legend(fontsize=7)
         W = qutip.wigner(rk, xv, xv)
         ax = axes[1, k]
@@ -124,7 +135,10 @@ def cavity_figure(comparison, out_dir):
 
 def _tables(comparison):
     c = comparison.to_dict()
-    params = [(_LABELS.get(k, k), _fmt_value(k, v)) for k, v in c["params"].items()]
+    spec = getattr(comparison.params, "spec", None)
+    units = None if spec is None else {p.name: p.unit for p in spec.parameters}
+    params = [(_LABELS.get(k, k) if spec is None else k, _fmt_value(k, v, units))
+              for k, v in c["params"].items()]
     q = c["qmodel"] or {}
     fmt = lambda x: "—" if x is None else (f"{x:.6f}" if isinstance(x, float) else str(x))
     dfmt = lambda x: "—" if x is None else f"{x:+.2e}"     # differences: small, keep digits

@@ -492,3 +492,13 @@ def test_bench_on_a_model_reports_ratios_and_agreement():
     d = json.loads(r.stdout)["linearized"]
     assert d["axes"] == ["Delta_a", "Delta_m"] and d["points"] == 25
     assert d["max_abs_diff_E_N"] < 1e-9 and d["speedup"] > 0
+
+
+def test_compare_report_on_a_model(tmp_path):
+    r = _mwent("compare", "--model", "li2018", "--report", str(tmp_path), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["verdict"] == "agree" and d["model"]["name"] == "li2018"
+    for name in ("cavities.png", "convergence.png", "report.html", "report.md"):
+        assert (tmp_path / name).stat().st_size > 1000
+    assert "g_ma" in (tmp_path / "report.md").read_text()

@@ -89,8 +89,6 @@ def run(args) -> int:
     if getattr(args, "output", False):
         paper_only(args, "mwent compare --output")
         return run_output(args, params)
-    if args.report:
-        paper_only(args, "mwent compare --report")
     opts = convergence_options(args, n_modes(params))
     tolerance = finite_positive(args.tolerance, "--tolerance")
     if args.report:
