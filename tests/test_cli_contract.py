@@ -186,7 +186,7 @@ def test_bare_mwent_prints_usage(capsys):
 
 def test_help_describes_every_command(capsys):
     for name in ("linearized", "qmodel", "compare", "sweep", "validity", "meanfield",
-                 "figure", "bench", "output", "transient"):
+                 "figure", "bench", "output", "transient", "models"):
         with pytest.raises(SystemExit) as e:
             main([name, "--help"])
         assert e.value.code == 0
@@ -243,7 +243,9 @@ def test_installed_console_script_runs_outside_the_checkout(tmp_path):
     import shutil
     exe = shutil.which("mwent") or str(pathlib.Path(sys.executable).parent / "mwent")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    for argv in (["linearized", "--json"], ["--help"], ["transient", "--help"]):
+    # the shipped model files are package data: they must be installed too
+    for argv in (["linearized", "--json"], ["--help"], ["transient", "--help"], ["models"],
+                 ["linearized", "--model", "li2018", "--json"]):
         r = subprocess.run([exe, *argv], cwd=tmp_path, env=env, capture_output=True, text=True,
                            timeout=120)
         assert r.returncode == 0, r.stderr
@@ -259,7 +261,7 @@ def test_main_help_lists_every_command(capsys):
     assert e.value.code == 0
     text = capsys.readouterr()[0]
     for name in ("linearized", "qmodel", "compare", "sweep", "validity", "meanfield",
-                 "figure", "bench", "output", "transient"):
+                 "figure", "bench", "output", "transient", "models"):
         assert name in text
 
 

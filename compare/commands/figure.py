@@ -18,8 +18,8 @@ def add_arguments(p) -> None:
     p.add_argument("name", choices=["2a", "2b", "3", "4a", "4b", "output", "map"],
                    help="which figure; output: E_N of the filtered output pair against the "
                         "filter centres and the bandwidth, beside the intracavity value; "
-                        "map: any model (--model) on one --axis (E_N of every pair) or two "
-                        "(E_N of the pair)")
+                        "map: any model file on one parameter axis (E_N of every pair) or "
+                        "two (E_N of the pair), given with the axis option")
     p.add_argument("--axis", action="append", default=[], metavar="KEY=START:STOP:N[:log]",
                    help="figure map: a parameter axis of the model (one or two)")
     p.add_argument("--out", default="figs", metavar="DIR", help="output folder (default figs)")
