@@ -180,13 +180,18 @@ class System:
         return False
 
     def replace(self, **changes) -> "System":
-        """The same model at other parameter values (raw inputs parsed).  ``mech_bath``, when
-        the model has no parameter of that name, sets every mechanical mode's bath."""
+        """The same model at other parameter values (raw inputs parsed).  ``mech_bath`` sets
+        every mechanical mode's bath (and the parameter of that name, if the model has one)."""
         override = self.bath_override
-        if "mech_bath" in changes and "mech_bath" not in self.spec.parameter:
-            override = str(changes.pop("mech_bath"))
+        if "mech_bath" in changes:
+            # every mechanical mode, whether its bath is a parameter or written in the file
+            # (a comparison must use one bath model on both sides)
+            override = str(changes["mech_bath"]).strip().lower()
             if override not in MECH_BATHS:
-                raise ParameterError(f"mech_bath must be one of {', '.join(MECH_BATHS)}")
+                raise ParameterError(f"mech_bath must be one of {', '.join(MECH_BATHS)}, "
+                                     f"not {changes['mech_bath']!r}")
+            if "mech_bath" not in self.spec.parameter:
+                changes.pop("mech_bath")
         values = dict(self.values)
         for k in changes:
             values[k] = self.spec.values({k: changes[k]})[k]

@@ -502,3 +502,15 @@ def test_compare_report_on_a_model(tmp_path):
     for name in ("cavities.png", "convergence.png", "report.html", "report.md"):
         assert (tmp_path / name).stat().st_size > 1000
     assert "g_ma" in (tmp_path / "report.md").read_text()
+
+
+def test_mech_bath_switch_reaches_modes_whose_bath_is_written_in_the_file():
+    """compare puts both engines on the Lindblad bath: that must reach a mechanical mode whose
+    bath the file writes literally, not only through a parameter."""
+    text = OPTO.replace('bath = "mech_bath"', 'bath = "brownian"')
+    s = build_system(parse_model(text))
+    assert s.baths[1] == "brownian"
+    lin = s.replace(mech_bath="lindblad")
+    assert lin.baths[1] == "lindblad" and lin.replace(E=1e8).baths[1] == "lindblad"
+    g = 2 * np.pi * 0.2e6
+    np.testing.assert_allclose(np.diag(lin.damping_matrix())[2:], [g / 2, g / 2])
