@@ -206,7 +206,7 @@ def compare(params: Params, options: ConvergenceOptions | None = None,
         verdict = "undecided"
         fixed = ("at the fixed truncation " + ",".join(map(str, q.cutoffs)) + ", which carries "
                  "no convergence evidence (run without --cutoffs to decide); "
-                 if opts.cutoffs is not None else "")
+                 if opts.fixed_truncation else "")
         reason = f"{diffs} {fixed}but the evidence is incomplete: {_describe(missing)}"
         if ind.get("consistent_with_main") is False:
             reason += ("; the master equation in a basis independent of the linearized theory "

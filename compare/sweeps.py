@@ -81,6 +81,7 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                 tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
                 max_dim=settings.get("max_dim", MAX_DIM),
                 time_limit=settings.get("time_limit"),
+                truncation=settings.get("truncation", "box"), eps=settings.get("eps"),
                 solver=SolverOptions(method=settings.get("solver", "krylov")))
             try:
                 if engine == "qmodel":
@@ -91,7 +92,7 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                                 time.perf_counter() - t)
                     # a fixed truncation whose checks pass is a result, but it was never
                     # grown, so nothing shows that it converged
-                    fixed = opts.cutoffs is not None
+                    fixed = opts.fixed_truncation
                     result = {"E_N": m.E_N, "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
                               "non_gaussianity": m.non_gaussianity,
                               "non_gaussianity_floor": m.non_gaussianity_floor, "dim": q.dim,

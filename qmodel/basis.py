@@ -33,16 +33,21 @@ _T1 = np.array([[1, 1], [-1j, 1j]]) / np.sqrt(2)
 
 @dataclass(frozen=True, eq=False)
 class Basis:
-    """Tensor-product Fock basis of ``n = len(cutoffs)`` modes with ``r_phys = S r_new``
-    (``S`` is ``2n x 2n``)."""
+    """Fock basis of ``n = len(cutoffs)`` modes with ``r_phys = S r_new`` (``S`` is
+    ``2n x 2n``): the tensor-product box ``cutoffs`` or, with ``states`` (a ``(d, n)`` integer
+    array of occupation tuples, closed downwards: with ``m`` every ``m - e_k >= 0`` is kept),
+    exactly those states (:func:`probability_set`); ``cutoffs`` is then the box around them.
+    ``eps`` records the probability threshold that chose the states."""
     kind: str
     cutoffs: tuple
     S: np.ndarray
     nu: np.ndarray | None = None
+    states: np.ndarray | None = None
+    eps: float | None = None
 
     @property
     def dim(self) -> int:
-        return int(np.prod(self.cutoffs))
+        return int(np.prod(self.cutoffs)) if self.states is None else len(self.states)
 
     @property
     def n_modes(self) -> int:
@@ -50,11 +55,41 @@ class Basis:
 
     @property
     def dims(self) -> list:
+        if self.states is not None:
+            return [[self.dim], [self.dim]]
         return [list(self.cutoffs), list(self.cutoffs)]
 
     @cached_property
+    def index(self) -> dict:
+        """``{occupation tuple: position}`` of a state set."""
+        return {tuple(int(x) for x in n): i for i, n in enumerate(self.states)}
+
+    def boundary(self, k: int) -> np.ndarray:
+        """Mask of the retained states whose next level of mode ``k`` is not retained: the
+        top level of a box, the edge of a state set."""
+        if self.states is None:
+            idx = np.indices(self.cutoffs).reshape(self.n_modes, -1).T
+            return idx[:, k] == self.cutoffs[k] - 1
+        up = self.states.copy()
+        up[:, k] += 1
+        return np.array([tuple(int(x) for x in n) not in self.index for n in up])
+
+    @cached_property
     def ladder(self) -> list:
-        """``[c_1, c_1^dag, c_2, c_2^dag, ...]`` as sparse CSR matrices of size dim."""
+        """``[c_1, c_1^dag, c_2, c_2^dag, ...]`` as sparse CSR matrices of size dim.  On a
+        state set ``c_k |m> = sqrt(m_k) |m - e_k>`` is exact (the set is closed downwards);
+        ``c_k^dag`` is its adjoint, cut at the set's edge as at a box's top level."""
+        if self.states is not None:
+            ops = []
+            for k in range(self.n_modes):
+                src = np.flatnonzero(self.states[:, k] > 0)
+                low = self.states[src].copy()
+                low[:, k] -= 1
+                dst = np.array([self.index[tuple(int(x) for x in n)] for n in low], int)
+                c = sp.csr_matrix((np.sqrt(self.states[src, k].astype(float)), (dst, src)),
+                                  shape=(self.dim, self.dim), dtype=complex)
+                ops += [c, c.T.conj().tocsr()]
+            return ops
         ops = []
         for k, n in enumerate(self.cutoffs):
             a = sp.diags(np.sqrt(np.arange(1, n, dtype=float)), 1, format="csr")
@@ -120,6 +155,9 @@ class Basis:
         """
         if occupations is None:
             occupations = np.asarray(self.nu) - 0.5
+        if self.states is not None:
+            diag = np.exp(log_probabilities(self.states, occupations))
+            return np.diag((diag / diag.sum()).astype(complex))
         diag = np.ones(1)
         for n, nbar in zip(self.cutoffs, occupations):
             nbar = max(float(nbar), 0.0)
@@ -127,6 +165,57 @@ class Basis:
             p = (nbar / (nbar + 1)) ** levels if nbar > 0 else (levels == 0).astype(float)
             diag = np.kron(diag, p / p.sum())
         return np.diag(diag.astype(complex))
+
+
+def log_probabilities(states, occupations) -> np.ndarray:
+    """``sum_k ln p_k(m_k)`` of each occupation tuple for a product of thermal states,
+    ``p(m) = nbar^m / (nbar + 1)^(m + 1)`` (``nbar = 0``: the vacuum)."""
+    states = np.asarray(states)
+    out = np.zeros(len(states))
+    for k, nbar in enumerate(occupations):
+        nbar = max(float(nbar), 0.0)
+        m = states[:, k]
+        if nbar > 0:
+            out += m * np.log(nbar / (nbar + 1)) - np.log(nbar + 1)
+        else:
+            out += np.where(m == 0, 0.0, -np.inf)
+    return out
+
+
+def probability_set(occupations, eps: float, max_states: int = 10 ** 6) -> np.ndarray:
+    """Every occupation tuple whose thermal-product probability exceeds ``eps`` (the vacuum
+    always), as a ``(d, n)`` array ordered by total excitation.  The set is closed downwards
+    (lowering any occupation raises the probability, ``nbar / (nbar + 1) < 1``); grown
+    breadth-first from the vacuum, raising one mode at a time."""
+    n = len(occupations)
+    logp = lambda m: float(log_probabilities(np.array([m]), occupations)[0])
+    cut = np.log(eps)
+    start = (0,) * n
+    seen, order, frontier = {start}, [start], [start]
+    while frontier:
+        nxt = []
+        for m in frontier:
+            for k in range(n):
+                up = m[:k] + (m[k] + 1,) + m[k + 1:]
+                if up not in seen and logp(up) > cut:
+                    seen.add(up)
+                    nxt.append(up)
+        order += nxt
+        frontier = nxt
+        if len(order) > max_states:
+            raise ValueError(f"the probability set at eps = {eps:g} holds more than "
+                             f"{max_states} states")
+    return np.array(order, dtype=int)
+
+
+def normal_set_basis(cov, eps: float, max_states: int = 10 ** 6) -> Basis:
+    """Williamson normal-mode basis of ``cov`` truncated to :func:`probability_set` of the
+    normal modes' thermal occupations ``nu_k - 1/2`` at ``eps``."""
+    cov = np.asarray(cov, dtype=float)
+    nu, S = williamson(cov)
+    states = probability_set(nu - 0.5, eps, max_states)
+    return Basis("normal", tuple(int(x) for x in states.max(axis=0) + 1), S, nu, states,
+                 float(eps))
 
 
 def fock_basis(cutoffs) -> Basis:

@@ -246,7 +246,7 @@ def solve_cascaded(params: Params, bandwidth: float, centers=None, cutoffs=None,
         model = build_cascaded_model(params, basis, bandwidth, centers)
         starts = [basis.gaussian_guess()]
         if prev is not None:
-            starts.append(_embed(prev[1], prev[2], cut))
+            starts.append(_embed(prev[1], normal_basis(C, prev[2]), basis))
         res = [np.linalg.norm(liouvillian_apply(model, x)) / abs(np.trace(x)) for x in starts]
         state = steady_state(model, solver, x0=starts[int(np.argmin(res))])
         m = filter_measures(state.rho, basis)

@@ -47,7 +47,7 @@ import numpy as np
 from linearized.measures import mode_occupations
 from linearized.params import Params
 from .defaults import MAX_DIM, TAIL_TOL, TOL
-from .basis import Basis, fock_basis, normal_basis
+from .basis import Basis, fock_basis, normal_basis, normal_set_basis, probability_set
 from .fockmap import physical_cutoffs_for
 from .measures import StateMeasures, exact_log_negativity, measure, pair_table
 from .model import build_model, linearize, mode_labels, n_modes
@@ -82,7 +82,13 @@ class ConvergenceOptions:
     dimension tried; ``residual_tol``: bound on the relative true residual
     ``||L rho||_F / (||rho||_F * scale)``; ``growth_steps``: successive growth steps that must
     each change the measures by less than ``tol``; ``time_limit``: wall-clock seconds for the
-    whole run (None: unlimited), ending it, and a running GMRES, with :class:`NotConverged`."""
+    whole run (None: unlimited), ending it, and a running GMRES, with :class:`NotConverged`;
+    ``truncation``: ``box`` (every normal mode below its own cutoff, grown where its top level
+    is populated) or ``probability`` (normal basis only: the occupation tuples whose
+    thermal-product probability exceeds ``eps``, a set closed downwards; each growth step
+    lowers ``eps`` tenfold from ``tail_tol * 1e-3``; a given ``eps`` is a fixed truncation).
+    Its tails are the populations of the set's edge states, and the thermal-product population
+    outside the set is reported in the history (``outside_population``)."""
     basis: str = "normal"
     cutoffs: tuple | None = None
     tol: float = TOL
@@ -92,6 +98,15 @@ class ConvergenceOptions:
     residual_tol: float = 1e-10
     growth_steps: int = 2
     time_limit: float | None = None
+    truncation: str = "box"
+    eps: float | None = None
+
+    @property
+    def fixed_truncation(self) -> bool:
+        """A truncation the caller fixed (``cutoffs``, or ``eps`` of a probability set): it
+        is never grown, so it carries no growth evidence."""
+        return self.cutoffs is not None or (self.truncation == "probability"
+                                            and self.eps is not None)
 
 
 #: the Gaussian state's quadratic-model residual may exceed ``residual_tol`` by this factor
@@ -165,6 +180,8 @@ class QResult:
         return {"E_N": m["E_N"], "E_N_gaussian": m["E_N_gaussian"], "duan": m["duan"],
                 "duan_min_lo": m["duan_min_lo"],
                 "converged": self.converged, "basis": self.basis, "cutoffs": list(self.cutoffs),
+                "truncation": "box" if self.basis_obj.states is None else "probability",
+                "eps": self.basis_obj.eps,
                 "dim": self.dim, "tail_population": m["tail_population"],
                 "occupations": m["occupations"], "first_moments": m["first_moments"],
                 "non_gaussianity": m["non_gaussianity"],
@@ -202,8 +219,17 @@ def _initial_cutoffs(nbar, minimum=2, top=1e-2):
     return tuple(out)
 
 
-def _embed(rho, old, new):
-    """Pad a state on cutoffs ``old`` with zeros to cutoffs ``new`` (a start vector)."""
+def _embed(rho, old: Basis, new: Basis):
+    """Pad a state on the truncation ``old`` with zeros to the larger ``new`` of the same
+    modes (a start vector): boxes by their cutoffs, state sets by their occupation tuples."""
+    if old.states is not None or new.states is not None:
+        pos = [new.index[tuple(int(x) for x in n)] for n in
+               (old.states if old.states is not None
+                else np.indices(old.cutoffs).reshape(old.n_modes, -1).T)]
+        out = np.zeros((new.dim, new.dim), complex)
+        out[np.ix_(pos, pos)] = rho
+        return out
+    old, new = tuple(old.cutoffs), tuple(new.cutoffs)
     r = rho.reshape(old + old)
     out = np.zeros(new + new, complex)
     out[tuple(slice(0, o) for o in old) * 2] = r
@@ -221,6 +247,29 @@ def _rebase(rho, old: Basis, new: Basis) -> np.ndarray:
     out = W.conj().T @ rho @ W
     out = (out + out.conj().T) / 2
     return out / np.trace(out).real
+
+
+#: the probability truncation starts at eps = tail_tol * PROBABILITY_START and lowers it by
+#: PROBABILITY_STEP per growth step (measured at the paper's optimum: eps 1e-8, 1e-9, 1e-10
+#: keep d = 136, 192, 265 where a box with tails 1e-5 keeps 528)
+PROBABILITY_START = 1e-3
+PROBABILITY_STEP = 10.0
+
+
+def _set_size(nbar, eps, max_dim) -> int:
+    """Size of the probability set at ``eps`` (``10 max_dim + 1`` once it is that large)."""
+    try:
+        return len(probability_set(nbar, eps, max_states=10 * max_dim))
+    except ValueError:
+        return 10 * max_dim + 1
+
+
+def outside_population(basis) -> float:
+    """The thermal-product population outside a state set (the Gaussian estimate of what the
+    truncation leaves out, reported like a tail)."""
+    from .basis import log_probabilities
+    return float(max(0.0, 1.0 - np.exp(log_probabilities(basis.states,
+                                                          basis.nu - 0.5)).sum()))
 
 
 def _basis(kind, cov, cutoffs):
@@ -308,24 +357,37 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
     # thermal phonon) one level per solve from a small start would cost dozens of ever larger
     # solves; if even this start exceeds the budget, the loop refuses at once.  Plain Fock
     # modes are squeezed and correlated, not thermal: they start small and grow.
+    probability = opts.truncation == "probability"
+    if probability and opts.basis != "normal":
+        raise ValueError("the probability truncation is for the normal-mode basis")
     if opts.cutoffs:
         cut = tuple(opts.cutoffs)
     elif opts.basis == "normal":
         cut = _initial_cutoffs(nbar, minimum=2, top=opts.tail_tol)
     else:
         cut = _initial_cutoffs(nbar, minimum=3)
-    fixed = opts.cutoffs is not None
-    history, changes, prev, rho_prev, cut_prev = [], [], None, None, None
+    eps = opts.eps if opts.eps is not None else opts.tail_tol * PROBABILITY_START
+    fixed = opts.fixed_truncation
+    history, changes, prev, rho_prev, basis_prev = [], [], None, None, None
     while True:
-        if int(np.prod(cut)) > opts.max_dim and not history:
+        if probability:
+            size = _set_size(nbar, eps, opts.max_dim)
+            what = f"the probability set at eps = {eps:.0e}"
+        else:
+            size, what = int(np.prod(cut)), f"the first truncation {','.join(map(str, cut))}"
+        if size > opts.max_dim and not history:
             raise NotConverged(
-                f"the first truncation {','.join(map(str, cut))} (d = {int(np.prod(cut))}) "
+                f"{what} (d {'>' if probability and size > 10 * opts.max_dim else '='} "
+                f"{min(size, 10 * opts.max_dim) if probability else size}) "
                 f"already exceeds max_dim = {opts.max_dim}: the state holds "
                 f"too many quanta (mean occupations {', '.join(f'{n:.3g}' for n in nbar)}) "
                 f"for the master equation; raise --max-dim to try", history, None,
                 "first_truncation")
-        basis = _basis(opts.basis, cov, cut)
-        if basis.dim > opts.max_dim and history:
+        if probability and size > opts.max_dim:
+            basis = None
+        else:
+            basis = normal_set_basis(cov, eps) if probability else _basis(opts.basis, cov, cut)
+        if basis is None or (basis.dim > opts.max_dim and history):
             best = history[-1]
             raise NotConverged(
                 f"the master equation did not converge within max_dim = {opts.max_dim} "
@@ -335,23 +397,26 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
                 "max_dim")
         if deadline is not None and time.perf_counter() > deadline:
             raise _timeout(opts, history, f"stopped before the solve at cutoffs "
-                                          f"{','.join(map(str, cut))}")
+                                          f"{','.join(map(str, basis.cutoffs))}")
         starts = [basis.gaussian_guess(None if opts.basis == "normal" else nbar)]
         if rho_prev is not None:
-            starts.insert(0, _embed(rho_prev, cut_prev, cut))
-        elif start is not None:
+            starts.insert(0, _embed(rho_prev, basis_prev, basis))
+        elif start is not None and basis.states is None and start[1].states is None:
             starts.insert(0, _rebase(start[0], start[1], basis))
         try:
             model, state, m = _step(params, basis, opts.solver, starts, physical, deadline)
         except SolverTimeout as exc:
             raise _timeout(opts, history, str(exc)) from None
         change = None if prev is None else _change(m, prev)
-        entry = {"cutoffs": list(cut), "dim": basis.dim, "E_N": m.E_N,
+        entry = {"cutoffs": list(basis.cutoffs), "dim": basis.dim, "E_N": m.E_N,
                  "E_N_mapped_trace": m.mapped_trace,
                  "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
                  "tail_population": [float(x) for x in m.tail_population],
                  "change": change, "iterations": state.iterations, "seconds": state.seconds,
                  "residual": state.residual, "relative_residual": state.relative_residual}
+        if probability:
+            entry.update({"truncation": "probability", "eps": basis.eps,
+                          "outside_population": outside_population(basis)})
         history.append(entry)
         if progress:
             progress(entry)
@@ -363,17 +428,20 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
         if fixed or (tails_ok and growth_ok):
             return _finish(params, opts, basis, model, state, m, history, changes, physical,
                            from_linearized, basis_cov is not None, t0, deadline)
+        prev, rho_prev, basis_prev = m, state.rho, basis
+        if probability:
+            eps /= PROBABILITY_STEP
+            continue
         grow = m.tail_population > opts.tail_tol
         if not grow.any():
             grow = m.tail_population == m.tail_population.max()
-        prev, rho_prev, cut_prev = m, state.rho, cut
         cut = tuple(c + int(g) for c, g in zip(cut, grow))
 
 
 def _finish(params, opts, basis, model, state, m, history, changes, physical, from_linearized,
             own_basis, t0, deadline):
     """Collect the evidence of the last truncation and build the :class:`QResult`."""
-    fixed = opts.cutoffs is not None
+    fixed = opts.fixed_truncation
     indep = not from_linearized
     tails = float(np.max(m.tail_population))
     items = [evidence_item("tails", tails < opts.tail_tol, tails, opts.tail_tol,
@@ -382,7 +450,10 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
     if fixed:
         items.append(evidence_item(
             "truncation_growth", None, None, opts.tol, required=False, independent=indep,
-            detail=f"fixed truncation {','.join(map(str, basis.cutoffs))}: no growth evidence"))
+            detail=(f"fixed truncation {','.join(map(str, basis.cutoffs))}"
+                    if basis.states is None else
+                    f"fixed probability set at eps = {basis.eps:g} (d = {basis.dim})")
+            + ": no growth evidence"))
     else:
         items.append(evidence_item(
             "truncation_growth", all(c < opts.tol for c in last) and len(last) >= opts.growth_steps,
@@ -542,7 +613,10 @@ def independent_check(params: Params, main: QResult, options: ConvergenceOptions
     ``main``'s within ``tol``.  ``result`` is None if the solve did not finish.
     """
     t0 = time.perf_counter()
-    opts = replace(options, basis="normal", cutoffs=tuple(main.cutoffs))
+    if main.basis_obj.states is not None:   # the same probability threshold, its own set
+        opts = replace(options, basis="normal", cutoffs=None, eps=main.basis_obj.eps)
+    else:
+        opts = replace(options, basis="normal", cutoffs=tuple(main.cutoffs))
     seed_cutoffs = tuple(seed_cutoffs or (3,) * n_modes(params))
     base = dict(required=True, independent=True, method="self-consistent normal modes",
                 seed_cutoffs=list(seed_cutoffs), cutoffs=list(main.cutoffs))

@@ -129,9 +129,13 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
         raise_k.append(op.tocsr())
     cut = basis.cutoffs
     W = np.zeros((int(np.prod(M)), basis.dim), complex)
-    levels = np.indices(cut).reshape(len(cut), -1).T
+    if basis.states is None:
+        levels = np.indices(cut).reshape(len(cut), -1).T
+        flat = lambda n: int(np.ravel_multi_index(tuple(n), cut))
+    else:                             # a state set, closed downwards: lower columns exist
+        levels = basis.states
+        flat = lambda n: basis.index[tuple(int(x) for x in n)]
     W[:, 0] = gaussian_vacuum(B, M)
-    flat = lambda n: int(np.ravel_multi_index(tuple(n), cut))
     for col in np.argsort(levels.sum(axis=1), kind="stable")[1:]:
         n = levels[col]
         k = int(np.argmax(n > 0))

@@ -123,7 +123,11 @@ def pair_table(rho: np.ndarray, basis, cov, names, physical_cutoffs=None, pairs=
 
 
 def tail_populations(rho: np.ndarray, basis) -> np.ndarray:
-    """Population of the highest retained Fock level of each tensor factor."""
+    """Population of the highest retained Fock level of each tensor factor (of a state
+    set: of the states whose next level of that mode is not retained)."""
+    if basis.states is not None:
+        p = np.real(np.diag(rho))
+        return np.array([float(p[basis.boundary(k)].sum()) for k in range(basis.n_modes)])
     p = np.real(np.diag(rho)).reshape(basis.cutoffs)
     n = len(basis.cutoffs)
     out = []

@@ -221,6 +221,20 @@ def convergence_options(args, n_modes: int = 4):
     else:
         check_dimension(args.max_dim, f"--max-dim {args.max_dim}")
     extra = {}
+    truncation = getattr(args, "truncation", "box") or "box"
+    eps = getattr(args, "eps", None)
+    if truncation == "probability":
+        if args.basis != "normal":
+            raise CliError("--truncation probability works in the normal-mode basis "
+                           "(--basis normal)")
+        if cut is not None:
+            raise CliError("--cutoffs fixes a box; with --truncation probability fix --eps "
+                           "instead")
+        if eps is not None and not (math.isfinite(eps) and 0 < eps < 1):
+            raise CliError(f"--eps must be between 0 and 1 (got {eps!r})")
+        extra.update(truncation="probability", eps=eps)
+    elif eps is not None:
+        raise CliError("--eps goes with --truncation probability")
     time_limit = getattr(args, "time_limit", None)
     if time_limit is not None:
         extra["time_limit"] = finite_positive(time_limit, "--time-limit")
@@ -354,6 +368,8 @@ def sweep_settings(args, engine) -> dict:
         n_modes = system.n_modes
     if engine != "linearized":
         opts = convergence_options(args, n_modes)
+        if opts.truncation != "box":
+            settings.update({"truncation": opts.truncation, "eps": opts.eps})
         settings.update({"basis": opts.basis,
                          "cutoffs": list(opts.cutoffs) if opts.cutoffs else None,
                          "tol": opts.tol, "tail_tol": opts.tail_tol, "max_dim": opts.max_dim,

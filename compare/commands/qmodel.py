@@ -38,6 +38,14 @@ def add_qmodel_options(p) -> None:
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="give up after this many seconds of solving (exit 4, history kept); "
                         "default: no limit")
+    p.add_argument("--truncation", choices=["box", "probability"], default="box",
+                   help="box: every normal mode below its own cutoff (default); probability: "
+                        "the normal-mode Fock states whose Gaussian-predicted probability "
+                        "exceeds eps, lowered tenfold per step (a few times fewer states for "
+                        "the same accuracy; normal basis only)")
+    p.add_argument("--eps", type=float, metavar="EPS",
+                   help="with --truncation probability: a fixed threshold (no growth, so no "
+                        "growth evidence); default: grow from tail-tol * 1e-3")
     p.add_argument("--solver", default="krylov",
                    help="krylov (default), direct, or qutip-<method> (QuTiP's steadystate)")
 
@@ -102,7 +110,7 @@ def run(args) -> int:
                           "relative_residual": "dimensionless",
                           "covariance": "dimensionless, vacuum = 1/2",
                           "params": "Hz, K"}})
-    fixed = opts.cutoffs is not None
+    fixed = opts.fixed_truncation
     if fixed:
         # a truncation the user fixed was never grown: whatever else passed, nothing shows
         # that the measures stopped moving, so the result is not called converged
