@@ -446,9 +446,24 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
             if n in choice:
                 raise ParameterError(f"{what} uses the choice parameter {n!r} as a number")
 
+    units = {p.name: p.unit for p in params}
+    if units[temperature] != "K":
+        raise ParameterError(f"{where}: the temperature parameter {temperature!r} must be in K "
+                             f"(it is declared in {units[temperature] or 'no unit'})")
+
+    def check_rate(expr, what):
+        """A frequency-valued field may use Hz and dimensionless parameters only."""
+        check_expr(expr, what)
+        for n in expression_names(expr, what):
+            if units[n] not in ("Hz", ""):
+                raise ParameterError(f"{what} is a frequency but uses {n!r}, declared in "
+                                     f"{units[n]}")
+
     for m in modes:
         for f in ("detuning", "decay", "bath_frequency"):
-            check_expr(getattr(m, f), f"mode {m.name!r} ({'frequency' if m.mechanical and f == 'detuning' else ('damping' if m.mechanical and f == 'decay' else f)})")
+            label = ("frequency" if m.mechanical and f == "detuning" else
+                     "damping" if m.mechanical and f == "decay" else f)
+            check_rate(getattr(m, f), f"mode {m.name!r} ({label})")
         if m.mechanical and m.bath not in MECH_BATHS and m.bath not in choice:
             raise ParameterError(f"mode {m.name!r}: bath must be brownian, lindblad or a "
                                  f"parameter holding one, not {m.bath!r}")
@@ -462,7 +477,7 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
             raise ParameterError(f"coupling {i} ({c.kind}) names mode {c.modes[0]!r} twice")
         for f in ("rate", "G_0", "G", "drive"):
             if getattr(c, f) is not None:
-                check_expr(getattr(c, f), f"coupling {i} ({c.kind}) {f}")
+                check_rate(getattr(c, f), f"coupling {i} ({c.kind}) {f}")
         if c.kind == "radiation_pressure":
             k, l = (modes[names.index(x)] for x in c.modes)
             if k.mechanical or not l.mechanical:

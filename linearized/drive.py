@@ -83,10 +83,26 @@ def drive_branches(system, k: int, l: int, G0: float, E: float, kerr: float = 0.
     """Every mean-field branch of ``system`` (whose mode k has its *bare* detuning) for the
     drive ``E`` on k and the coupling ``G_0 n_k q_l`` (all Hz).  Stability is computed by
     :func:`branch_stability` afterwards (it needs the effective model)."""
-    for kind, idx, rate, *_ in system.terms:
+    mech = set(system.mechanical)
+    for kind, idx, rate, G0_, E_ in system.terms:
         if kind in ("squeezing", "two_mode_squeezing") and np.any(rate != 0):
             raise ParameterError("a physical drive together with squeezing couplings is not "
                                  "supported: give the effective G and detuning instead")
+        if kind == "beam_splitter" and mech & set(idx) and np.any(rate != 0):
+            raise ParameterError("a physical drive with a beam splitter to a mechanical mode "
+                                 "is not supported (its mean field is not solved): give the "
+                                 "effective G and detuning instead")
+        if kind == "cross_kerr" and np.any(rate != 0):
+            raise ParameterError("a physical drive together with a cross-Kerr term is not "
+                                 "supported (its mean-field shift is not solved): give the "
+                                 "effective G and detuning instead")
+        if kind == "kerr" and idx != (k,) and np.any(rate != 0):
+            raise ParameterError("a physical drive with a Kerr term on another mode than the "
+                                 "driven one is not supported: give the effective G instead")
+        if kind == "radiation_pressure" and E_ is None:
+            raise ParameterError("a physical drive and an effective G in the same model are "
+                                 "not supported: give every radiation_pressure coupling in "
+                                 "one form")
     det0 = float(system.frequency[k])
     chi = _q_response(system, l)
 

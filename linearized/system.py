@@ -108,6 +108,10 @@ class System:
                 baths.append(b)
             else:
                 baths.append(None)
+        for f, d, bf, m in zip(freq, decay, nbar, spec.modes):
+            if not (np.all(np.isfinite(f)) and np.all(np.isfinite(d))):
+                raise ParameterError(f"mode {m.name!r}: its frequency or decay is not a finite "
+                                     f"number")
         terms, means = [], {}
         for i, c in enumerate(spec.couplings):
             idx = tuple(names.index(x) for x in c.modes)
@@ -132,6 +136,12 @@ class System:
             else:
                 rate = np.asarray(evaluate(c.rate, num, f"coupling {i}"), float)
                 terms.append((c.kind, idx, rate, None, None))
+        for i, t in enumerate(terms):
+            if not all(np.all(np.isfinite(x)) for x in t[2:] if x is not None):
+                raise ParameterError(f"coupling {i} ({t[0]}): a rate is not a finite number")
+        if sum(t[0] == "radiation_pressure" and t[4] is not None for t in terms) > 1:
+            raise ParameterError("a model with more than one physical drive is not supported "
+                                 "yet")
         sysm = cls(spec, values, tuple(freq), tuple(decay), tuple(nbar), tuple(baths),
                    tuple(terms), means, spec.pair_index(None if pair is None else pair),
                    bath_override)

@@ -195,6 +195,9 @@ BAD = {
         "neither decay nor coupling"),
     "a pair that names a mode twice": (TMS.replace('pair = ["a", "b"]', 'pair = ["a", "a"]'),
                                        "twice"),
+    "a temperature that is not in K": (TMS.replace('T = "0K"', 'T = "10MHz"'), "must be in K"),
+    "a rate in K": (TMS.replace('decay = "kappa"', 'decay = "T"', 1), "declared in K"),
+    "an infinite rate": (TMS.replace('rate = "g"', 'rate = "g / 0"'), "not a finite number"),
 }
 
 
@@ -514,3 +517,50 @@ def test_mech_bath_switch_reaches_modes_whose_bath_is_written_in_the_file():
     assert lin.baths[1] == "lindblad" and lin.replace(E=1e8).baths[1] == "lindblad"
     g = 2 * np.pi * 0.2e6
     np.testing.assert_allclose(np.diag(lin.damping_matrix())[2:], [g / 2, g / 2])
+
+
+BS_MECH = OPTO.replace('[[couplings]]', """[[modes]]
+name = "c"
+mechanical = true
+frequency = "omega_b"
+damping = "gamma_b"
+bath = "mech_bath"
+
+[[couplings]]
+kind = "beam_splitter"
+modes = ["b", "c"]
+rate = "kappa"
+
+[[couplings]]""", 1)
+
+MIXED = OPTO.replace('[[couplings]]', """[[modes]]
+name = "d"
+detuning = "Delta0"
+decay = "kappa"
+bath_frequency = "omega_c"
+
+[[couplings]]
+kind = "radiation_pressure"
+modes = ["d", "b"]
+G_0 = "g0"
+G = "kappa"
+
+[[couplings]]""", 1)
+
+
+@pytest.mark.parametrize("text,words", [
+    (BS_MECH, "beam splitter to a mechanical mode"),
+    (MIXED, "physical drive and an effective G"),
+    (OPTO.replace('G_0 = "-sqrt(2) * g0"', 'G_0 = "-sqrt(2) * g0"') + """
+[[couplings]]
+kind = "cross_kerr"
+modes = ["a", "b"]
+rate = "g0"
+""", "cross-Kerr"),
+])
+def test_physical_drives_whose_mean_field_is_not_solved_are_refused(text, words):
+    """The mean-field solver covers a drive on a beam-splitter network of field modes with
+    one mechanical response and a Kerr term on the driven mode; anything else would give a
+    plausible wrong mean field shared by both engines (so their comparison could not see it)."""
+    with pytest.raises(ParameterError, match=words):
+        parse_model(text)

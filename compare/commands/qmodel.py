@@ -217,11 +217,16 @@ def _undisplaced_model(args, system, opts) -> int:
         "model": model_info(system), "pair": list(system.pair_names), "E_N": r["E_N"],
         "E_N_gaussian": r["E_N_gaussian"], "duan": r["duan"],
         "means": {k: c(v) for k, v in r["means"].items()},
-        "mean_field": None if branch is None else branch.to_dict()})
+        "mean_field": None if branch is None else branch.to_dict(),
+        "duan_frame": "quadratures in the drive's phase (a real drive E); the displaced frame "
+                      "and the linearized theory rotate the field modes so that <k> = "
+                      "-i sign(G_0)|<k>|, so their Duan sum can differ from this one (E_N "
+                      "does not depend on the frame)"})
     x, y = system.pair_names
     text = (f"undisplaced master equation of model {system.name} (cutoffs "
             f"{','.join(map(str, r['cutoffs']))}): pair {x},{y}: E_N = {r['E_N']:.6f}, "
-            f"Eq. 9 on the fluctuations {r['E_N_gaussian']:.6f}, Duan = {r['duan']:.6f}\n"
+            f"Eq. 9 on the fluctuations {r['E_N_gaussian']:.6f}, Duan = {r['duan']:.6f} "
+            f"(in the drive's phase frame)\n"
             + "\n".join(f"  <{k}> = {v:.6g}" for k, v in r["means"].items()))
     emit(out, args.json, text)
     return EXIT_OK
