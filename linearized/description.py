@@ -270,7 +270,8 @@ def evaluate(expr, values: Mapping[str, Any], where: str = "expression"):
         if isinstance(op, ast.Div):
             return a / b
         return a ** b
-    return ev(tree)
+    with np.errstate(all="ignore"):   # a non-finite result is refused by the caller
+        return ev(tree)
 
 
 # -- parsing ------------------------------------------------------------------------------------
