@@ -11,39 +11,20 @@ import os
 
 import numpy as np
 
-#: display scale of each SI unit
-_SCALE = {"Hz": (1e6, "MHz"), "K": (1e-3, "mK"), "W": (1e-3, "mW"), "m": (1e-6, "um"),
-          "": (1.0, "")}
-
-
-def _label(axis) -> tuple:
-    scale, unit = _SCALE.get(axis.unit, (1.0, axis.unit))
-    name = f"{axis.key}/2pi" if axis.unit == "Hz" else axis.key
-    return axis.values / scale, f"{name} ({unit})" if unit else name
+from .validity import _scaled as _label
 
 
 def _grid(system, axes):
-    from linearized.model_steady import solve_model, solve_model_grid
-    from linearized.sweep import grid_params
-    if system.drive is None:
-        g = solve_model_grid(grid_params(system, axes))
-        return g.pair_E_N, g.pair_duan, g.stable, g.pairs
-    shape = tuple(len(a.values) for a in axes)      # a physical drive: point by point
-    k = len(system.all_pairs())
-    en, du = np.full(shape + (k,), np.nan), np.full(shape + (k,), np.nan)
-    stable = np.zeros(shape, bool)
-    for idx in np.ndindex(*shape):
-        try:
-            r = solve_model(system.replace(**{a.key: float(a.values[i])
-                                              for a, i in zip(axes, idx)}))
-        except (ValueError, RuntimeError):
-            continue
-        stable[idx] = r.stable
-        if r.stable:
-            en[idx] = [p["E_N"] for p in r.pairs]
-            du[idx] = [p["duan"] for p in r.pairs]
+    """Every pair's E_N and Duan on the grid, and the stable points: the linearized sweep's
+    own block evaluation (batched; point by point for a physical drive)."""
+    from .sweeps import OK, _model_block
+    shape = tuple(len(a.values) for a in axes)
+    status, values, _ = _model_block(system, axes, shape, 0, int(np.prod(shape)))
+    n, k = system.n_modes, len(system.all_pairs())
+    en = values[:, 2 + n:2 + n + k].reshape(shape + (k,))
+    du = values[:, 2 + n + k:].reshape(shape + (k,))
     names = [[system.mode_names[i], system.mode_names[j]] for i, j in system.all_pairs()]
-    return en, du, stable, names
+    return en, du, (status == OK).reshape(shape), names
 
 
 def make_model_figure(system, axes, out_dir: str) -> dict:
@@ -76,11 +57,10 @@ def make_model_figure(system, axes, out_dir: str) -> dict:
         y, yl = _label(axes[1])
         mesh = ax.pcolormesh(x, y, en[..., k].T, shading="nearest", cmap="viridis")
         fig.colorbar(mesh, ax=ax, label=f"E_N({names[k][0]}, {names[k][1]}) (linearized)")
-        best = next((m for m in summary["maxima"] if m["modes"] == names[k]), None)
-        if best is not None:
-            bx = best["at"][axes[0].key] / _SCALE.get(axes[0].unit, (1.0,))[0]
-            by = best["at"][axes[1].key] / _SCALE.get(axes[1].unit, (1.0,))[0]
-            ax.plot([bx], [by], "w+", ms=10, mew=2, label=f"max {best['E_N_max']:.4f}")
+        e = en[..., k]
+        if np.any(np.isfinite(e)):
+            i, j = np.unravel_index(np.nanargmax(e), e.shape)
+            ax.plot([x[i]], [y[j]], "w+", ms=10, mew=2, label=f"max {e[i, j]:.4f}")
             ax.legend(fontsize=8, loc="upper right")
         ax.set_xlabel(xl)
         ax.set_ylabel(yl)

@@ -330,25 +330,26 @@ def _model_block(base, axes, shape, start: int, stop: int):
         return _model_points(base, axes, index)
     g = solve_model_grid(base.replace(**{a.key: a.values[i] for a, i in zip(axes, index)}))
     stable = np.broadcast_to(g.stable, (n,))
-    values = np.full((n, _width(base)), np.nan)
-    values[:, 0], values[:, 1] = g.E_N, g.duan
-    m = base.n_modes
-    values[:, 2:2 + m] = g.occupations
-    values[:, 2 + m:2 + m + g.pair_E_N.shape[-1]] = g.pair_E_N
-    values[:, 2 + m + g.pair_E_N.shape[-1]:] = g.pair_duan
+    values = _pack(g.E_N, g.duan, g.occupations, g.pair_E_N, g.pair_duan)
     return np.where(stable, OK, UNSTABLE).astype(np.int8), values, {}
+
+
+def _pack(E_N, duan, occupations, pair_E_N, pair_duan) -> np.ndarray:
+    """The stored row(s) of a model file's linearized point(s): E_N, Duan, the occupations,
+    every pair's E_N, every pair's Duan (the layout :meth:`SweepRun.to_sweep` reads)."""
+    col = lambda x: np.atleast_2d(np.asarray(x, float).T).T
+    return np.hstack([col(E_N), col(duan), np.atleast_2d(occupations),
+                      np.atleast_2d(pair_E_N), np.atleast_2d(pair_duan)])
 
 
 def _model_points(base, axes, index):
     """:func:`_model_block` point by point (a physical drive: one mean field per point)."""
-    from linearized.drive import NoStableBranch
     from linearized.model_steady import solve_model
-    from linearized.physical import BranchError
+    from linearized.physical import BranchError, NoStableBranch
     n = len(index[0])
     status = np.zeros(n, np.int8)
     values = np.full((n, _width(base)), np.nan)
     errors = {}
-    m = base.n_modes
     for t in range(n):
         try:
             r = solve_model(base.replace(**{a.key: float(a.values[i[t]])
@@ -361,11 +362,8 @@ def _model_points(base, axes, index):
             continue
         status[t] = OK if r.stable else UNSTABLE
         if r.stable:
-            k = len(r.pairs)
-            values[t, :2] = r.E_N, r.duan
-            values[t, 2:2 + m] = r.occupations
-            values[t, 2 + m:2 + m + k] = [p["E_N"] for p in r.pairs]
-            values[t, 2 + m + k:] = [p["duan"] for p in r.pairs]
+            values[t] = _pack(r.E_N, r.duan, r.occupations, [p["E_N"] for p in r.pairs],
+                              [p["duan"] for p in r.pairs])[0]
     return status, values, errors
 
 

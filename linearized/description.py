@@ -468,7 +468,6 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
         if m.mechanical and m.bath not in MECH_BATHS and m.bath not in choice:
             raise ParameterError(f"mode {m.name!r}: bath must be brownian, lindblad or a "
                                  f"parameter holding one, not {m.bath!r}")
-    coupled = set()
     for i, c in enumerate(couplings):
         for mn in c.modes:
             if mn not in names:
@@ -485,7 +484,6 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
                 raise ParameterError(f"coupling {i} (radiation_pressure) couples the number of "
                                      f"a field mode to the position of a mechanical one: "
                                      f"modes = [field, mechanical], got {list(c.modes)}")
-        coupled |= set(c.modes)
     pair = tuple(doc.get("pair", names[:2]))
     if len(names) < 2:
         raise ParameterError(f"{where} needs at least two modes (entanglement is between a pair)")

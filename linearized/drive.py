@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .params import ParameterError
-from .physical import BranchError, NoStableBranch  # noqa: F401  (raised via select_branch)
 
 TWO_PI = 2.0 * np.pi
 

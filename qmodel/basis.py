@@ -208,14 +208,19 @@ def probability_set(occupations, eps: float, max_states: int = 10 ** 6) -> np.nd
     return np.array(order, dtype=int)
 
 
+def set_basis(modes: Basis, states, eps: float | None = None) -> Basis:
+    """The modes of ``modes`` (its ``S`` and ``nu``) truncated to the state set ``states``
+    (closed downwards), chosen at probability threshold ``eps``."""
+    states = np.asarray(states, dtype=int)
+    return Basis(modes.kind, tuple(int(x) for x in states.max(axis=0) + 1), modes.S,
+                 modes.nu, states, None if eps is None else float(eps))
+
+
 def normal_set_basis(cov, eps: float, max_states: int = 10 ** 6) -> Basis:
     """Williamson normal-mode basis of ``cov`` truncated to :func:`probability_set` of the
     normal modes' thermal occupations ``nu_k - 1/2`` at ``eps``."""
-    cov = np.asarray(cov, dtype=float)
-    nu, S = williamson(cov)
-    states = probability_set(nu - 0.5, eps, max_states)
-    return Basis("normal", tuple(int(x) for x in states.max(axis=0) + 1), S, nu, states,
-                 float(eps))
+    modes = normal_basis(cov, (2,) * (np.shape(cov)[0] // 2))
+    return set_basis(modes, probability_set(modes.nu - 0.5, eps, max_states), eps)
 
 
 def fock_basis(cutoffs) -> Basis:

@@ -47,7 +47,7 @@ import numpy as np
 from linearized.measures import mode_occupations
 from linearized.params import Params
 from .defaults import MAX_DIM, TAIL_TOL, TOL
-from .basis import Basis, fock_basis, normal_basis, normal_set_basis, probability_set
+from .basis import Basis, fock_basis, normal_basis, probability_set, set_basis
 from .fockmap import physical_cutoffs_for
 from .measures import StateMeasures, exact_log_negativity, measure, pair_table
 from .model import build_model, linearize, mode_labels, n_modes
@@ -256,12 +256,13 @@ PROBABILITY_START = 1e-3
 PROBABILITY_STEP = 10.0
 
 
-def _set_size(nbar, eps, max_dim) -> int:
-    """Size of the probability set at ``eps`` (``10 max_dim + 1`` once it is that large)."""
+def _set_states(nbar, eps, max_dim):
+    """The probability set at ``eps``, or None once it holds more than ``10 max_dim``
+    states (the building stops there)."""
     try:
-        return len(probability_set(nbar, eps, max_states=10 * max_dim))
+        return probability_set(nbar, eps, max_states=10 * max_dim)
     except ValueError:
-        return 10 * max_dim + 1
+        return None
 
 
 def outside_population(basis) -> float:
@@ -345,7 +346,8 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
     from_linearized = basis_cov is None and opts.basis == "normal"
     physical = None
     if opts.basis == "normal":
-        nbar = _basis("normal", cov, (2,) * n_modes(params)).nu - 0.5
+        modes = _basis("normal", cov, (2,) * n_modes(params))     # S and nu, once
+        nbar = modes.nu - 0.5
         # physical thermal tails of tail_tol / 100 per mode: at the paper's optimum the mapping
         # then loses 1.3e-6 and its E_N is 6e-6 from the converged mapping's (1e-4 per mode
         # lost 1e-4, 1.6e-4 off); the check at 2 more levels per mode guards it
@@ -371,23 +373,22 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
     history, changes, prev, rho_prev, basis_prev = [], [], None, None, None
     while True:
         if probability:
-            size = _set_size(nbar, eps, opts.max_dim)
+            states = _set_states(nbar, eps, opts.max_dim)
+            size = len(states) if states is not None else None
             what = f"the probability set at eps = {eps:.0e}"
+            dim = f"d = {size}" if size is not None else f"d > {10 * opts.max_dim}"
         else:
-            size, what = int(np.prod(cut)), f"the first truncation {','.join(map(str, cut))}"
-        if size > opts.max_dim and not history:
+            size = int(np.prod(cut))
+            what, dim = f"the first truncation {','.join(map(str, cut))}", f"d = {size}"
+        too_big = size is None or size > opts.max_dim
+        if too_big and not history:
             raise NotConverged(
-                f"{what} (d {'>' if probability and size > 10 * opts.max_dim else '='} "
-                f"{min(size, 10 * opts.max_dim) if probability else size}) "
+                f"{what} ({dim}) "
                 f"already exceeds max_dim = {opts.max_dim}: the state holds "
                 f"too many quanta (mean occupations {', '.join(f'{n:.3g}' for n in nbar)}) "
                 f"for the master equation; raise --max-dim to try", history, None,
                 "first_truncation")
-        if probability and size > opts.max_dim:
-            basis = None
-        else:
-            basis = normal_set_basis(cov, eps) if probability else _basis(opts.basis, cov, cut)
-        if basis is None or (basis.dim > opts.max_dim and history):
+        if too_big:
             best = history[-1]
             raise NotConverged(
                 f"the master equation did not converge within max_dim = {opts.max_dim} "
@@ -395,6 +396,7 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
                 f"E_N_gaussian = {best['E_N_gaussian']:.6g}); raise --max-dim"
                 + ("" if opts.basis == "normal" else " or use --basis normal"), history, best,
                 "max_dim")
+        basis = set_basis(modes, states, eps) if probability else _basis(opts.basis, cov, cut)
         if deadline is not None and time.perf_counter() > deadline:
             raise _timeout(opts, history, f"stopped before the solve at cutoffs "
                                           f"{','.join(map(str, basis.cutoffs))}")

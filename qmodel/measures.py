@@ -18,14 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linearized.matrices import MODES as PAPER_MODES, QUADRATURES as PAPER_QUADRATURES
 from linearized.measures import (duan_sum, duan_sum_optimized, log_negativity,
                                  mode_occupations, symplectic_eigenvalues)
 from linearized.model_steady import pair_block
 from .fockmap import log_negativity_12, mapped_factor, pair_state, physical_cavity_state
-
-#: the paper's four modes and quadratures (the default names of the measures)
-PAPER_MODES = ("a1", "a2", "m", "b")
-PAPER_QUADRATURES = ("X1", "Y1", "X2", "Y2", "x", "y", "q", "p")
 from .solvers import state_eigh
 
 

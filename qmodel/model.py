@@ -96,8 +96,8 @@ def mode_labels(params) -> dict:
     if isinstance(params, System):
         return {"pair": tuple(params.pair), "mode_names": params.mode_names,
                 "quadrature_names": tuple(params.quadrature_names)}
-    return {"pair": (0, 1), "mode_names": ("a1", "a2", "m", "b"),
-            "quadrature_names": ("X1", "Y1", "X2", "Y2", "x", "y", "q", "p")}
+    from linearized.matrices import MODES, QUADRATURES
+    return {"pair": (0, 1), "mode_names": MODES, "quadrature_names": QUADRATURES}
 
 
 def n_modes(params) -> int:

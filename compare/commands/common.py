@@ -75,11 +75,16 @@ def uses_model_file(args) -> bool:
     """True when the command runs on a model description (``--model`` other than the seed
     paper's, or a ``--pair`` other than its two cavities) rather than the paper's fixed
     parametrization (which keeps its presets, physical drive and every existing number)."""
-    model = getattr(args, "model", None)
-    pair = getattr(args, "pair", None)
-    if model not in (None, "paper"):
+    if getattr(args, "model", None) not in (None, "paper"):
         return True
-    return pair is not None and [x.strip() for x in pair.split(",")] != ["a1", "a2"]
+    pair = _pair(args)
+    return pair is not None and pair != ["a1", "a2"]
+
+
+def _pair(args):
+    """``--pair X,Y`` as a list of names (None when not given)."""
+    text = getattr(args, "pair", None)
+    return None if not text else [x.strip() for x in text.split(",")]
 
 
 def load_system(args):
@@ -106,11 +111,8 @@ def load_system(args):
         if values.pop("model", name) not in (name, spec.name):
             raise CliError(f"the config file {args.config} names another model")
     values.update(parse_set(args.set))
-    pair = None
-    if getattr(args, "pair", None):
-        pair = [x.strip() for x in args.pair.split(",")]
     try:
-        return build_system(spec, values, pair, branch)
+        return build_system(spec, values, _pair(args), branch)
     except BranchError as exc:
         raise CliError(str(exc))
     except NoStableBranch as exc:
@@ -121,8 +123,8 @@ def paper_only(args, what: str) -> None:
     """Refuse (exit 2) a model other than the seed paper's where ``what`` does not take one."""
     if uses_model_file(args):
         raise CliError(f"{what} works on the seed paper's model only so far (drop --model "
-                       f"and --pair); linearized, qmodel, compare, sweep, validity, meanfield "
-                       f"and models take any model")
+                       f"and --pair); linearized, qmodel, compare, sweep, validity, meanfield, "
+                       f"bench, figure map and models take any model")
 
 
 def model_info(params) -> dict:

@@ -27,6 +27,7 @@ def unstable_error(res, payload) -> CliError:
 
 
 def run(args) -> int:
+    from linearized.matrices import MODES
     from linearized.model_steady import pair_measures
     from linearized.steady import solve
     from linearized.system import System
@@ -35,10 +36,9 @@ def run(args) -> int:
         return _run_model(args, params)
     res = solve(params)
     out = res.to_dict()
-    names = ("a1", "a2", "m", "b")
-    out.update({"model": model_info(params), "pair": ["a1", "a2"],
+    out.update({"model": model_info(params), "pair": list(MODES[:2]),
                 "pairs": pair_measures(res.covariance, [(i, j) for i in range(4)
-                                                        for j in range(i + 1, 4)], names)})
+                                                        for j in range(i + 1, 4)], MODES)})
     if not res.stable:
         raise unstable_error(res, out)
     n = out["occupations"]
