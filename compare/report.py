@@ -80,7 +80,7 @@ def convergence_figure(comparison, fock_history, out_dir):
 def cavity_figure(comparison, out_dir):
     import qutip
 
-    from qmodel.fockmap import physical_cavity_state, physical_cutoffs_for
+    from qmodel.fockmap import PairTarget, physical_cavity_state, physical_cutoffs_for
     q = comparison.qmodel
     spec = getattr(comparison.params, "spec", None)
     names = ("cavity 1", "cavity 2")
@@ -96,8 +96,11 @@ def cavity_figure(comparison, out_dir):
         r = q.rho.reshape(n1, n2, n3 * n4, n1, n2, n3 * n4)
         rho12, (c1, c2) = np.einsum("abkcdk->abcd", r).reshape(n1 * n2, n1 * n2), (n1, n2)
     else:
-        cut = (q.mapping or {}).get("next_physical_cutoffs") or physical_cutoffs_for(
-            comparison.linearized.occupations, tail=1e-8)
+        if isinstance(q.mapping_target, PairTarget):    # physical on the pair only
+            cut = q.mapping_target.finer()
+        else:
+            cut = (q.mapping or {}).get("next_physical_cutoffs") or physical_cutoffs_for(
+                comparison.linearized.occupations, tail=1e-8)
         cs = physical_cavity_state(q.rho, q.basis_obj, cut)
         rho12, (c1, c2) = cs.rho12, cs.cavity_cutoffs
     if spec is None:

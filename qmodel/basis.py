@@ -184,28 +184,27 @@ def log_probabilities(states, occupations) -> np.ndarray:
 
 def probability_set(occupations, eps: float, max_states: int = 10 ** 6) -> np.ndarray:
     """Every occupation tuple whose thermal-product probability exceeds ``eps`` (the vacuum
-    always), as a ``(d, n)`` array ordered by total excitation.  The set is closed downwards
-    (lowering any occupation raises the probability, ``nbar / (nbar + 1) < 1``); grown
-    breadth-first from the vacuum, raising one mode at a time."""
+    always), as a ``(d, n)`` array ordered by total excitation (lexicographically within a
+    level).  The set is closed downwards (lowering any occupation raises the probability,
+    ``nbar / (nbar + 1) < 1``), so it is grown level by level from the vacuum, raising one
+    mode at a time: every member of level L + 1 is a raised member of level L."""
+    occupations = np.asarray(occupations, float)
     n = len(occupations)
-    logp = lambda m: float(log_probabilities(np.array([m]), occupations)[0])
     cut = np.log(eps)
-    start = (0,) * n
-    seen, order, frontier = {start}, [start], [start]
-    while frontier:
-        nxt = []
-        for m in frontier:
-            for k in range(n):
-                up = m[:k] + (m[k] + 1,) + m[k + 1:]
-                if up not in seen and logp(up) > cut:
-                    seen.add(up)
-                    nxt.append(up)
-        order += nxt
-        frontier = nxt
-        if len(order) > max_states:
+    level = np.zeros((1, n), dtype=int)
+    out = [level]
+    total = 1
+    while len(level):
+        up = (level[:, None, :] + np.eye(n, dtype=int)[None]).reshape(-1, n)
+        up = np.unique(up, axis=0)
+        level = up[log_probabilities(up, occupations) > cut]
+        total += len(level)
+        if total > max_states:
             raise ValueError(f"the probability set at eps = {eps:g} holds more than "
                              f"{max_states} states")
-    return np.array(order, dtype=int)
+        if len(level):
+            out.append(level)
+    return np.concatenate(out).astype(int)
 
 
 def set_basis(modes: Basis, states, eps: float | None = None) -> Basis:

@@ -173,138 +173,60 @@ def filter_measures(rho: np.ndarray, basis: Basis) -> FilterMeasures:
                           tail_population=tail_populations(rho, basis))
 
 
-# -- steady state with convergence evidence ---------------------------------------------------
+# -- the cascaded model as a model of the convergence loop ------------------------------------
+
+QUADRATURES = ("X1", "Y1", "X2", "Y2", "x", "y", "q", "p", "X1f", "Y1f", "X2f", "Y2f")
+
 
 @dataclass(frozen=True)
-class CascadedResult:
-    """The filter pair from the cascaded master equation in the normal-mode basis of the
-    linear 12 x 12 covariance matrix, with its evidence (same item format as
-    :func:`qmodel.converge.evidence_item`).  The exact E_N is not computed in this basis
-    (its tensor factors are not the physical filters); ``measures.E_N_gaussian`` (Eq. 9 on
-    the pair's moments) is basis-free."""
+class CascadedSystem:
+    """The paper's model with the two filters, as a model :func:`qmodel.converge.solve_master`
+    solves like any other (normal-mode basis of the linear 12 x 12 covariance matrix,
+    probability truncation, exact E_N of the pair (f1, f2) mapped to their physical Fock
+    basis, the self-consistent independent basis).  ``bandwidth`` eps/2pi and ``centers``
+    Omega_j/2pi in Hz; the mechanical bath is always ``lindblad``."""
     params: Params
     bandwidth: float
     centers: tuple
-    cutoffs: tuple
-    dim: int
-    measures: FilterMeasures
-    converged: bool
-    evidence: tuple
-    history: list
-    seconds: float
-    reason: str = ""
+    pair: tuple = (4, 5)
+    mode_names: tuple = MODES
+    quadrature_names: tuple = QUADRATURES
+    n_modes: int = N_MODES
+
+    def replace(self, **changes) -> "CascadedSystem":
+        return CascadedSystem(self.params.replace(**changes), self.bandwidth, self.centers)
 
     def to_dict(self) -> dict:
-        m = self.measures
-        return {"E_N": m.E_N, "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
-                "duan_min_lo": {"duan": m.duan_min_lo[0], "theta_1": m.duan_min_lo[1],
-                                "theta_2": m.duan_min_lo[2]},
-                "filter_covariance": m.filter_covariance.tolist(),
-                "basis": "normal", "cutoffs": list(self.cutoffs), "dim": self.dim,
-                "tail_population": [float(x) for x in m.tail_population],
-                "converged": self.converged, "not_converged_because": self.reason or None,
-                "evidence": [dict(e) for e in self.evidence], "history": self.history,
-                "seconds": self.seconds}
+        return {**self.params.to_dict(), "bandwidth": self.bandwidth,
+                "centers": list(self.centers)}
 
 
-def solve_cascaded(params: Params, bandwidth: float, centers=None, cutoffs=None,
-                   tol: float = 1e-3, tail_tol: float = 1e-3, max_dim: int = 1000,
-                   growth_steps: int = 1, residual_tol: float = 1e-10, solver=None,
-                   progress=None) -> CascadedResult:
-    """Grow the normal-mode truncation of the cascaded model until every top-level population
-    is below ``tail_tol`` and the last ``growth_steps`` growth steps each moved E_N_gaussian
-    and the Duan sum of the filter pair by less than ``tol`` (``cutoffs``: one fixed
-    truncation, no growth evidence).  Reaching ``max_dim`` returns the last state with
-    ``converged`` False and the reason, never a silent answer.  Raises
-    :class:`qmodel.converge.Unstable` for an unstable point."""
-    import time
+def cascaded_system(params: Params, bandwidth: float, centers=None) -> CascadedSystem:
+    """``centers`` default ``(+omega_b, -omega_b)`` as in
+    :func:`linearized.output.filtered_output`."""
+    if centers is None:
+        centers = (float(params.omega_b), -float(params.omega_b))
+    centers = tuple(float(c) for c in _pair(centers, "centers"))
+    return CascadedSystem(params.replace(mech_bath="lindblad"), float(bandwidth), centers)
+
+
+@dataclass(frozen=True)
+class CascadedLinear:
+    """The linear theory of the six modes, in the form :func:`qmodel.model.linearize`
+    returns: ``covariance`` 12 x 12, ``occupations`` of the six modes, ``E_N`` and ``duan``
+    of the filter pair (ideal detection), ``max_real_eigenvalue`` in Hz."""
+    stable: bool
+    max_real_eigenvalue: float
+    covariance: np.ndarray
+    occupations: np.ndarray
+    E_N: float
+    duan: float
+
+
+def linearize_cascaded(system: CascadedSystem) -> CascadedLinear:
+    from linearized.measures import mode_occupations
     from linearized.output import filtered_output
-    from .basis import normal_basis
-    from .converge import Unstable, _embed, _initial_cutoffs, evidence_item
-    from .solvers import liouvillian_apply, steady_state
-    t0 = time.perf_counter()
-    params = params.replace(mech_bath="lindblad")
-    lin = filtered_output(params, bandwidth, centers)
-    if not lin.stable:
-        raise Unstable(f"the linearized drift matrix has max Re lambda/2pi = "
-                       f"{lin.max_real_eigenvalue:.6g} Hz > 0")
-    centers, C = lin.centers, lin.full_covariance
-    nbar = normal_basis(C, (2,) * N_MODES).nu - 0.5
-    fixed = cutoffs is not None
-    cut = tuple(cutoffs) if fixed else _initial_cutoffs(nbar, minimum=2, top=tail_tol)
-    history, changes, prev, reason = [], [], None, ""
-    if int(np.prod(cut)) > max_dim:
-        from .converge import NotConverged
-        raise NotConverged(
-            f"the first truncation {','.join(map(str, cut))} (d = {int(np.prod(cut))}) of the "
-            f"six-mode cascaded model already exceeds max_dim = {max_dim}: its normal modes "
-            f"hold too many quanta (occupations {', '.join(f'{n:.3g}' for n in nbar)}) for "
-            f"the tails to fall below {tail_tol:g}; raise --max-dim or --tail-tol to try",
-            [], None, "first_truncation")
-    while True:
-        basis = normal_basis(C, cut)
-        model = build_cascaded_model(params, basis, bandwidth, centers)
-        starts = [basis.gaussian_guess()]
-        if prev is not None:
-            starts.append(_embed(prev[1], normal_basis(C, prev[2]), basis))
-        res = [np.linalg.norm(liouvillian_apply(model, x)) / abs(np.trace(x)) for x in starts]
-        state = steady_state(model, solver, x0=starts[int(np.argmin(res))])
-        m = filter_measures(state.rho, basis)
-        change = None if prev is None else max(abs(m.E_N_gaussian - prev[0].E_N_gaussian),
-                                               abs(m.duan - prev[0].duan))
-        entry = {"cutoffs": list(cut), "dim": basis.dim, "E_N_gaussian": m.E_N_gaussian,
-                 "duan": m.duan, "tail_population": [float(x) for x in m.tail_population],
-                 "change": change, "iterations": state.iterations, "seconds": state.seconds,
-                 "relative_residual": state.relative_residual}
-        history.append(entry)
-        if progress:
-            progress(entry)
-        if change is not None:
-            changes.append(change)
-        tails_ok = bool(np.all(m.tail_population < tail_tol))
-        last = changes[-growth_steps:] if growth_steps > 0 else []
-        growth_ok = len(last) >= growth_steps and all(c < tol for c in last)
-        if fixed or (tails_ok and growth_ok):
-            break
-        grow = m.tail_population > tail_tol
-        if not grow.any():
-            grow = m.tail_population == m.tail_population.max()
-        new = tuple(c + int(g) for c, g in zip(cut, grow))
-        if int(np.prod(new)) > max_dim:
-            reason = (f"max_dim: the next truncation {','.join(map(str, new))} "
-                      f"(d = {int(np.prod(new))}) exceeds max_dim = {max_dim}")
-            break
-        prev, cut = (m, state.rho, cut), new
-    tails = float(np.max(m.tail_population))
-    last = changes[-growth_steps:] if growth_steps > 0 else []
-    items = [evidence_item("tails", tails < tail_tol, tails, tail_tol,
-                           detail=f"largest top-level population {tails:.2e}")]
-    if fixed or not last:
-        items.append(evidence_item("truncation_growth", None, None, tol,
-                                   detail="no growth step: no evidence that the measures "
-                                          "stopped moving"))
-    else:
-        items.append(evidence_item(
-            "truncation_growth", len(last) >= growth_steps and all(c < tol for c in last),
-            max(last), tol, changes=[float(c) for c in last],
-            detail=f"last {len(last)} growth steps moved E_N_gaussian and Duan by at most "
-                   f"{max(last):.1e}"))
-    items.append(evidence_item(
-        "residual", state.relative_residual < residual_tol, state.relative_residual,
-        residual_tol, cond_V=state.cond_V,
-        detail=f"||L rho||/(||rho|| scale) = {state.relative_residual:.1e}"))
-    guess = basis.gaussian_guess()
-    norm = float(np.linalg.norm(guess)) * state.scale
-    quad = build_cascaded_model(params, basis, bandwidth, centers, quadratic_only=True)
-    floor = float(np.linalg.norm(liouvillian_apply(quad, guess))) / norm
-    full = float(np.linalg.norm(liouvillian_apply(model, guess))) / norm
-    items.append(evidence_item(
-        "gaussian_residual", floor < residual_tol * 1e4, floor, residual_tol * 1e4,
-        full=full, detail=f"the linear Gaussian state's residual: {floor:.1e} under the "
-                          f"quadratic Liouvillian (truncation floor), {full:.1e} under the full "
-                          f"one (G_0 residue, Kerr)"))
-    failed = [e for e in items if e["passed"] is not True]
-    if failed and not reason:
-        reason = "; ".join(f"{e['name']}: {e['detail']}" for e in failed)
-    return CascadedResult(params, float(bandwidth), centers, basis.cutoffs, basis.dim, m,
-                          not failed, tuple(items), history, time.perf_counter() - t0, reason)
+    lin = filtered_output(system.params, system.bandwidth, system.centers)
+    occ = mode_occupations(lin.full_covariance) if lin.stable else np.full(N_MODES, np.nan)
+    return CascadedLinear(bool(lin.stable), float(lin.max_real_eigenvalue),
+                          lin.full_covariance, occ, float(lin.E_N), float(lin.duan))

@@ -22,7 +22,8 @@ from linearized.matrices import MODES as PAPER_MODES, QUADRATURES as PAPER_QUADR
 from linearized.measures import (duan_sum, duan_sum_optimized, log_negativity,
                                  mode_occupations, symplectic_eigenvalues)
 from linearized.model_steady import pair_block
-from .fockmap import log_negativity_12, mapped_factor, pair_state, physical_cavity_state
+from .fockmap import (SetFactor, log_negativity_12, mapped_factor, pair_state,
+                      physical_cavity_state)
 from .solvers import state_eigh
 
 
@@ -97,7 +98,8 @@ def pair_table(rho: np.ndarray, basis, cov, names, physical_cutoffs=None, pairs=
     """Every pair's exact E_N (partial transpose of its physical reduced state, with the
     mapping's lost population in a normal basis), Eq. 9 on rho's moments and the Duan sum:
     ``[{"modes", "E_N", "E_N_gaussian", "duan", "lost_population"}, ...]``.  The physical
-    mapping is done once for all pairs."""
+    mapping is done once for all pairs; a :class:`qmodel.fockmap.PairTarget` is physical on
+    its own pair only, so the other pairs get no exact E_N from it (None)."""
     n = basis.n_modes
     pairs = pairs or [(i, j) for i in range(n) for j in range(i + 1, n)]
     X = None
@@ -110,7 +112,7 @@ def pair_table(rho: np.ndarray, basis, cov, names, physical_cutoffs=None, pairs=
         if basis.kind == "fock":
             r12 = _fock_pair_state(rho, basis.cutoffs, (i, j))
             en, lost = log_negativity_12(r12, (basis.cutoffs[i], basis.cutoffs[j])), 0.0
-        elif X is not None:
+        elif X is not None and (not isinstance(X, SetFactor) or (i, j) == X.target.pair):
             cs = pair_state(X, (i, j))
             en, lost = log_negativity_12(cs.rho12, cs.cavity_cutoffs), cs.lost_population
         out.append({"modes": [names[i], names[j]], "E_N": en,

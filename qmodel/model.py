@@ -68,6 +68,10 @@ def build_model(params, basis: Basis, quadratic_only: bool = False) -> Model:
     ``quadratic_only``: drop the nonlinear residue ``G_0 m^dag m q`` and the cubic and quartic
     Kerr terms, keeping the quadratic model whose steady state the linearized theory computes
     (used for the truncation floor of the Gaussian state's residual)."""
+    from .cascaded import CascadedSystem, build_cascaded_model
+    if isinstance(params, CascadedSystem):
+        return build_cascaded_model(params.params, basis, params.bandwidth, params.centers,
+                                    quadratic_only)
     if isinstance(params, System):
         from . import generic
         H = basis.quadratic(generic.hamiltonian_matrix(params))
@@ -82,8 +86,12 @@ def build_model(params, basis: Basis, quadratic_only: bool = False) -> Model:
 
 def linearize(params):
     """The linearized steady state of ``params`` (the paper's :class:`Params` or any
-    :class:`System`): an object with ``stable``, ``max_real_eigenvalue`` (Hz), ``covariance``,
-    ``occupations``, ``E_N`` and ``duan`` (of the model's pair)."""
+    :class:`System`, or the cascaded filter model): an object with ``stable``,
+    ``max_real_eigenvalue`` (Hz), ``covariance``, ``occupations``, ``E_N`` and ``duan`` (of the
+    model's pair)."""
+    from .cascaded import CascadedSystem, linearize_cascaded
+    if isinstance(params, CascadedSystem):
+        return linearize_cascaded(params)
     if isinstance(params, System):
         from linearized.model_steady import solve_model
         return solve_model(params)
@@ -93,15 +101,29 @@ def linearize(params):
 
 def mode_labels(params) -> dict:
     """``{"pair", "mode_names", "quadrature_names"}`` of a model, for the measures."""
-    if isinstance(params, System):
+    from .cascaded import CascadedSystem
+    if isinstance(params, (System, CascadedSystem)):
         return {"pair": tuple(params.pair), "mode_names": params.mode_names,
                 "quadrature_names": tuple(params.quadrature_names)}
     from linearized.matrices import MODES, QUADRATURES
     return {"pair": (0, 1), "mode_names": MODES, "quadrature_names": QUADRATURES}
 
 
+def bath_occupations(params) -> np.ndarray:
+    """Mean thermal quanta of each mode's bath (the cascaded filters see their cavity's
+    input): the state with no coupling, which owes nothing to the linearized theory."""
+    from .cascaded import CascadedSystem
+    if isinstance(params, CascadedSystem):
+        n = np.asarray(occupations(params.params), float)
+        return np.concatenate([n, n[:2]])
+    if isinstance(params, System):
+        return np.asarray(params.thermal_occupations(), float)
+    return np.asarray(occupations(params), float)
+
+
 def n_modes(params) -> int:
-    return params.n_modes if isinstance(params, System) else 4
+    from .cascaded import CascadedSystem
+    return params.n_modes if isinstance(params, (System, CascadedSystem)) else 4
 
 
 def nonlinear_terms(params: Params, basis: Basis) -> sp.csr_matrix:

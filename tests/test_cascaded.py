@@ -170,19 +170,29 @@ WEAK_ARGS = ["--set", "g_1=1.5MHz", "--set", "g_2=1.5MHz", "--set", "G=1.5MHz", 
 
 
 def test_normal_basis_growth_agrees_with_filtered_output(paper):
-    # growth loop with evidence: d = 216 -> 288 at tail_tol 1e-3, E_N and Duan within 1e-6
+    # the generic growth loop on the six modes: the exact E_N of the filters' reduced state
+    # (mapped to their physical Fock basis, the other modes to their own normal modes) and
+    # the Duan sum land on filtered_output; both truncations, every line of evidence passing
     from linearized.output import filtered_output
-    from qmodel.cascaded import solve_cascaded
+    from qmodel.cascaded import cascaded_system
+    from qmodel.converge import ConvergenceOptions, solve_master
     p = _weak(paper)
     lin = filtered_output(p, 1e6, (10e6, -10e6))
-    r = solve_cascaded(p, 1e6, (10e6, -10e6), tol=1e-4, tail_tol=1e-3)
-    assert r.converged, r.reason
-    assert len(r.history) >= 2 and r.measures.E_N is None      # no factor is a filter
-    assert abs(r.measures.E_N_gaussian - lin.E_N) < 1e-6
-    assert abs(r.measures.duan - lin.duan) < 1e-6
-    names = {e["name"]: e["passed"] for e in r.evidence}
-    assert names == {"tails": True, "truncation_growth": True, "residual": True,
-                     "gaussian_residual": True}
+    system = cascaded_system(p, 1e6, (10e6, -10e6))
+    for truncation in ("box", "probability"):
+        r = solve_master(system, ConvergenceOptions(tol=1e-4, tail_tol=1e-3,
+                                                    truncation=truncation))
+        assert r.converged, r.why_not_converged()
+        assert len(r.history) >= 3 and r.measures.pair == (4, 5)
+        assert abs(r.measures.E_N - lin.E_N) < 1e-4
+        assert abs(r.measures.E_N_gaussian - lin.E_N) < 1e-6
+        assert abs(r.measures.duan - lin.duan) < 1e-6
+        names = {e["name"]: e["passed"] for e in r.evidence}
+        assert names == {"tails": True, "truncation_growth": True, "residual": True,
+                         "mapping": True, "gaussian_residual": True}
+        rows = {tuple(row["modes"]): row for row in r.pairs}
+        assert rows[("f1", "f2")]["E_N"] == r.measures.E_N
+        assert rows[("a1", "a2")]["E_N"] is None        # the target is physical on f1, f2
 
 
 def test_cli_compare_output_fixed_truncation_is_undecided(capsys):

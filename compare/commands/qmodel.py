@@ -38,11 +38,11 @@ def add_qmodel_options(p) -> None:
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="give up after this many seconds of solving (exit 4, history kept); "
                         "default: no limit")
-    p.add_argument("--truncation", choices=["box", "probability"], default="box",
-                   help="box: every normal mode below its own cutoff (default); probability: "
-                        "the normal-mode Fock states whose Gaussian-predicted probability "
-                        "exceeds eps, lowered tenfold per step (a few times fewer states for "
-                        "the same accuracy; normal basis only)")
+    p.add_argument("--truncation", choices=["box", "probability"], default=None,
+                   help="box: every normal mode below its own cutoff (default, except "
+                        "compare --output); probability: the normal-mode Fock states whose "
+                        "Gaussian-predicted probability exceeds eps, lowered tenfold per step "
+                        "(a few times fewer states for the same accuracy; normal basis only)")
     p.add_argument("--eps", type=float, metavar="EPS",
                    help="with --truncation probability: a fixed threshold (no growth, so no "
                         "growth evidence); default: grow from tail-tol * 1e-3")
