@@ -586,6 +586,9 @@ def _mapping_check(rho, basis, m, physical, opts, deadline, history, max_grow=2)
     return check, m, phys
 
 
+#: least occupation per mode of the self-consistent seed's start vector: an exactly pure start
+#: (the vacuum of baths at T = 0) stopped GMRES after one iteration at a residual of 3e-4
+SEED_FLOOR = 1e-2
 #: the top-level population the first self-consistent round is held to (see there)
 FIRST_ROUND_TAIL = 1e-2
 
@@ -596,7 +599,8 @@ def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=
     """A normal-mode basis that owes nothing to the linearized theory.
 
     Solve in the plain basis at ``seed_cutoffs`` (start vector: the product of thermal states
-    at the baths' occupations, :func:`qmodel.model.bath_occupations`; from the maximally mixed
+    at the baths' occupations, :func:`qmodel.model.bath_occupations`, at least
+    :data:`SEED_FLOOR`; from the maximally mixed
     state GMRES took over 15 minutes at the cascaded model's d = 729, from this 12 s),
     take the covariance matrix and occupations of that state, build its normal-mode basis and
     solve the master equation there (the physical cutoffs of the E_N mapping from the same
@@ -614,7 +618,8 @@ def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=
     seed_basis = fock_basis(seed_cutoffs)
     try:
         st = steady_state(build_model(params, seed_basis), options.solver, deadline=deadline,
-                          x0=seed_basis.gaussian_guess(bath_occupations(params)))
+                          x0=seed_basis.gaussian_guess(np.maximum(bath_occupations(params),
+                                                                  SEED_FLOOR)))
     except SolverTimeout as exc:
         raise _timeout(options, [], str(exc)) from None
     seed = measure(st.rho, seed_basis, **mode_labels(params))

@@ -26,7 +26,8 @@ def add_arguments(p) -> None:
                         "cavities' outputs, exact E_N of the filters' reduced state) against "
                         "the linear theory; with --bandwidth, --centers (as in 'mwent "
                         "output'); probability truncation by default, --cutoffs takes 6 "
-                        "values (a1,a2,m,b,f1,f2 normal modes), default --max-dim 2000")
+                        "values (a1,a2,m,b,f1,f2 normal modes), and the largest dimension "
+                        "defaults to 2000")
     p.add_argument("--bandwidth", metavar="FREQ", default="1MHz",
                    help="with --output: filter bandwidth eps/2pi (default 1MHz)")
     p.add_argument("--centers", metavar="F1,F2",
