@@ -46,19 +46,26 @@ def compare_output(params: Params, bandwidth: float, centers=None, options=None,
         return {"verdict": "undecided", "reason": str(exc), **base, "qmodel": None,
                 "delta_E_N": None, "delta_duan": None, "evidence": [],
                 "history": exc.history, "not_converged_because": exc.reason}
-    d_en = (q.measures.E_N if q.measures.E_N is not None else q.measures.E_N_gaussian) - lin.E_N
+    exact = q.measures.E_N
+    d_en = (exact if exact is not None else q.measures.E_N_gaussian) - lin.E_N
     d_duan = q.measures.duan - lin.duan
-    evidence = [dict(e) for e in q.evidence]
+    # a verdict needs every line of evidence, including the growth a fixed truncation lacks
+    evidence = [dict(e, required=e["required"] or e["name"] == "truncation_growth")
+                for e in q.evidence]
+    if exact is None:
+        evidence.append(evidence_item("exact_E_N", None, None, None, detail="the filters' "
+                                      "exact E_N was not computed"))
+    own_ok = all(e["passed"] is True for e in evidence if e["required"])
     if not independent:
         evidence.append(evidence_item("independent_basis", None, None, opts.tol,
                                       independent=True, detail="not run (independent=False)"))
-    elif q.converged:
+    elif own_ok:
         item, _ = independent_check(system, q, opts)
         evidence.append(item)
     else:
         evidence.append(evidence_item("independent_basis", None, None, opts.tol,
                                       independent=True, detail="not run: the main solve's own "
-                                                               "evidence failed"))
+                                                               "evidence failed or is missing"))
     failed = [e for e in evidence if e["required"] and e["passed"] is not True]
     diff = max(abs(d_en), abs(d_duan))
     if failed:

@@ -165,6 +165,9 @@ class QResult:
             target = self.mapping_target
             if target is None:
                 target = tuple(self.mapping["physical_cutoffs"])
+            elif isinstance(target, PairTarget) and {i, j} != set(target.pair):
+                # physical on the result's pair only: another pair gets its own target
+                target = pair_target(self.measures.covariance, (i, j), target.eps)
             cs = physical_cavity_state(self.rho, self.basis_obj, target, (i, j))
             r, dims = cs.rho12, list(cs.cavity_cutoffs)
         return qutip.Qobj(r, dims=[dims, dims])
@@ -509,7 +512,8 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
             physical_cutoffs=check["physical_cutoffs"], target=check.get("target"),
             detail=f"exact E_N moved {check['E_N_change']:.1e} from {where} "
                    f"{check['physical_cutoffs']} to {check['next_physical_cutoffs']}; the "
-                   f"mapping lost population {check['lost_population']:.1e}"))
+                   f"mapping lost population {check['lost_population']:.1e}"
+                   + (f"; stopped: {check['stopped']}" if "stopped" in check else "")))
         # the basis's Gaussian state: the linearized one (required: the two engines must
         # describe the same quadratic model), or that of a given CM (reported only: a
         # self-consistent CM of a non-Gaussian state is not the quadratic model's)
@@ -537,7 +541,7 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
         # physical on its own pair only: that pair's exact E_N is m's, the others have none
         pairs = pair_table(state.rho, basis, m.covariance, labels["mode_names"])
         for row in pairs:
-            if [labels["mode_names"][k] for k in target.pair] == row["modes"]:
+            if {labels["mode_names"][k] for k in target.pair} == set(row["modes"]):
                 row.update(E_N=m.E_N, lost_population=1.0 - m.mapped_trace)
     else:
         pairs = pair_table(state.rho, basis, m.covariance, labels["mode_names"], target)
@@ -562,9 +566,11 @@ def _mapping_check(rho, basis, m, physical, opts, deadline, history, max_grow=2)
             raise _timeout(opts, history, "stopped during the physical-mapping check")
         more = _finer(phys)
         size = len(more.states) if isinstance(more, PairTarget) else int(np.prod(more))
-        if done is not None and size * basis.dim * 16 > MAPPING_BYTES:
+        if size * basis.dim * 16 > MAPPING_BYTES:
             memory = (f"the next mapping target ({size} states) would need more than "
                       f"{MAPPING_BYTES / 1e9:g} GB")
+            if done is None:         # not even one comparison: the check fails, saying why
+                done = (attempt, phys, en, trace, more, float("nan"), float("nan"), False)
             break                    # the last comparison stands (and failed)
         en2, tr2 = exact_log_negativity(rho, basis, more, m.pair)
         ok = abs(en2 - en) < opts.tol and 1.0 - trace < opts.tail_tol

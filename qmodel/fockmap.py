@@ -352,9 +352,15 @@ def _set_pair_state(F: SetFactor, pair) -> CavityState:
     """Partial trace of ``X X^dag`` over the target's other modes, one group of states with
     the same other occupations at a time (a dense array over the box would not fit)."""
     t = F.target
-    if tuple(pair) != tuple(t.pair):
+    if set(pair) != set(t.pair):
         raise ValueError(f"this mapping keeps only modes {t.pair} physical; the reduced state "
                          f"of {tuple(pair)} needs its own target")
+    if tuple(pair) != tuple(t.pair):           # the same pair, subsystems swapped
+        cs = _set_pair_state(F, t.pair)
+        a, b = cs.cavity_cutoffs
+        r = cs.rho12.reshape(a, b, a, b).transpose(1, 0, 3, 2).reshape(a * b, a * b)
+        return CavityState(r, (b, a), cs.physical_cutoffs, cs.trace, cs.lost_population,
+                           cs.note)
     i, j = t.pair
     s = t.states
     Mi, Mj = int(s[:, i].max()) + 1, int(s[:, j].max()) + 1

@@ -112,7 +112,7 @@ def pair_table(rho: np.ndarray, basis, cov, names, physical_cutoffs=None, pairs=
         if basis.kind == "fock":
             r12 = _fock_pair_state(rho, basis.cutoffs, (i, j))
             en, lost = log_negativity_12(r12, (basis.cutoffs[i], basis.cutoffs[j])), 0.0
-        elif X is not None and (not isinstance(X, SetFactor) or (i, j) == X.target.pair):
+        elif X is not None and (not isinstance(X, SetFactor) or {i, j} == set(X.target.pair)):
             cs = pair_state(X, (i, j))
             en, lost = log_negativity_12(cs.rho12, cs.cavity_cutoffs), cs.lost_population
         out.append({"modes": [names[i], names[j]], "E_N": en,

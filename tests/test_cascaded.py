@@ -193,6 +193,15 @@ def test_normal_basis_growth_agrees_with_filtered_output(paper):
         rows = {tuple(row["modes"]): row for row in r.pairs}
         assert rows[("f1", "f2")]["E_N"] == r.measures.E_N
         assert rows[("a1", "a2")]["E_N"] is None        # the target is physical on f1, f2
+    # the same pair with its subsystems swapped, and another pair (its own target)
+    import qutip
+    ff, swapped = r.reduced_state("f1", "f2"), r.reduced_state("f2", "f1")
+    assert (swapped - qutip.Qobj(ff.full(), dims=ff.dims).permute([1, 0])).norm() < 1e-12
+    cav = r.reduced_state("a1", "a2")
+    assert 1 - 1e-3 < cav.tr().real <= 1 + 1e-12
+    pt = qutip.partial_transpose(cav / cav.tr(), [0, 1])
+    en = np.log(np.abs(np.linalg.eigvalsh(pt.full())).sum())
+    assert abs(en - lin.intracavity_E_N) < 1e-3
 
 
 def test_cli_compare_output_fixed_truncation_is_undecided(capsys):
@@ -207,6 +216,23 @@ def test_cli_compare_output_fixed_truncation_is_undecided(capsys):
     ev = {e["name"]: e["passed"] for e in res["evidence"]}
     assert ev["truncation_growth"] is None and ev["tails"] is False
     assert res["linearized"]["E_N"] > 0.04 and res["qmodel"]["dim"] == 64
+
+
+def test_cli_compare_output_fixed_set_with_passing_tails_is_undecided(capsys):
+    # a fixed probability set whose tails pass still has no growth evidence: never "agree",
+    # and the independent basis is not even run
+    import json
+    from compare.cli import main
+    code = main(["compare", "--output", "--json", "--eps", "1e-7", "--tail-tol", "1e-2",
+                 *WEAK_ARGS])
+    out, err = capsys.readouterr()
+    assert code == 4 and "undecided" in err
+    res = json.loads(out)
+    ev = {e["name"]: e for e in res["evidence"]}
+    assert ev["tails"]["passed"] is True and ev["residual"]["passed"] is True
+    assert ev["truncation_growth"]["passed"] is None and ev["truncation_growth"]["required"]
+    assert ev["independent_basis"]["passed"] is None
+    assert res["verdict"] == "undecided" and abs(res["delta_E_N"]) < 1e-3
 
 
 def test_cli_compare_output_rejects_four_cutoffs(capsys):

@@ -1,7 +1,8 @@
 """``mwent compare``: both methods on one parameter set, with a verdict and its evidence."""
 from __future__ import annotations
 
-from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_output_dir,
+from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_dimension,
+                     check_output_dir,
                      convergence_options, emit, finite_positive, load_params, model_info,
                      paper_only, progress_printer)
 from .qmodel import add_qmodel_options
@@ -135,6 +136,7 @@ def _output_options(args):
         args.truncation = "probability"
     opts = convergence_options(args, 6)
     if args.max_dim == MAX_DIM:
+        check_dimension(OUTPUT_MAX_DIM, f"the --output default --max-dim {OUTPUT_MAX_DIM}")
         opts = dc_replace(opts, max_dim=OUTPUT_MAX_DIM)
     return opts
 
