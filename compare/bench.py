@@ -271,3 +271,52 @@ def _scaling(params, budget):
             break
         n += 1
     return rows
+
+
+def _qmodel_command(param_args, truncation: str, cap: float) -> dict:
+    """``mwent qmodel ... --truncation T --json`` as a new process (start-up included), at
+    most ``cap`` seconds: its wall time, exit code and JSON."""
+    import json
+    import subprocess
+    import sys
+    argv = [sys.executable, "-m", "compare", "qmodel", *param_args, "--set",
+            "mech_bath=lindblad", "--truncation", truncation, "--json"]
+    t = time.perf_counter()
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=cap)
+    except subprocess.TimeoutExpired:
+        return {"seconds": None, "capped_at": cap, "exit_code": None, "result": None}
+    sec = time.perf_counter() - t
+    try:
+        result = json.loads(r.stdout)
+    except ValueError:
+        result = None
+    return {"seconds": sec, "capped_at": None, "exit_code": r.returncode, "result": result}
+
+
+def bench_truncation(param_args=(), cap: float = 600.0) -> dict:
+    """The box against the probability truncation on one point, end to end: the command
+    ``mwent qmodel`` (a new process, mech_bath=lindblad) with ``--truncation box`` (the
+    baseline, capped at ``cap`` seconds) and ``--truncation probability``, run one after the
+    other in this process.  Each run's history gives the scaling table: the dimension, the
+    seconds of each solve and its E_N and Duan sum."""
+    out = {}
+    for trunc in ("box", "probability"):
+        run = _qmodel_command(list(param_args), trunc, cap)
+        res = run["result"] or {}
+        hist = res.get("history") or []
+        run["steps"] = [{"dim": h.get("dim"), "seconds": h.get("seconds"),
+                         "iterations": h.get("iterations"), "E_N": h.get("E_N"),
+                         "duan": h.get("duan"), "cutoffs": h.get("cutoffs"),
+                         "eps": h.get("eps")} for h in hist]
+        run["converged"] = res.get("converged")
+        run["dim"] = res.get("dim")
+        run["E_N"] = res.get("E_N")
+        run["duan"] = res.get("duan")
+        run["reason"] = res.get("not_converged_because") or res.get("error")
+        run.pop("result")
+        out[trunc] = run
+    b, p = out["box"]["seconds"], out["probability"]["seconds"]
+    out["speedup"] = (b / p if b and p else
+                      (f"> {cap / p:.1f}" if p and b is None else None))
+    return out

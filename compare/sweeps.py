@@ -111,7 +111,7 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                               "E_N_linearized": c.linearized.E_N,
                               "duan_linearized": c.linearized.duan,
                               "delta_E_N": c.delta_E_N, "delta_duan": c.delta_duan,
-                              "evidence": d.get("evidence")}
+                              "dim": q.get("dim"), "evidence": d.get("evidence")}
             except Unstable as exc:
                 return ("unstable", None, f"unstable: {exc}", time.perf_counter() - t)
             except (NotConverged, SolverError) as exc:

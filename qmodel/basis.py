@@ -183,11 +183,14 @@ def log_probabilities(states, occupations) -> np.ndarray:
 
 
 def probability_set(occupations, eps: float, max_states: int = 10 ** 6) -> np.ndarray:
-    """Every occupation tuple whose thermal-product probability exceeds ``eps`` (the vacuum
-    always), as a ``(d, n)`` array ordered by total excitation (lexicographically within a
-    level).  The set is closed downwards (lowering any occupation raises the probability,
-    ``nbar / (nbar + 1) < 1``), so it is grown level by level from the vacuum, raising one
-    mode at a time: every member of level L + 1 is a raised member of level L."""
+    """Every occupation tuple whose thermal-product probability exceeds ``eps``, and always
+    the vacuum and every one-quantum state (as a box keeps at least two levels per mode: a
+    mode whose first level were left out would have the vacuum itself on the set's edge, so
+    its tail would read 1, and the mode could never be excited), as a ``(d, n)`` array
+    ordered by total excitation (lexicographically within a level).  The set is closed
+    downwards (lowering any occupation raises the probability, ``nbar / (nbar + 1) < 1``),
+    so it is grown level by level from the vacuum, raising one mode at a time: every member
+    of level L + 1 is a raised member of level L."""
     occupations = np.asarray(occupations, float)
     n = len(occupations)
     cut = np.log(eps)
@@ -197,7 +200,7 @@ def probability_set(occupations, eps: float, max_states: int = 10 ** 6) -> np.nd
     while len(level):
         up = (level[:, None, :] + np.eye(n, dtype=int)[None]).reshape(-1, n)
         up = np.unique(up, axis=0)
-        level = up[log_probabilities(up, occupations) > cut]
+        level = up if total == 1 else up[log_probabilities(up, occupations) > cut]
         total += len(level)
         if total > max_states:
             raise ValueError(f"the probability set at eps = {eps:g} holds more than "

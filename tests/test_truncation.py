@@ -22,6 +22,11 @@ def test_probability_set_is_every_state_above_eps_and_closed_downwards():
     box = np.array(list(itertools.product(range(40), range(10), range(20))))
     want = {tuple(x) for x, lp in zip(box, log_probabilities(box, nbar)) if lp > np.log(eps)}
     assert got == want
+    # a mode far below eps still keeps its first level (as a box keeps two), never more
+    cold = {tuple(x) for x in probability_set([0.7, 1e-12, 0.2], eps)}
+    assert (0, 1, 0) in cold and not any(m[1] > 1 for m in cold)
+    assert {m for m in cold if m[1] == 0} == {tuple(x) for x, lp in zip(
+        box, log_probabilities(box, [0.7, 1e-12, 0.2])) if lp > np.log(eps)}
     for m in got:
         for k in range(3):
             if m[k]:
@@ -40,6 +45,18 @@ def test_a_set_that_is_a_box_gives_the_box_operators_tails_and_mapping():
     phys = (4, 4, 3, 4)
     np.testing.assert_allclose(normal_to_physical(s, phys), normal_to_physical(box, phys),
                                atol=1e-13)
+
+
+def test_a_cold_mode_does_not_put_the_vacuum_on_the_edge():
+    # a normal mode whose occupation is below eps: with only the vacuum kept for it, the
+    # vacuum would be an edge state and the tails would read 1 (a weakly driven model's
+    # independent basis failed that way)
+    states = probability_set([1e-5, 1e-13], 1e-9)
+    assert {tuple(m) for m in states} == {(0, 0), (1, 0), (0, 1)}
+    basis = Basis("normal", tuple(states.max(axis=0) + 1), np.eye(4),
+                  np.array([0.5 + 1e-5, 0.5 + 1e-13]), states)
+    rho = basis.gaussian_guess()
+    assert max(tail_populations(rho, basis)) < 1e-4
 
 
 def test_set_ladder_is_exact_below_the_edge():
@@ -76,7 +93,7 @@ def _mwent(*args):
 @pytest.mark.parametrize("argv,words", [
     (["--truncation", "probability", "--basis", "fock"], "normal-mode basis"),
     (["--truncation", "probability", "--eps", "2"], "between 0 and 1"),
-    (["--eps", "1e-8"], "goes with --truncation probability"),
+    (["--basis", "fock", "--eps", "1e-8"], "goes with --truncation probability"),
     (["--truncation", "probability", "--cutoffs", "3,3,3,3"], "fix --eps"),
 ])
 def test_bad_truncation_options(argv, words):

@@ -13,14 +13,21 @@ DESCRIPTION = ("Time what a user runs against a baseline in the same process and
 def add_arguments(p) -> None:
     p.add_argument("--grid", type=int, default=201, metavar="N",
                    help="N x N grid for the linearized and sweep benchmarks (default 201)")
-    p.add_argument("--only", choices=["linearized", "sweep", "qmodel"],
-                   help="run one part only (default: all; sweep times the 'mwent sweep' "
-                        "command on N x N and 2 x 2 against the SciPy loop)")
+    p.add_argument("--only", choices=["linearized", "sweep", "qmodel", "truncation"],
+                   help="run one part only (default: all but truncation; sweep times the "
+                        "'mwent sweep' command on N x N and 2 x 2 against the SciPy loop; "
+                        "truncation times 'mwent qmodel' on the given point with the box "
+                        "truncation (baseline, capped at --cap) and the probability one, "
+                        "with each solve's dimension and seconds)")
     p.add_argument("--cap", type=float, default=60.0, metavar="SECONDS",
                    help="time cap for QuTiP's default steadystate (default 60)")
     p.add_argument("--scaling", type=float, default=0.0, metavar="SECONDS",
                    help="also find the largest plain-basis dimension solved within this "
                         "time (default: skip)")
+
+
+def _f(x) -> str:
+    return "none" if x is None else f"{x:.7f}"
 
 
 def _param_args(args) -> list:
@@ -82,5 +89,22 @@ def run(args) -> int:
         for row in q.get("scaling", []):
             lines.append(f"  scaling d = {row['dim']}: {row['seconds']:.1f} s, peak RSS "
                          f"{row['peak_rss_mib']:.0f} MiB")
+    if args.only == "truncation":
+        from compare.bench import bench_truncation
+        tr = out["truncation"] = bench_truncation(_param_args(args), args.cap)
+        for name in ("box", "probability"):
+            r = tr[name]
+            took = (f"{r['seconds']:.1f} s" if r["seconds"] is not None else
+                    f"> {r['capped_at']:.0f} s (capped)")
+            state = ("converged" if r["converged"] else
+                     f"not converged ({r['reason']})" if r["seconds"] is not None else "")
+            lines.append(f"mwent qmodel --truncation {name}: {took} end to end, {state}"
+                         + (f", d = {r['dim']}, E_N = {_f(r['E_N'])}" if r["converged"] else ""))
+            for st in r["steps"]:
+                lines.append(f"  d = {st['dim']}: {st['seconds']:.1f} s "
+                             f"({st['iterations']} GMRES iterations), E_N = {_f(st['E_N'])}, "
+                             f"Duan = {_f(st['duan'])}")
+        sp = tr["speedup"]
+        lines.append(f"ratio box / probability: {sp if isinstance(sp, str) or sp is None else f'{sp:.1f}'}")
     emit(out, args.json, "\n".join(lines))
     return EXIT_OK

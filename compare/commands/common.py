@@ -223,7 +223,10 @@ def convergence_options(args, n_modes: int = 4):
     else:
         check_dimension(args.max_dim, f"--max-dim {args.max_dim}")
     extra = {}
-    truncation = getattr(args, "truncation", "box") or "box"
+    # the probability set is the default where it applies (the normal basis, no fixed box):
+    # it reaches the same accuracy with several times fewer states (README, scaling table)
+    truncation = getattr(args, "truncation", None) or (
+        "probability" if args.basis == "normal" and cut is None else "box")
     eps = getattr(args, "eps", None)
     if truncation == "probability":
         if args.basis != "normal":

@@ -31,6 +31,24 @@ def add_arguments(p) -> None:
     p.add_argument("--as-given", action="store_true",
                    help="Fig. 3 only: draw E_N(T) at the parameters as given (preset, "
                         "--config, --set) instead of at the Fig. 2(b) optimum")
+    p.add_argument("--engine", choices=["linearized", "compare"], default="linearized",
+                   help="linearized: the Gaussian theory alone (default); compare: the "
+                        "linearized curve or map on the Lindblad bath with master-equation "
+                        "points on it, each agree, disagree or undecided with its reason "
+                        "(a resumable sweep stored in OUT/figNAME_compare.sqlite)")
+    p.add_argument("--grid", type=int, metavar="N",
+                   help="master-equation points per axis with --engine compare (default: 19 for "
+                        "Fig. 3, T = 20..200 mK every 10 mK; 21 over the figure's range "
+                        "otherwise)")
+    from compare.defaults import TOLERANCE
+
+    from .qmodel import add_qmodel_options
+    from .sweep import add_executor_options
+    p.add_argument("--tolerance", type=float, default=TOLERANCE,
+                   help=f"agreement tolerance of the master-equation points (default "
+                        f"{TOLERANCE:g})")
+    add_executor_options(p)
+    add_qmodel_options(p)
 
 
 def _fmt_at(at: dict, unit: str) -> str:
@@ -90,12 +108,80 @@ def run(args) -> int:
         raise CliError("--points must be at most 2001 (a figure of 4 million points)")
     if args.as_given and args.name != "3":
         raise CliError("--as-given applies to Fig. 3 only")
+    if args.engine == "compare":
+        return _compare(args, base)
+    _no_compare_options(args)
     check_output_dir(args.out, "--out")
     if args.name == "output":
         return _output(args, base)
     out = make_figure(args.name, base, args.out, args.points, as_given=args.as_given)
     emit(out, args.json, "\n".join([f"wrote {out['png']} and {out['data']}"] + describe(out)))
     return EXIT_OK
+
+
+#: options that only a master-equation figure (``--engine compare``) takes, with defaults
+_COMPARE_ONLY = ("grid", "executor", "scheduler", "workers", "retry_failed", "basis",
+                 "cutoffs", "time_limit", "truncation", "eps", "solver")
+
+
+def _no_compare_options(args) -> None:
+    given = [n for n in _COMPARE_ONLY
+             if getattr(args, n, None) not in (None, False, "local", "normal", "krylov")]
+    if given:
+        raise CliError(f"--{given[0].replace('_', '-')} goes with --engine compare (the "
+                       f"master-equation points)")
+
+
+def _compare(args, base) -> int:
+    import sys
+
+    from compare.me_figure import default_grid, make_compare_figure
+    from .common import check_executor, sweep_settings
+    if args.name not in ("2a", "2b", "3", "4a", "4b"):
+        raise CliError(f"--engine compare draws the paper's Figs. 2a, 2b, 3, 4a, 4b (not "
+                       f"{args.name!r})")
+    grid = args.grid if args.grid is not None else default_grid(args.name)
+    if grid < 2 or grid > 101:
+        raise CliError("--grid must be between 2 and 101 (master-equation points per axis)")
+    if args.workers is not None and args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    check_executor(args)
+    settings = sweep_settings(args, "compare")
+    check_output_dir(args.out, "--out")
+    out = _run_compare_figure(args, base, grid, settings, make_compare_figure,
+                              sys.stderr.isatty())
+    s = out["summary"]
+    lines = [f"wrote {out['png']} and {out['data']}",
+             f"master-equation points: " + ", ".join(f"{v} {n}" for v, n in
+                                                      sorted(s["verdicts"].items()))
+             + f" (computed {s['computed']}, reused {s['reused']} from {s['store']}; "
+               f"{s['seconds']:.0f} s)"]
+    if s["largest_difference_decided"] is not None:
+        lines.append(f"largest |dE_N|, |dDuan| over the decided points: "
+                     f"{s['largest_difference_decided']:.2e} (tolerance {s['tolerance']:g})")
+    for r in s["points"]:
+        if r["verdict"] in ("undecided", "disagree"):
+            at = ", ".join(f"{k} = {v:.4g}" for k, v in r["values"].items())
+            lines.append(f"  {r['verdict']} at {at}: {r['reason']}")
+    emit(out, args.json, "\n".join(lines))
+    return EXIT_OK
+
+
+def _run_compare_figure(args, base, grid, settings, make, progress):
+    """The figure's sweep, with the sweep command's mapping of store and worker failures."""
+    from compare.store import StoreError
+    from compare.sweeps import SweepError
+
+    from .common import EXIT_ERROR
+    try:
+        return make(args.name, base, args.out, grid, settings, n=args.points,
+                    as_given=args.as_given, executor=args.executor,
+                    scheduler=args.scheduler, workers=args.workers, progress=progress,
+                    retry_failed=args.retry_failed)
+    except StoreError as exc:
+        raise CliError(str(exc))
+    except SweepError as exc:
+        raise CliError(str(exc), EXIT_ERROR)
 
 
 def _output(args, base) -> int:

@@ -39,10 +39,11 @@ def add_qmodel_options(p) -> None:
                    help="give up after this many seconds of solving (exit 4, history kept); "
                         "default: no limit")
     p.add_argument("--truncation", choices=["box", "probability"], default=None,
-                   help="box: every normal mode below its own cutoff (default, except "
-                        "compare --output); probability: the normal-mode Fock states whose "
-                        "Gaussian-predicted probability exceeds eps, lowered tenfold per step "
-                        "(a few times fewer states for the same accuracy; normal basis only)")
+                   help="probability (default in the normal basis): the normal-mode Fock "
+                        "states whose Gaussian-predicted probability exceeds eps, lowered "
+                        "tenfold per step (a few times fewer states for the same accuracy); "
+                        "box: every normal mode below its own cutoff (the default with "
+                        "--cutoffs or --basis fock/self)")
     p.add_argument("--eps", type=float, metavar="EPS",
                    help="with --truncation probability: a fixed threshold (no growth, so no "
                         "growth evidence); default: grow from tail-tol * 1e-3")

@@ -1,0 +1,124 @@
+"""Compiled kernels of the Krylov steady-state solver (see :mod:`qmodel.solvers`).
+
+The jump part ``J rho = sum_k L_k rho L_k^dag`` and the sparse products of the Liouvillian
+are the only steps of a GMRES iteration that are not dense BLAS.  SciPy's sparse times dense
+product runs on one core and the conjugate transposes around it copy ``d x d`` matrices; at
+d = 1000 that took 0.39 s per iteration, more than the four dense products of the
+preconditioner.  These kernels run the products over rows in parallel, with no copies.
+
+Kept apart so that importing :mod:`qmodel` does not compile anything; the kernels compile on
+first use and are cached on disk.  Nothing here knows the physics.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from numba import get_num_threads, njit, prange, set_num_threads
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _csr_dense(indptr, indices, data, B, out):
+    """``out = A @ B`` for CSR ``A`` (rows x d) and C-ordered dense ``B`` (d x m)."""
+    rows, m = out.shape
+    for r in prange(rows):
+        for j in range(m):
+            out[r, j] = 0.0
+        for p in range(indptr[r], indptr[r + 1]):
+            c = indices[p]
+            v = data[p]
+            for j in range(m):
+                out[r, j] += v * B[c, j]
+
+
+#: rows of the output computed together by :func:`_jump_gather` (each index and value of the
+#: operators is then read once per block instead of once per row: 0.085 s instead of 0.145 s
+#: at d = 1000 with eight operators)
+_BLOCK = 8
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _jump_gather(Y, indptr, indices, data, n, out):
+    """``out = sum_k Y_k L_k^dag`` for ``Y`` = ``[Y_1; ...; Y_n]`` (n d x d) and the stacked
+    CSR ``[L_1; ...; L_n]``: ``out[i, j] = sum_k sum_c conj(L_k[j, c]) Y_k[i, c]``, a gather
+    within rows of ``Y_k``, ``_BLOCK`` rows ``i`` at a time."""
+    d = out.shape[0]
+    B = _BLOCK
+    for b in prange((d + B - 1) // B):
+        i0 = b * B
+        m = min(d, i0 + B) - i0
+        acc = np.empty(B, np.complex128)
+        for j in range(d):
+            for t in range(m):
+                acc[t] = 0j
+            for k in range(n):
+                row = k * d + j
+                base = k * d + i0
+                for p in range(indptr[row], indptr[row + 1]):
+                    c = indices[p]
+                    v = np.conj(data[p])
+                    for t in range(m):
+                        acc[t] += v * Y[base + t, c]
+            for t in range(m):
+                out[i0 + t, j] = acc[t]
+
+
+def _threads() -> int:
+    """Numba threads for one call: Numba's own count, lowered to ``OMP_NUM_THREADS`` when
+    that is set (a sweep worker, a Dask worker), so processes x threads stay within the
+    cores."""
+    n = get_num_threads()
+    try:
+        asked = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        asked = 0
+    return max(1, min(n, asked)) if asked > 0 else n
+
+
+class JumpOperator:
+    """``rho -> sum_k L_k rho L_k^dag`` for a fixed set of operators ``ops`` (each d x d,
+    sparse), any ``rho``: ``Y = [L_1; ...; L_n] rho`` by rows of ``rho`` (one stacked CSR
+    product), then ``sum_k Y_k L_k^dag`` row by row (``(Y L^dag)[i, j] = sum_c conj(L[j, c])
+    Y[i, c]``, a gather within one row of ``Y_k``).  Measured at d = 1000 with eight
+    operators: 0.12 s on 2 cores, against 0.39 s for SciPy's products and transposes."""
+
+    def __init__(self, ops):
+        import scipy.sparse as sp
+        self.d = ops[0].shape[0]
+        self.n = len(ops)
+        self._stack = _csr_arrays(sp.vstack(ops))
+        self._Y = None
+
+    def __call__(self, rho: np.ndarray) -> np.ndarray:
+        d = self.d
+        rho = np.ascontiguousarray(rho, dtype=complex)
+        if self._Y is None:        # reused: a fresh 16 n d^2 bytes per call costs page faults
+            self._Y = np.empty((self.n * d, d), complex)
+        Y = self._Y
+        out = np.empty((d, d), complex)
+        old = get_num_threads()
+        set_num_threads(_threads())
+        try:
+            _csr_dense(*self._stack, rho, Y)
+            _jump_gather(Y, *self._stack, self.n, out)
+        finally:
+            set_num_threads(old)
+        return out
+
+
+def _csr_arrays(A):
+    A = A.tocsr()
+    return (A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data.astype(complex))
+
+
+def sparse_dense(A, B: np.ndarray) -> np.ndarray:
+    """``A @ B`` for a CSR matrix ``A`` and a dense ``B``, on every allowed core."""
+    B = np.ascontiguousarray(B, dtype=complex)
+    out = np.empty((A.shape[0], B.shape[1]), complex)
+    old = get_num_threads()
+    set_num_threads(_threads())
+    try:
+        _csr_dense(*_csr_arrays(A), B, out)
+    finally:
+        set_num_threads(old)
+    return out

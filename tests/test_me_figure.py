@@ -1,0 +1,118 @@
+"""The paper's figures with master-equation points (``mwent figure NAME --engine compare``),
+and the compiled kernels of the Krylov solver they rest on."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from linearized.params import PRESETS
+from linearized.steady import solve
+
+
+def _mwent(*args):
+    return subprocess.run([sys.executable, "-m", "compare", *args], capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_jump_operator_equals_the_explicit_sum():
+    from qmodel._kernels import JumpOperator, sparse_dense
+    rng = np.random.default_rng(3)
+    d = 37                     # not a multiple of the kernel's row block
+    ops = [sp.random(d, d, density=0.15, random_state=k, format="csr")
+           * (1 + 0.5j * k) for k in range(3)]
+    rho = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))    # not Hermitian
+    want = sum(L.toarray() @ rho @ L.toarray().conj().T for L in ops)
+    np.testing.assert_allclose(JumpOperator(ops)(rho), want, atol=1e-12)
+    np.testing.assert_allclose(sparse_dense(ops[1], rho), ops[1].toarray() @ rho, atol=1e-13)
+
+
+def test_hermitian_pack_round_trip_and_linearity():
+    from qmodel.solvers import hermitian_pack, hermitian_unpack
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(6, 6)) + 1j * rng.normal(size=(6, 6))
+    h = a + a.conj().T
+    assert hermitian_pack(h).dtype == float
+    np.testing.assert_allclose(hermitian_unpack(hermitian_pack(h)), h, atol=0)
+    assert np.trace(hermitian_pack(h)) == pytest.approx(np.trace(h).real)
+
+
+def test_liouvillian_apply_equals_qutip_liouvillian(paper):
+    import qutip
+    from qmodel.basis import fock_basis
+    from qmodel.model import build_model
+    from qmodel.solvers import liouvillian_apply
+    basis = fock_basis((3, 2, 3, 2))
+    model = build_model(paper.replace(mech_bath="lindblad"), basis)
+    dims = basis.dims
+    L = qutip.liouvillian(qutip.Qobj(model.H, dims=dims),
+                          [qutip.Qobj(c, dims=dims) for c in model.c_ops]).full()
+    rng = np.random.default_rng(5)
+    d = model.dim
+    rho = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+    want = (L @ rho.reshape(-1, order="F")).reshape(d, d, order="F")
+    np.testing.assert_allclose(liouvillian_apply(model, rho), want, atol=1e-10)
+
+
+def test_figure_3_compare_marks_each_point_and_resumes(tmp_path):
+    # two master-equation points: 20 mK (cheap, decided) and 200 mK, whose first
+    # probability set (d ~ 630) exceeds --max-dim 400: undecided with the reason, not a value
+    out = tmp_path / "figs"
+    args = ("figure", "3", "--engine", "compare", "--grid", "2", "--points", "41",
+            "--max-dim", "400", "--out", str(out), "--json")
+    r = _mwent(*args)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    s = d["summary"]
+    assert (out / "fig3_compare.png").stat().st_size > 10_000
+    assert (out / "fig3_compare.npz").exists() and (out / "fig3_compare.sqlite").exists()
+    assert s["computed"] == 2 and s["mech_bath"].startswith("lindblad")
+    pts = {round(p["values"]["T"] * 1e3): p for p in s["points"]}
+    cold, hot = pts[20], pts[200]
+    assert cold["verdict"] == "agree"
+    # the point's linear value is the Lyapunov solution at the curve's parameters
+    params = PRESETS["paper"].replace(**{k: v for k, v in s["point_parameters"].items()
+                                         if k != "T"}, T=0.02)
+    assert cold["E_N_linearized"] == pytest.approx(solve(params).E_N, abs=1e-12)
+    assert abs(cold["E_N"] - cold["E_N_linearized"]) < 1e-3
+    assert hot["verdict"] == "undecided" and "max_dim" in hot["reason"]
+    assert hot["E_N"] is None
+    again = json.loads(_mwent(*args).stdout)["summary"]
+    assert again["computed"] == 0 and again["reused"] == 2
+    assert again["verdicts"] == s["verdicts"]
+
+
+def test_figure_compare_bad_input():
+    for argv, words in ((["figure", "3", "--grid", "5"], "--engine compare"),
+                        (["figure", "output", "--engine", "compare"], "Figs. 2a"),
+                        (["figure", "3", "--engine", "compare", "--grid", "1"], "--grid"),
+                        (["figure", "2a", "--engine", "compare", "--executor", "dask"],
+                         "--scheduler")):
+        r = _mwent(*argv)
+        assert r.returncode == 2, (argv, r.stderr)
+        assert words in r.stderr and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_figure_2a_compare_small_grid(tmp_path):
+    # 3 x 3 master-equation points over Delta_1, Delta_2 in [-2, 2] omega_b: the centre
+    # (0, 0) and the corners; every point decided or undecided with a reason, and each
+    # decided point's linear value equal to the Lyapunov solution there
+    out = tmp_path / "f"
+    r = _mwent("figure", "2a", "--engine", "compare", "--grid", "3", "--points", "21",
+               "--max-dim", "600", "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)["summary"]
+    assert sum(s["verdicts"].values()) == 9
+    wb = PRESETS["paper"].omega_b
+    for p in s["points"]:
+        assert p["verdict"] in ("agree", "disagree", "undecided", "unstable")
+        if p["verdict"] in ("agree", "disagree"):
+            q = PRESETS["paper"].replace(mech_bath="lindblad", **p["values"])
+            assert p["E_N_linearized"] == pytest.approx(solve(q).E_N, abs=1e-12)
+        else:
+            assert p["reason"]
+    assert {round(v / wb, 6) for p in s["points"] for v in p["values"].values()} == {-2, 0, 2}
+    assert (out / "fig2a_compare.png").exists()
