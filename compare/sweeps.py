@@ -504,14 +504,22 @@ def _stopped(what: str, done: int, total: int, store_path: str) -> SweepError:
                       f"{where}, so rerun the same command to compute the rest")
 
 
-def _dask_client(scheduler):
-    """A client for ``scheduler`` (an address; or a ready Client, returned as is), with a
-    one-sentence :class:`SweepError` when the address is invalid or nothing answers there."""
+def _dask_client(scheduler, workers=None):
+    """A client for ``scheduler`` (an address; ``"local"``: a Dask ``LocalCluster`` of
+    ``workers`` processes, default every core, one thread each, closed with the client; or a
+    ready Client, returned as is), with a one-sentence :class:`SweepError` when the address
+    is invalid or nothing answers there.  Returns ``(client, owned, cluster)``: an owned
+    client (and its cluster, if it started one) is closed by the caller."""
     from dask.distributed import Client
     if not isinstance(scheduler, str):
-        return scheduler, False
+        return scheduler, False, None
+    if scheduler == "local":
+        from dask.distributed import LocalCluster
+        cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        return Client(cluster), True, cluster
     try:
-        return Client(scheduler), True
+        return Client(scheduler), True, None
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SweepError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); check "
@@ -539,7 +547,7 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
     if executor == "dask":
         from dask.distributed import as_completed
         from distributed.scheduler import KilledWorker
-        client, own = _dask_client(scheduler)
+        client, own, cluster = _dask_client(scheduler, workers)
         try:
             futures = {client.submit(evaluate_point, engine, _payload(g[2]), settings,
                                      pure=False): (k, g) for k, g in todo}
@@ -551,6 +559,8 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
         finally:
             if own:
                 client.close()
+            if cluster is not None:
+                cluster.close()
         return
     n = workers or available_cores()
     if n == 1:

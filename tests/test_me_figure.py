@@ -116,3 +116,20 @@ def test_figure_2a_compare_small_grid(tmp_path):
             assert p["reason"]
     assert {round(v / wb, 6) for p in s["points"] for v in p["values"].values()} == {-2, 0, 2}
     assert (out / "fig2a_compare.png").exists()
+
+
+@pytest.mark.slow
+def test_figure_compare_on_a_dask_local_cluster_matches_local_processes(tmp_path):
+    pytest.importorskip("dask.distributed")
+    common = ("figure", "3", "--engine", "compare", "--grid", "2", "--points", "21",
+              "--max-dim", "400", "--json")
+    a = _mwent(*common, "--out", str(tmp_path / "local"))
+    b = _mwent(*common, "--out", str(tmp_path / "dask"), "--executor", "dask",
+               "--scheduler", "local", "--workers", "2")
+    assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
+    pa, pb = (json.loads(r.stdout)["summary"]["points"] for r in (a, b))
+    assert [p["verdict"] for p in pa] == [p["verdict"] for p in pb]
+    for x, y in zip(pa, pb):
+        assert (x["E_N"] is None) == (y["E_N"] is None)
+        if x["E_N"] is not None:
+            assert x["E_N"] == pytest.approx(y["E_N"], abs=1e-9)

@@ -345,11 +345,14 @@ def check_executor(args) -> None:
     if args.executor != "dask":
         return
     if not args.scheduler:
-        raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786)")
+        raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786, or "
+                       "'local' for a Dask LocalCluster on this machine)")
     import importlib.util
     if importlib.util.find_spec("distributed") is None:
         raise CliError("--executor dask needs Dask's distributed scheduler: install the "
                        "extra with pip install 'mwent[dask]'")
+    if args.scheduler == "local":
+        return
     from urllib.parse import urlsplit
     u = urlsplit(args.scheduler if "://" in args.scheduler else f"tcp://{args.scheduler}")
     try:

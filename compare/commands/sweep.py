@@ -23,7 +23,9 @@ def add_executor_options(p) -> None:
                    help="where points run: local processes (default) or an existing Dask "
                         "cluster (--scheduler; install the 'dask' extra)")
     p.add_argument("--scheduler", metavar="ADDR",
-                   help="Dask scheduler address for --executor dask, e.g. tcp://HOST:8786")
+                   help="Dask scheduler address for --executor dask, e.g. tcp://HOST:8786, "
+                        "or 'local': a Dask LocalCluster here (--workers processes, one "
+                        "thread each)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="local worker processes (default: all cores, one BLAS thread each)")
     p.add_argument("--retry-failed", action="store_true",
