@@ -139,9 +139,11 @@ def draw_map(spec, line, run, rows, tolerance, path) -> str:
     for verdict, (marker, color, lab) in VERDICT_STYLE.items():
         pts = [r for r in rows if r["verdict"] == verdict]
         if pts:
+            agree = verdict == "agree"
             axs[0].plot([r["values"][k0] / sx for r in pts], [r["values"][k1] / sy for r in pts],
-                        marker, color="w" if verdict == "agree" else color, ms=3.5,
-                        mfc="none", mew=0.8, label=f"{lab} ({len(pts)})")
+                        marker, color="w" if agree else "m" if verdict == "undecided" else color,
+                        ms=2.5 if agree else 5, mfc="none", mew=0.6 if agree else 1.2,
+                        alpha=0.6 if agree else 1.0, label=f"{lab} ({len(pts)})")
     axs[0].legend(fontsize=6, loc="lower left", framealpha=0.7)
     axs[0].set_title("linearized (Lindblad bath), master-equation points marked",
                      fontsize=8)

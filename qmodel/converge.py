@@ -477,8 +477,15 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
     fixed = opts.fixed_truncation
     indep = not from_linearized
     tails = float(np.max(m.tail_population))
+    extra = {}
+    if basis.states is not None:
+        # the set's own error estimate, reported beside its edge populations
+        extra = {"outside_population": history[-1].get("outside_population")}
     items = [evidence_item("tails", tails < opts.tail_tol, tails, opts.tail_tol,
-                           independent=indep, detail=f"largest top-level population {tails:.2e}")]
+                           independent=indep, detail=f"largest top-level population {tails:.2e}"
+                           + (f"; Gaussian-predicted population outside the probability "
+                              f"set {extra['outside_population']:.1e}" if extra else ""),
+                           **extra)]
     last = changes[-opts.growth_steps:] if opts.growth_steps > 0 else []
     if fixed:
         items.append(evidence_item(

@@ -25,8 +25,8 @@ preconditioned system, whose solution can sit far from ``L rho = 0`` when the ei
 ``V`` of K are ill-conditioned), the residual relative to the Liouvillian's scale
 (:func:`liouvillian_scale`) and, for ``krylov``, the 1-norm condition number of ``V``.
 
-Limits: ``SolverOptions.maxiter`` counts GMRES iterations (inner steps, summed over restarts),
-not restart cycles; a ``deadline`` (a ``time.perf_counter()`` value) ends a running GMRES from
+Limits: ``SolverOptions.maxiter`` counts GMRES iterations (inner steps, summed over restarts
+and passes); a ``deadline`` (a ``time.perf_counter()`` value) ends a running GMRES from
 its callback with :class:`SolverTimeout`.
 """
 from __future__ import annotations
@@ -145,7 +145,9 @@ def liouvillian_scale(model) -> float:
 
 def _krylov(model, x0, opts, deadline=None, tol=None, count=None):
     """GMRES on the fixed point of ``T = -P^-1 J`` in the real space of Hermitian matrices
-    (:func:`hermitian_pack`), from the state ``x0``.  Returns ``(rho, iterations, cond_V)``."""
+    (:func:`hermitian_pack`), from the state ``x0``.  Returns ``(rho, iterations, cond_V,
+    reached)``: ``reached`` is False when the iteration cap stopped GMRES before its
+    tolerance (``rho`` is then its last iterate)."""
     d = model.dim
     K, jump = _operators(model)
     lam, V = np.linalg.eig(K.toarray())
@@ -175,29 +177,27 @@ def _krylov(model, x0, opts, deadline=None, tol=None, count=None):
     count = [0] if count is None else count
 
     def cb(_):
-        # called once per inner iteration: the caps count iterations, not restart cycles
+        # called once per inner iteration: iterations are counted, not restart cycles
         count[0] += 1
-        if count[0] >= opts.maxiter:
-            raise _Stop("iterations")
         if deadline is not None and time.perf_counter() > deadline:
             raise _Stop("time")
 
     # the Krylov basis holds `restart` real vectors of d^2 numbers: keep it under ~4 GB
     restart = int(max(10, min(opts.restart, 4e9 / (8.0 * d * d))))
-    cycles = -(-int(opts.maxiter) // restart) + 1
+    # the cap as whole restart cycles (a shorter cycle when fewer iterations are left), so
+    # that GMRES itself stops there and returns its last iterate
+    left = max(1, int(opts.maxiter) - count[0])
+    restart = min(restart, left)
+    cycles = max(1, left // restart)
     try:
         x, info = spla.gmres(A, uvec, x0=uvec.copy(), rtol=opts.tol if tol is None else tol,
                              atol=0.0, restart=restart, maxiter=cycles, callback=cb,
                              callback_type="pr_norm")
-    except _Stop as stop:
-        if str(stop) == "time":
-            raise SolverTimeout(f"the time limit was hit during GMRES at dimension {d} "
-                                f"(after {count[0]} iterations)") from None
-        info = 1
-    if info != 0:
-        raise SolverError(f"GMRES did not reach tolerance {opts.tol:g} in {count[0]} "
-                          f"iterations (cap {opts.maxiter}) at dimension {d}")
-    return hermitian_unpack(x.reshape(d, d)), count[0], cond_V
+    except _Stop:
+        raise SolverTimeout(f"the time limit was hit during GMRES at dimension {d} "
+                            f"(after {count[0]} iterations)") from None
+    # info != 0: the iteration cap, with x the last iterate (judged by its true residual)
+    return hermitian_unpack(x.reshape(d, d)), count[0], cond_V, info == 0
 
 
 def _qutip(model, method):
@@ -227,10 +227,17 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
         start = x0 if x0 is not None else np.eye(model.dim, dtype=complex) / model.dim
         start, tol, count = np.asarray(start, complex), opts.tol, [0]
         for _ in range(3):
-            rho, its, cond_V = _krylov(model, start, opts, deadline, tol, count)
+            rho, its, cond_V, reached = _krylov(model, start, opts, deadline, tol, count)
             rel = _relative_residual(model, rho, scale)
             if rel <= opts.residual_target:
+                # the true residual is what the evidence judges: GMRES's own (preconditioned)
+                # tolerance can stagnate short of 1e-14 where the eigenvectors of K are
+                # ill-conditioned, with the true residual already at its target
                 break
+            if not reached or count[0] >= opts.maxiter:
+                raise SolverError(f"GMRES did not reach tolerance {tol:g} in {count[0]} "
+                                  f"iterations (cap {opts.maxiter}) at dimension {model.dim} "
+                                  f"(true relative residual {rel:.1e})")
             start, tol = rho, tol * 1e-2
     else:
         rho, its = _qutip(model, "direct" if opts.method == "direct" else opts.method[6:])

@@ -102,3 +102,20 @@ def test_bench_qmodel_reports_ratios(capsys):
     doc = json.loads(out)["qmodel"]
     assert code == 0 and doc["paper_optimum"]["converged"] is True
     assert [r["dim"] for r in doc["vs_qutip_default"]] == [81, 256]
+
+
+@pytest.mark.slow
+def test_bench_truncation_times_both_truncations_of_one_point(capsys):
+    # the paper's point: both truncations converge, to the same E_N (the box and the
+    # probability set are two independent truncations of one master equation), and the
+    # table lists each solve's dimension with the set's smaller one
+    code, out, _ = run(capsys, "bench", "--only", "truncation", "--cap", "300", "--json")
+    doc = json.loads(out)["truncation"]
+    box, prob = doc["box"], doc["probability"]
+    assert code == 0 and box["converged"] and prob["converged"]
+    assert box["exit_code"] == 0 and prob["exit_code"] == 0
+    assert abs(box["E_N"] - prob["E_N"]) < 1e-4 and abs(box["duan"] - prob["duan"]) < 1e-4
+    assert prob["dim"] < box["dim"]
+    assert [s["dim"] for s in prob["steps"]] == sorted(s["dim"] for s in prob["steps"])
+    assert all(s["seconds"] > 0 for s in box["steps"] + prob["steps"])
+    assert doc["speedup"] == pytest.approx(box["seconds"] / prob["seconds"])

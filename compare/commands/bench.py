@@ -21,6 +21,9 @@ def add_arguments(p) -> None:
                         "with each solve's dimension and seconds)")
     p.add_argument("--cap", type=float, default=60.0, metavar="SECONDS",
                    help="time cap for QuTiP's default steadystate (default 60)")
+    p.add_argument("--max-dim", type=int, default=6000, metavar="N",
+                   help="--only truncation: largest dimension both truncations may grow to "
+                        "(default 6000)")
     p.add_argument("--scaling", type=float, default=0.0, metavar="SECONDS",
                    help="also find the largest plain-basis dimension solved within this "
                         "time (default: skip)")
@@ -91,7 +94,9 @@ def run(args) -> int:
                          f"{row['peak_rss_mib']:.0f} MiB")
     if args.only == "truncation":
         from compare.bench import bench_truncation
-        tr = out["truncation"] = bench_truncation(_param_args(args), args.cap)
+        if args.max_dim < 2:
+            raise CliError("--max-dim must be at least 2")
+        tr = out["truncation"] = bench_truncation(_param_args(args), args.cap, args.max_dim)
         for name in ("box", "probability"):
             r = tr[name]
             took = (f"{r['seconds']:.1f} s" if r["seconds"] is not None else
@@ -105,6 +110,8 @@ def run(args) -> int:
                              f"({st['iterations']} GMRES iterations), E_N = {_f(st['E_N'])}, "
                              f"Duan = {_f(st['duan'])}")
         sp = tr["speedup"]
-        lines.append(f"ratio box / probability: {sp if isinstance(sp, str) or sp is None else f'{sp:.1f}'}")
+        lines.append("ratio box / probability: " + (
+            "none (a run did not converge)" if sp is None else
+            sp if isinstance(sp, str) else f"{sp:.1f}"))
     emit(out, args.json, "\n".join(lines))
     return EXIT_OK

@@ -119,15 +119,20 @@ def run(args) -> int:
                     "converged": False})
     en = "n/a" if out["E_N"] is None else f"{out['E_N']:.6f}"
     lines = [
-        f"master equation steady state ({res.basis} basis, cutoffs "
-        f"{','.join(map(str, res.cutoffs))}, d = {res.dim}, solver {res.solver}, "
-        f"{res.seconds:.1f} s)",
+        f"master equation steady state ({res.basis} basis, "
+        + (f"probability set eps {res.basis_obj.eps:g} (Gaussian-predicted population "
+           f"outside it {res.history[-1].get('outside_population', float('nan')):.1e}; "
+           f"levels up to {','.join(map(str, res.cutoffs))})"
+           if res.basis_obj.states is not None else
+           f"cutoffs {','.join(map(str, res.cutoffs))}")
+        + f", d = {res.dim}, solver {res.solver}, {res.seconds:.1f} s)",
         f"  E_N exact (partial transpose) = {en}",
         f"  E_N Gaussian (Eq. 9 on rho)   = {out['E_N_gaussian']:.6f}   linearized: "
         f"{lin['lindblad'].E_N:.6f}",
         f"  Duan sum                      = {out['duan']:.6f}   linearized: "
         f"{lin['lindblad'].duan:.6f}",
-        "  top-level populations         = " + ", ".join(f"{x:.1e}" for x in
+        ("  edge populations (per mode)   = " if res.basis_obj.states is not None else
+         "  top-level populations         = ") + ", ".join(f"{x:.1e}" for x in
                                                         out["tail_population"]),
         f"  non-Gaussianity (rel. entropy) = {out['non_gaussianity']:.2e} nats   (truncation "
         f"alone: {out['non_gaussianity_floor']:.2e} nats)"]
