@@ -304,6 +304,8 @@ def bench_truncation(param_args=(), cap: float = 600.0, max_dim: int = 6000) -> 
     scaling table: the dimension, the seconds of each solve and its E_N and Duan sum.  The
     ratio is given only when both converged, as a bound when the box hit the cap."""
     out = {"max_dim": max_dim}
+    # untimed: compiles (or loads) the solver's kernels, so that neither timed run pays for it
+    _qmodel_command(["--basis", "fock", "--cutoffs", "2,2,2,2"], "box", cap, max_dim)
     for trunc in ("box", "probability"):
         run = _qmodel_command(list(param_args), trunc, cap, max_dim)
         res = run["result"] or {}

@@ -155,7 +155,9 @@ def draw_map(spec, line, run, rows, tolerance, path) -> str:
     for r in rows:
         i = tuple(r["index"])
         if r["verdict"] in ("agree", "disagree"):
-            me[i] = _value(r, spec.quantity)
+            v = _value(r, spec.quantity)
+            # as on the linear panel, a Duan map leaves separable points (>= 2) blank
+            me[i] = v if spec.quantity == "E_N" or v < 2 else np.nan
             err[i] = max(abs(r["delta_E_N"] or 0.0), abs(r["delta_duan"] or 0.0))
     m1 = axs[1].pcolormesh(gx, gy, me.T, shading="nearest", cmap=cmap,
                            vmin=np.nanmin(shown) if np.isfinite(shown).any() else None,

@@ -515,9 +515,19 @@ def _dask_client(scheduler, workers=None):
         return scheduler, False, None
     if scheduler == "local":
         from dask.distributed import LocalCluster
-        cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
-                               processes=True, dashboard_address=None)
-        return Client(cluster), True, cluster
+        cluster = None
+        try:
+            # memory_limit=0: no per-worker share of the memory at which Dask's nanny would
+            # pause or kill a large point that a local process could run
+            cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
+                                   processes=True, dashboard_address=None, memory_limit=0)
+            return Client(cluster), True, cluster
+        except Exception as exc:
+            if cluster is not None:
+                cluster.close()
+            raise SweepError(f"cannot start a Dask LocalCluster here "
+                             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                             ) from None
     try:
         return Client(scheduler), True, None
     except (OSError, TimeoutError, ValueError) as exc:
@@ -547,7 +557,8 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
     if executor == "dask":
         from dask.distributed import as_completed
         from distributed.scheduler import KilledWorker
-        client, own, cluster = _dask_client(scheduler, workers)
+        client, own, cluster = _dask_client(scheduler, min(workers or available_cores(),
+                                                           len(todo)))
         try:
             futures = {client.submit(evaluate_point, engine, _payload(g[2]), settings,
                                      pure=False): (k, g) for k, g in todo}

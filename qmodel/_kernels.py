@@ -63,16 +63,24 @@ def _jump_gather(Y, indptr, indices, data, n, out):
                 out[i0 + t, j] = acc[t]
 
 
+#: the variables that limit a process's BLAS/OpenMP threads (as in :mod:`compare.sweeps`)
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
 def _threads() -> int:
-    """Numba threads for one call: Numba's own count, lowered to ``OMP_NUM_THREADS`` when
-    that is set (a sweep worker, a Dask worker), so processes x threads stay within the
-    cores."""
+    """Numba threads for one call: Numba's own count, lowered to the smallest positive
+    thread limit set in the environment (a sweep worker, a Dask worker, a user's
+    ``OPENBLAS_NUM_THREADS``), so processes x threads stay within the cores."""
     n = get_num_threads()
-    try:
-        asked = int(os.environ.get("OMP_NUM_THREADS", ""))
-    except ValueError:
-        asked = 0
-    return max(1, min(n, asked)) if asked > 0 else n
+    for var in _THREAD_VARS:
+        try:
+            asked = int(os.environ.get(var, ""))
+        except ValueError:
+            continue
+        if asked > 0:
+            n = min(n, asked)
+    return max(1, n)
 
 
 class JumpOperator:
@@ -82,19 +90,20 @@ class JumpOperator:
     Y[i, c]``, a gather within one row of ``Y_k``).  Measured at d = 1000 with eight
     operators: 0.12 s on 2 cores, against 0.39 s for SciPy's products and transposes."""
 
-    def __init__(self, ops):
+    def __init__(self, ops, d: int):
         import scipy.sparse as sp
-        self.d = ops[0].shape[0]
+        self.d = d
         self.n = len(ops)
-        self._stack = _csr_arrays(sp.vstack(ops))
-        self._Y = None
+        self._stack = _csr_arrays(sp.vstack(ops)) if ops else None
 
     def __call__(self, rho: np.ndarray) -> np.ndarray:
         d = self.d
+        if self._stack is None:                  # no collapse operators: no jumps
+            return np.zeros((d, d), complex)
         rho = np.ascontiguousarray(rho, dtype=complex)
-        if self._Y is None:        # reused: a fresh 16 n d^2 bytes per call costs page faults
-            self._Y = np.empty((self.n * d, d), complex)
-        Y = self._Y
+        # a fresh buffer per call (16 n d^2 bytes, counted by the memory check): one kept
+        # with every cached model would hold gigabytes at large d
+        Y = np.empty((self.n * d, d), complex)
         out = np.empty((d, d), complex)
         old = get_num_threads()
         set_num_threads(_threads())

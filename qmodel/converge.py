@@ -261,6 +261,9 @@ def _rebase(rho, old: Basis, new: Basis) -> np.ndarray:
 #: keep d = 136, 192, 265 where a box with tails 1e-5 keeps 528)
 PROBABILITY_START = 1e-3
 PROBABILITY_STEP = 10.0
+#: below this threshold an unchanged set counts as grown (modes with no occupation at all
+#: never add states; what such a set leaves out is below eps times its size)
+MIN_EPS = 1e-30
 
 
 def _set_states(nbar, eps, max_dim):
@@ -405,6 +408,12 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
     while True:
         if probability:
             states = _set_states(nbar, eps, opts.max_dim)
+            if (states is not None and basis_prev is not None and not fixed
+                    and len(states) == basis_prev.dim and eps > MIN_EPS):
+                # the nested sets are equal: solving again would count as a growth step
+                # with no change although nothing grew; lower eps until the set grows
+                eps /= PROBABILITY_STEP
+                continue
             size = len(states) if states is not None else None
             what = f"the probability set at eps = {eps:.0e}"
             dim = f"d = {size}" if size is not None else f"d > {10 * opts.max_dim}"

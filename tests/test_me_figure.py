@@ -25,7 +25,8 @@ def test_jump_operator_equals_the_explicit_sum():
            * (1 + 0.5j * k) for k in range(3)]
     rho = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))    # not Hermitian
     want = sum(L.toarray() @ rho @ L.toarray().conj().T for L in ops)
-    np.testing.assert_allclose(JumpOperator(ops)(rho), want, atol=1e-12)
+    np.testing.assert_allclose(JumpOperator(ops, d)(rho), want, atol=1e-12)
+    assert not JumpOperator([], d)(rho).any()         # no collapse operators, no jumps
     np.testing.assert_allclose(sparse_dense(ops[1], rho), ops[1].toarray() @ rho, atol=1e-13)
 
 

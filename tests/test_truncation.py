@@ -116,3 +116,19 @@ def test_li2018_agrees_with_the_probability_truncation():
     d = json.loads(r.stdout)
     assert r.returncode == 0 and d["verdict"] == "agree", d["reason"]
     assert d["qmodel"]["truncation"] == "probability"
+
+
+def test_a_growth_step_always_grows_the_set():
+    # a weakly driven optomechanical cavity (tests/test_models.py's STRONG at g0 = 0.03 MHz)
+    # leaves its normal modes nearly empty, so successive thresholds gave the same set
+    # (d = 3 at eps 1e-8 and 1e-9): a repeated set must not be solved again and counted as a
+    # growth step with no change
+    from linearized.description import parse_model
+    from linearized.system import build_system
+    from qmodel.converge import ConvergenceOptions, solve_master
+    from test_models import STRONG
+    s = build_system(parse_model(STRONG)).replace(E=1.5e6, g0=3e4)
+    r = solve_master(s, ConvergenceOptions(truncation="probability"))
+    dims = [h["dim"] for h in r.history]
+    assert r.converged and len(dims) >= 3
+    assert all(b > a for a, b in zip(dims, dims[1:]))

@@ -20,7 +20,9 @@ def add_arguments(p) -> None:
                         "truncation (baseline, capped at --cap) and the probability one, "
                         "with each solve's dimension and seconds)")
     p.add_argument("--cap", type=float, default=60.0, metavar="SECONDS",
-                   help="time cap for QuTiP's default steadystate (default 60)")
+                   help="time cap for QuTiP's default steadystate, and with --only "
+                        "truncation for each of the two runs (default 60; a hot point's box "
+                        "needs minutes)")
     p.add_argument("--max-dim", type=int, default=6000, metavar="N",
                    help="--only truncation: largest dimension both truncations may grow to "
                         "(default 6000)")

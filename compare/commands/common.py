@@ -190,7 +190,8 @@ def krylov_bytes(dim: int) -> float:
     a dozen dense complex d x d matrices (eigenvectors, their inverse, workspace) plus a
     Krylov basis of at most ~4 GB."""
     d2 = 16.0 * dim * dim
-    return 12 * d2 + min(60 * d2, 4e9)
+    # + the jump map's buffer of up to 12 collapse operators (six modes, two each)
+    return 12 * d2 + 12 * d2 + min(60 * d2, 4e9)
 
 
 def check_dimension(dim: int, what: str) -> None:

@@ -91,7 +91,12 @@ def describe(out: dict) -> list:
 
 
 def run(args) -> int:
+    if args.engine != "compare":
+        _no_compare_options(args)
     if args.name == "map":
+        if args.engine == "compare":
+            raise CliError("--engine compare draws the paper's Figs. 2a, 2b, 3, 4a, 4b; for a "
+                           "model's master-equation points use 'mwent sweep --engine compare'")
         return _map(args)
     if args.axis:
         raise CliError("--axis goes with 'figure map' (the paper's figures have fixed axes)")
@@ -110,7 +115,6 @@ def run(args) -> int:
         raise CliError("--as-given applies to Fig. 3 only")
     if args.engine == "compare":
         return _compare(args, base)
-    _no_compare_options(args)
     check_output_dir(args.out, "--out")
     if args.name == "output":
         return _output(args, base)
@@ -119,14 +123,19 @@ def run(args) -> int:
     return EXIT_OK
 
 
-#: options that only a master-equation figure (``--engine compare``) takes, with defaults
+#: options that only a master-equation figure (``--engine compare``) takes
 _COMPARE_ONLY = ("grid", "executor", "scheduler", "workers", "retry_failed", "basis",
-                 "cutoffs", "time_limit", "truncation", "eps", "solver")
+                 "cutoffs", "time_limit", "truncation", "eps", "solver", "tol", "tail_tol",
+                 "max_dim", "tolerance")
 
 
 def _no_compare_options(args) -> None:
-    given = [n for n in _COMPARE_ONLY
-             if getattr(args, n, None) not in (None, False, "local", "normal", "krylov")]
+    """Refuse (exit 2) a master-equation option given to the linearized engine, rather than
+    ignore it: any value other than the parser's default."""
+    import argparse
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    given = [n for n in _COMPARE_ONLY if getattr(args, n, None) != parser.get_default(n)]
     if given:
         raise CliError(f"--{given[0].replace('_', '-')} goes with --engine compare (the "
                        f"master-equation points)")
