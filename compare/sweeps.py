@@ -51,9 +51,7 @@ FIELDS = {
                 "delta_E_N", "delta_duan", "non_gaussianity", "non_gaussianity_floor"),
 }
 
-#: environment variables that set the thread count of BLAS and OpenMP libraries
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-               "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+from qmodel.threads import THREAD_VARS  # noqa: E402  (re-exported: the workers set them)
 
 
 def evaluate_point(engine: str, params: dict, settings: dict):
@@ -139,15 +137,8 @@ def available_cores() -> int:
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
     """BLAS/OpenMP threads for each of ``workers`` processes: ``max(1, cores // workers)``,
     or fewer if the user asked for fewer with ``OMP_NUM_THREADS`` (etc., see the module)."""
-    limit = max(1, (cores or available_cores()) // max(1, workers))
-    for var in THREAD_VARS:
-        try:
-            asked = int(os.environ.get(var, ""))
-        except ValueError:
-            continue
-        if asked > 0:
-            limit = min(limit, asked)
-    return limit
+    from qmodel.threads import env_thread_limit
+    return env_thread_limit(max(1, (cores or available_cores()) // max(1, workers)))
 
 
 def _init_worker(threads: int) -> None:

@@ -11,8 +11,6 @@ first use and are cached on disk.  Nothing here knows the physics.
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
@@ -63,24 +61,12 @@ def _jump_gather(Y, indptr, indices, data, n, out):
                 out[i0 + t, j] = acc[t]
 
 
-#: the variables that limit a process's BLAS/OpenMP threads (as in :mod:`compare.sweeps`)
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
-
-
 def _threads() -> int:
-    """Numba threads for one call: Numba's own count, lowered to the smallest positive
-    thread limit set in the environment (a sweep worker, a Dask worker, a user's
-    ``OPENBLAS_NUM_THREADS``), so processes x threads stay within the cores."""
-    n = get_num_threads()
-    for var in _THREAD_VARS:
-        try:
-            asked = int(os.environ.get(var, ""))
-        except ValueError:
-            continue
-        if asked > 0:
-            n = min(n, asked)
-    return max(1, n)
+    """Numba threads for one call: Numba's own count, lowered to the smallest thread limit
+    set in the environment (a sweep worker, a Dask worker, a user's ``OPENBLAS_NUM_THREADS``),
+    so processes x threads stay within the cores."""
+    from .threads import env_thread_limit
+    return env_thread_limit(get_num_threads())
 
 
 class JumpOperator:
