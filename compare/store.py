@@ -31,7 +31,7 @@ FORMAT = "mwent-store-2"
 #: formats written by older mwent versions, refused with a message of what to do
 OLD_FORMATS = ("mwent-store-1",)
 #: version of the results: part of every key; bump it whenever a change alters results
-RESULT_VERSION = 3
+RESULT_VERSION = 4
 _HEADER = b"SQLite format 3\x00"
 
 
