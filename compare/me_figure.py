@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def me_axes(name: str, base: Params, grid: int) -> list:
     return [Axis(k, np.linspace(a, b, m)) for k, a, b, m in spec.axes]
 
 
-def me_start(name: str, linear_sweep) -> Params:
+def me_start(linear_sweep) -> Params:
     """The parameters the master-equation grid varies: those of the linear figure (Fig. 3:
     its curve's point), on the Lindblad bath."""
     return linear_sweep.base.replace(mech_bath="lindblad")
@@ -99,7 +100,7 @@ def draw_curve(spec, line, rows, tolerance, path) -> str:
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper right", frameon=False)
-    ax.set_title(spec.title.replace("Fig.", "Fig.") + ": master equation vs linearized",
+    ax.set_title(spec.title + ": master equation vs linearized",
                  fontsize=9)
     for key, style, label in (("delta_E_N", "o-", r"$|\Delta E_N|$"),
                               ("delta_duan", "s--", r"$|\Delta$ Duan$|$")):
@@ -198,7 +199,7 @@ def make_compare_figure(name: str, base: Params, out_dir: str, grid: int | None,
     lin_base = base.replace(mech_bath="lindblad")
     line = compute(name, lin_base, n, as_given)
     spec = _spec(name, line.base, len(line.axes[0].values))
-    start = me_start(name, line)
+    start = me_start(line)
     axes = me_axes(name, start, grid)
     store = os.path.join(out_dir, f"fig{name}_compare.sqlite")
     run = run_sweep("compare", start, axes, store, settings, executor=executor,
@@ -212,9 +213,7 @@ def make_compare_figure(name: str, base: Params, out_dir: str, grid: int | None,
     else:
         draw_map(spec, line, run, rows, tol, png)
     data = run.to_sweep().save(os.path.join(out_dir, f"fig{name}_compare"))
-    counts = {}
-    for r in rows:
-        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    counts = dict(Counter(r["verdict"] for r in rows))
     decided = [r for r in rows if r["verdict"] in ("agree", "disagree")]
     worst = max((max(abs(r["delta_E_N"] or 0), abs(r["delta_duan"] or 0)) for r in decided),
                 default=None)
@@ -225,6 +224,6 @@ def make_compare_figure(name: str, base: Params, out_dir: str, grid: int | None,
                "store": store, "seconds": time.perf_counter() - t0,
                "mech_bath": "lindblad (both engines)",
                "linear_points_per_axis": len(line.axes[0].values),
-               "point_parameters": {k: v for k, v in start.to_dict().items()}}
+               "point_parameters": start.to_dict()}
     return {"figure": name, "engine": "compare", "png": png, "data": data,
             "summary": summary}

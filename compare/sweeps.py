@@ -39,6 +39,7 @@ import numpy as np
 from compare.defaults import MAX_DIM, TAIL_TOL, TOL, TOLERANCE
 from linearized.params import PHYSICAL_KEYS, Params
 from linearized.sweep import Sweep
+from qmodel.threads import THREAD_VARS, env_thread_limit
 from .store import Store, block_key, grid_key, point_key
 
 ENGINES = ("linearized", "qmodel", "compare")
@@ -50,9 +51,6 @@ FIELDS = {
     "compare": ("E_N", "E_N_gaussian", "duan", "E_N_linearized", "duan_linearized",
                 "delta_E_N", "delta_duan", "non_gaussianity", "non_gaussianity_floor"),
 }
-
-from qmodel.threads import THREAD_VARS  # noqa: E402  (re-exported: the workers set them)
-
 
 def evaluate_point(engine: str, params: dict, settings: dict):
     """Evaluate one point; returns ``(status, result, error, seconds)``.
@@ -137,7 +135,6 @@ def available_cores() -> int:
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
     """BLAS/OpenMP threads for each of ``workers`` processes: ``max(1, cores // workers)``,
     or fewer if the user asked for fewer with ``OMP_NUM_THREADS`` (etc., see the module)."""
-    from qmodel.threads import env_thread_limit
     return env_thread_limit(max(1, (cores or available_cores()) // max(1, workers)))
 
 

@@ -233,7 +233,7 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
         start = x0 if x0 is not None else np.eye(model.dim, dtype=complex) / model.dim
         start, tol, count = np.asarray(start, complex), opts.tol, [0]
         rho, its, cond_V, reached = _krylov(model, start, opts, deadline, tol, count)
-        rel = _relative_residual(model, rho, scale)
+        rho, res, rel = _residual(model, rho, scale)
         if rel > opts.residual_target and not reached:
             raise SolverError(f"GMRES did not reach tolerance {tol:g} in {count[0]} "
                               f"iterations (cap {opts.maxiter}) at dimension {model.dim} "
@@ -248,24 +248,27 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
             tol = max(tol * 1e-1, 1e-15)
             more, _, _, _ = _krylov(model, rho, opts, deadline, tol, count,
                                     budget=2 * opts.restart)
-            rel_more = _relative_residual(model, more, scale)
+            more, res_more, rel_more = _residual(model, more, scale)
             if rel_more >= rel:
                 break
-            rho, rel = more, rel_more
+            rho, res, rel = more, res_more, rel_more
         its = count[0]
+        seconds = time.perf_counter() - t
+        # already normalised and Hermitian, with its residual: checked, not recomputed
+        rho = check_state(rho)
     else:
         rho, its = _qutip(model, "direct" if opts.method == "direct" else opts.method[6:])
-    seconds = time.perf_counter() - t
-    rho = check_state(rho)
-    res = float(np.linalg.norm(liouvillian_apply(model, rho)))
-    rel = res / (float(np.linalg.norm(rho)) * scale)
+        seconds = time.perf_counter() - t
+        rho, res, rel = _residual(model, check_state(rho), scale)
     return SteadyState(rho, opts.method, its, res, seconds, scale, rel, cond_V)
 
 
-def _relative_residual(model, rho, scale) -> float:
+def _residual(model, rho, scale):
+    """``rho`` normalised and made Hermitian (as :func:`check_state` does), its true
+    residual ``||L rho||_F`` and that relative to ``||rho||_F scale``."""
     rho = (rho + rho.conj().T) / (2 * np.trace(rho).real)
-    return float(np.linalg.norm(liouvillian_apply(model, rho))) / (
-        float(np.linalg.norm(rho)) * scale)
+    res = float(np.linalg.norm(liouvillian_apply(model, rho)))
+    return rho, res, res / (float(np.linalg.norm(rho)) * scale)
 
 
 _EIGH_LAST: list = [None, None]

@@ -178,19 +178,14 @@ def _compare(args, base) -> int:
 
 def _run_compare_figure(args, base, grid, settings, make, progress):
     """The figure's sweep, with the sweep command's mapping of store and worker failures."""
-    from compare.store import StoreError
-    from compare.sweeps import SweepError
+    import os
 
-    from .common import EXIT_ERROR
-    try:
+    from .sweep import sweep_errors
+    with sweep_errors(os.path.join(args.out, f"fig{args.name}_compare.sqlite")):
         return make(args.name, base, args.out, grid, settings, n=args.points,
                     as_given=args.as_given, executor=args.executor,
                     scheduler=args.scheduler, workers=args.workers, progress=progress,
                     retry_failed=args.retry_failed)
-    except StoreError as exc:
-        raise CliError(str(exc))
-    except SweepError as exc:
-        raise CliError(str(exc), EXIT_ERROR)
 
 
 def _output(args, base) -> int:

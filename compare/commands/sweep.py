@@ -1,6 +1,7 @@
 """``mwent sweep``: a grid of points with any engine, stored as it goes and resumable."""
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from .common import (EXIT_ERROR, EXIT_OK, CliError, check_output_dir, check_output_prefix,
@@ -59,15 +60,14 @@ def add_arguments(p) -> None:
     add_qmodel_options(p)
 
 
-def run_grid(args, engine, base, axes, store_path, settings):
-    """Run the sweep, mapping executor and store failures to one-sentence errors."""
+@contextlib.contextmanager
+def sweep_errors(store_path):
+    """Map a sweep's store, executor and write failures to one-sentence errors (used by
+    ``sweep`` and by ``figure --engine compare``)."""
     from compare.store import StoreError
-    from compare.sweeps import SweepError, run_sweep
+    from compare.sweeps import SweepError
     try:
-        return run_sweep(engine, base, axes, store_path, settings, executor=args.executor,
-                         scheduler=args.scheduler, workers=args.workers,
-                         progress=sys.stderr.isatty(),
-                         retry_failed=getattr(args, "retry_failed", False))
+        yield
     except StoreError as exc:
         raise CliError(str(exc))
     except SweepError as exc:
@@ -75,6 +75,16 @@ def run_grid(args, engine, base, axes, store_path, settings):
     except OSError as exc:
         raise CliError(f"cannot write the sweep's results ({exc.strerror or exc}: "
                        f"{exc.filename or store_path})", EXIT_ERROR)
+
+
+def run_grid(args, engine, base, axes, store_path, settings):
+    """Run the sweep, mapping executor and store failures to one-sentence errors."""
+    from compare.sweeps import run_sweep
+    with sweep_errors(store_path):
+        return run_sweep(engine, base, axes, store_path, settings, executor=args.executor,
+                         scheduler=args.scheduler, workers=args.workers,
+                         progress=sys.stderr.isatty(),
+                         retry_failed=getattr(args, "retry_failed", False))
 
 
 def check_same_sweep(out: str, engine, base, axes, settings) -> None:
