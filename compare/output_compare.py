@@ -1,12 +1,14 @@
-"""The filtered output pair: linear theory (:func:`linearized.output.filtered_output`) against
-the cascaded master equation (:class:`qmodel.cascaded.CascadedSystem`), with a verdict.
+"""The filtered output pair of any model's pair of field modes: linear theory
+(:func:`linearized.output.filtered_output`) against the cascaded master equation
+(:class:`qmodel.cascaded.FilteredSystem`), with a verdict.
 
-The master equation of the six modes (a1, a2, m, b and the filters f1, f2) is solved by the
-same loop as every other model (:func:`qmodel.converge.solve_master`): the normal-mode basis
-of the linear 12 x 12 covariance matrix, truncated by probability (default) or by a box,
-grown until tails, growth steps, the true residual and the exact-E_N mapping all pass.  The
-exact E_N of the filters is the partial transpose of their reduced state in their physical
-Fock basis; the other four modes are mapped to the normal modes of their own reduced state
+The master equation of the model's modes and the two filters (a1, a2, m, b, f1, f2 for the
+seed paper) is solved by the same loop as every other model
+(:func:`qmodel.converge.solve_master`): the normal-mode basis of the linear covariance matrix
+of model and filters, truncated by probability (default) or by a box, grown until tails,
+growth steps, the true residual and the exact-E_N mapping all pass.  The exact E_N of the
+filters is the partial transpose of their reduced state in their physical Fock basis; the
+other modes are mapped to the normal modes of their own reduced state
 (:class:`qmodel.fockmap.PairTarget`: a local unitary on the traced modes, so the filters'
 state is unchanged, where a physical box over six modes would need ~10^6 states).
 
@@ -20,28 +22,35 @@ use the Lindblad mechanical bath.
 """
 from __future__ import annotations
 
-from linearized.params import Params
+from linearized.output import filtered_output
+from linearized.system import System
+from qmodel.cascaded import filtered_system
+from qmodel.converge import (ConvergenceOptions, NotConverged, Unstable, evidence_item,
+                             independent_check, solve_master)
 
 
-def compare_output(params: Params, bandwidth: float, centers=None, options=None,
+def compare_output(system: System, bandwidth: float, centers=None, options=None,
                    tolerance: float = 1e-3, progress=None, independent: bool = True) -> dict:
-    """Both sides, their differences, the evidence and the verdict, as a JSON-ready dict.
+    """Both sides, their differences, the evidence and the verdict, as a JSON-ready dict, for
+    the filters on ``system``'s pair (two field modes with a decay, else ParameterError).
 
     ``options``: :class:`qmodel.converge.ConvergenceOptions` (default: probability
     truncation, two growth steps).  Raises :class:`qmodel.converge.Unstable` for an unstable
     point.  ``independent=False`` skips the self-consistent solve (then never "agree")."""
-    from qmodel.cascaded import cascaded_system, linearize_cascaded
-    from qmodel.converge import (ConvergenceOptions, NotConverged, evidence_item,
-                                 independent_check, solve_master)
-    system = cascaded_system(params, bandwidth, centers)
+    system = system.replace(mech_bath="lindblad")
+    filtered = filtered_system(system, bandwidth, centers)
     opts = options or ConvergenceOptions(truncation="probability")
-    lin = linearize_cascaded(system)
+    lin = filtered_output(system, filtered.bandwidth, filtered.centers)
+    if not lin.stable:
+        raise Unstable(f"the linearized drift matrix has max Re lambda/2pi = "
+                       f"{lin.max_real_eigenvalue:.6g} Hz > 0")
     base = {"tolerance": tolerance, "linearized": {"E_N": lin.E_N, "duan": lin.duan,
-                                                   "covariance": lin.covariance[8:, 8:].tolist()},
-            "filter": {"bandwidth": system.bandwidth, "centers": list(system.centers)},
-            "mech_bath": "lindblad", "params": system.params.to_dict()}
+                                                   "covariance": lin.covariance.tolist()},
+            "filter": {"bandwidth": filtered.bandwidth, "centers": list(filtered.centers)},
+            "pair": list(system.pair_names), "mech_bath": "lindblad",
+            "params": system.to_dict()}
     try:
-        q = solve_master(system, opts, progress)
+        q = solve_master(filtered, opts, progress)
     except NotConverged as exc:
         return {"verdict": "undecided", "reason": str(exc), **base, "qmodel": None,
                 "delta_E_N": None, "delta_duan": None, "evidence": [],
@@ -60,7 +69,7 @@ def compare_output(params: Params, bandwidth: float, centers=None, options=None,
         evidence.append(evidence_item("independent_basis", None, None, opts.tol,
                                       independent=True, detail="not run (independent=False)"))
     elif own_ok:
-        item, _ = independent_check(system, q, opts)
+        item, _ = independent_check(filtered, q, opts)
         evidence.append(item)
     else:
         evidence.append(evidence_item("independent_basis", None, None, opts.tol,

@@ -1,4 +1,10 @@
-"""Filtered output fields of the two cavities: what a detection experiment measures.
+"""Filtered output fields of a pair of field modes of any model: what a detection experiment
+measures.
+
+The pair is the model's pair (:attr:`linearized.system.System.pair`, ``--pair``): two *field*
+modes (cavities, magnons: modes with an amplitude decay kappa and hence an output field).  A
+mechanical mode or a mode without decay has no output field to filter and is refused
+(:func:`field_pair`).  "Cavity j" below is the pair's j-th mode.
 
 Definitions (conventions of Eq. 2, quadratures and covariance matrices as for the cavities,
 vacuum variance 1/2, frequencies given in Hz = X/2pi and used in rad/s inside):
@@ -11,13 +17,15 @@ vacuum variance 1/2, frequencies given in Hz = X/2pi and used in rad/s inside):
   ``Omega_j = +omega_b`` selects fluctuations that evolve as ``exp(-i omega_b t)``, i.e. the
   resonance of a cavity with ``Delta_j = +omega_b``.  ``eps`` is the filter's *amplitude*
   bandwidth (half width at half maximum of ``|g_j(omega)|^2``), given as eps/2pi in Hz.
+  Default centres: each mode's own drive-frame detuning (its resonance), which at the seed
+  paper's point are the sidebands ``(+omega_b, -omega_b)``.
 * Differentiating, ``d a_j^f/dt = -(eps + i Omega_j) a_j^f + sqrt(2 eps) a_j^out``: each filter
   is a fictitious cavity of amplitude decay eps and detuning Omega_j (same sign convention as
   ``Delta_j`` in Eq. 6: ``dX/dt = Omega Y``, ``dY/dt = -Omega X``) driven by
   ``2 sqrt(eps kappa_j) a_j - sqrt(2 eps) a_j^in``.  The input noise enters both the cavity
-  and its filter, so the 12x12 diffusion matrix of ``(u, X1f, Y1f, X2f, Y2f)`` has
-  off-diagonal blocks ``-2 sqrt(kappa_j eps) (N_j + 1/2)`` between cavity j and filter j.
-  :func:`filtered_output` solves the 12x12 Lyapunov equation exactly.
+  and its filter, so the diffusion matrix of ``(u, X1f, Y1f, X2f, Y2f)`` (``u`` the model's
+  2n quadratures) has off-diagonal blocks ``-2 sqrt(kappa_j eps) (N_j + 1/2)`` between cavity j and filter j.
+  :func:`filtered_output` solves that Lyapunov equation exactly.
 * Detection: efficiency ``eta_j`` (loss to vacuum) maps the mode's 2x2 block, and scales its
   cross-correlations, as ``V -> eta V + (1 - eta)/2 I`` (i.e. ``X -> sqrt(eta) X +
   sqrt(1 - eta) X_vac``); then added noise of ``n_add`` quanta adds ``n_add`` to each
@@ -29,7 +37,7 @@ Spectra.  Fourier convention ``u(t) = int domega/2pi e^{-i omega t} u(omega)`` (
 ``d/dt -> -i omega``), noise ``du/dt = A u + xi`` with symmetrised correlations
 ``<xi(omega) xi(omega')^T>_sym = 2 pi delta(omega + omega') D``.  Then
 ``u(omega) = -(i omega + A)^{-1} xi(omega)`` and the output quadratures
-``u_out = sqrt(2 kappa) P u - P xi / sqrt(2 kappa)`` (P picks cavity quadratures;
+``u_out = sqrt(2 kappa) P u - P xi / sqrt(2 kappa)`` (P picks the pair's quadratures;
 ``P xi = sqrt(2 kappa) u_in``) have the symmetrised spectral matrix
 ``S(omega) = T(omega) D T(omega)^dag`` (Hermitian, 4x4), normalised so that the vacuum gives
 ``S = 1/2`` at every frequency; the equal-time covariance of any linear filter ``F(omega)`` of
@@ -40,7 +48,7 @@ local-oscillator phase theta, ``X_theta = cos(theta) X_out + sin(theta) Y_out``,
 Large-bandwidth limit (tested).  For ``eps`` much larger than every system rate, the filtered
 pair is the instantaneous output averaged over ``1/eps``:
 ``V_f = (N + 1/2) I + (4/eps) K^{1/2} (V_cav - (N + 1/2) I) K^{1/2} + O(rate^2/eps^2)``,
-``K = diag(kappa_1, kappa_1, kappa_2, kappa_2)``, V_cav the intracavity 4x4 CM: the
+``K = diag(kappa_1, kappa_1, kappa_2, kappa_2)``, V_cav the pair's intracavity 4x4 CM: the
 equal-time correlation of the output beyond its white-noise part is ``2 kappa (V_cav - N - 1/2)``
 and ``|g(omega)|^2 -> 2/eps`` over the system's band.  For equal kappa this is the
 intracavity state through a beam splitter of transmissivity ``4 kappa / eps`` with the bath,
@@ -53,9 +61,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .lyapunov import max_real_eigenvalue, steady_covariance
-from .matrices import diffusion_matrix, drift_matrix
-from .measures import cavity_block, duan_sum, duan_sum_optimized, log_negativity
-from .params import Params
+from .measures import duan_sum, duan_sum_optimized, log_negativity
+from .model_steady import pair_block
+from .params import ParameterError
+from .system import System
 
 TWO_PI = 2.0 * np.pi
 
@@ -65,6 +74,42 @@ def _pair(value, name: str) -> np.ndarray:
     if not np.all(np.isfinite(v)):
         raise ValueError(f"{name} must be finite (got {value!r})")
     return v
+
+
+def field_pair(system: System) -> tuple:
+    """The indices of the system's pair, checked to be field modes with a decay: only those
+    have an output field ``sqrt(2 kappa) a - a^in`` to filter (raises ParameterError)."""
+    for k in system.pair:
+        name = system.mode_names[k]
+        if k in system.mechanical:
+            raise ParameterError(f"mode {name!r} is mechanical and has no output field to "
+                                 f"filter; choose a pair of field modes (modes with a decay "
+                                 f"kappa) with --pair")
+        if not np.all(np.asarray(system.decay[k], float) > 0):
+            raise ParameterError(f"mode {name!r} has no decay, so no output field to filter; "
+                                 f"choose a pair of field modes with a decay kappa with --pair")
+    return tuple(system.pair)
+
+
+def _quadratures(pair) -> np.ndarray:
+    """Indices ``(x_i, p_i, x_j, p_j)`` of a pair of modes."""
+    i, j = pair
+    return np.array([2 * i, 2 * i + 1, 2 * j, 2 * j + 1])
+
+
+def _kappas(system: System, pair) -> np.ndarray:
+    """Amplitude decays (rad/s) of the pair's modes, one per quadrature (4,)."""
+    return np.repeat([TWO_PI * float(system.decay[k]) for k in pair], 2)
+
+
+def _input_noise(system: System, pair) -> np.ndarray:
+    """``N + 1/2`` of each pair mode's input, one per quadrature (4,)."""
+    return np.repeat([float(system.nbar[k]) + 0.5 for k in pair], 2)
+
+
+def default_centers(system: System) -> tuple:
+    """Each pair mode's drive-frame detuning (Hz): the filter sits on its resonance."""
+    return tuple(float(system.frequency[k]) for k in field_pair(system))
 
 
 def apply_detection(cov2, efficiency=1.0, added_noise=0.0) -> np.ndarray:
@@ -86,29 +131,30 @@ def apply_detection(cov2, efficiency=1.0, added_noise=0.0) -> np.ndarray:
     return cov2 * e[:, None] * e[None, :] + np.diag((1 - e ** 2) / 2 + np.repeat(n_add, 2))
 
 
-def augmented_matrices(params: Params, bandwidth: float, centers):
-    """Drift and diffusion matrices (rad/s) of ``(X1, Y1, X2, Y2, x, y, q, p, X1f, Y1f, X2f,
-    Y2f)``: the system of Eq. 6 plus the two filter modes (see the module docstring).
+def augmented_matrices(system: System, bandwidth: float, centers):
+    """Drift and diffusion matrices (rad/s) of ``(u, X1f, Y1f, X2f, Y2f)``, ``u`` the model's
+    2n quadratures: the model plus the two filter modes on its pair (module docstring).
 
     ``bandwidth`` is eps/2pi and ``centers`` (Omega_1/2pi, Omega_2/2pi), all in Hz.
     """
-    A8, D8 = drift_matrix(params), diffusion_matrix(params)
+    pair = field_pair(system)
+    An, Dn = system.drift_matrix(), system.diffusion_matrix()
+    n2 = An.shape[-1]
     eps = TWO_PI * float(bandwidth)
     Om = TWO_PI * _pair(centers, "centers")
-    kap = [params.angular("kappa_1"), params.angular("kappa_2")]
-    A = np.zeros((12, 12))
-    D = np.zeros((12, 12))
-    A[:8, :8], D[:8, :8] = A8, D8
-    for j in range(2):
-        c, f = 2 * j, 8 + 2 * j            # cavity j's X index, filter j's X index
+    kap, half_n = _kappas(system, pair)[::2], _input_noise(system, pair)[::2]
+    A = np.zeros((n2 + 4, n2 + 4))
+    D = np.zeros((n2 + 4, n2 + 4))
+    A[:n2, :n2], D[:n2, :n2] = An, Dn
+    for j, k in enumerate(pair):
+        c, f = 2 * k, n2 + 2 * j            # mode k's X index, filter j's X index
         A[f, f], A[f, f + 1] = -eps, Om[j]
         A[f + 1, f], A[f + 1, f + 1] = -Om[j], -eps
         A[f, c] = A[f + 1, c + 1] = 2.0 * np.sqrt(eps * kap[j])
-        # cavity noise D_cc = 2 kappa (N + 1/2): the input's (N + 1/2) from the diagonal
-        half_n = D8[c, c] / (2.0 * kap[j])
-        D[f, f] = D[f + 1, f + 1] = 2.0 * eps * half_n
+        # the input's noise N + 1/2 drives both the mode and its filter
+        D[f, f] = D[f + 1, f + 1] = 2.0 * eps * half_n[j]
         D[c, f] = D[f, c] = D[c + 1, f + 1] = D[f + 1, c + 1] = \
-            -2.0 * np.sqrt(eps * kap[j]) * half_n
+            -2.0 * np.sqrt(eps * kap[j]) * half_n[j]
     return A, D
 
 
@@ -117,13 +163,13 @@ class FilteredOutputResult:
     """Steady state of the two filtered output modes at one parameter point.
 
     ``covariance``: the 4x4 CM of ``(X1f, Y1f, X2f, Y2f)`` after detection (efficiency, added
-    noise); ``covariance_ideal``: before detection; ``full_covariance``: the 12x12 CM of the
-    system and the filters.  ``E_N`` (Eq. 9), ``duan`` (Eq. 10), ``duan_min_lo`` (value,
-    theta_1, theta_2: Eq. 10 minimised over the LO phases) are of the detected pair;
-    ``intracavity_*`` the same measures of the two cavities, for scale.  Bandwidth and centres
-    in Hz (eps/2pi, Omega_j/2pi).  Measures are NaN when the system is unstable.
+    noise); ``covariance_ideal``: before detection; ``full_covariance``: the CM of the model
+    and the filters (2n + 4 rows).  ``E_N`` (Eq. 9), ``duan`` (Eq. 10), ``duan_min_lo``
+    (value, theta_1, theta_2: Eq. 10 minimised over the LO phases) are of the detected pair;
+    ``intracavity_*`` the same measures of the pair's modes themselves, for scale.  Bandwidth
+    and centres in Hz (eps/2pi, Omega_j/2pi).  Measures are NaN when the system is unstable.
     """
-    params: Params
+    params: System
     bandwidth: float
     centers: tuple
     efficiency: tuple
@@ -159,6 +205,7 @@ class FilteredOutputResult:
                        "definition": "a_j^f(t) = int_{-inf}^t sqrt(2 eps) "
                                      "exp(-(eps + i Omega_j)(t - s)) a_j^out(s) ds, "
                                      "a_j^out = sqrt(2 kappa_j) a_j - a_j^in"},
+            "pair": list(self.params.pair_names),
             "stable": self.stable,
             "max_real_eigenvalue": self.max_real_eigenvalue,
             "params": self.params.to_dict(),
@@ -171,44 +218,51 @@ class FilteredOutputResult:
         }
 
 
-def filtered_output(params: Params, bandwidth: float, centers=None, efficiency=1.0,
+def _check_point(system: System, what: str) -> None:
+    if system.shape != ():
+        raise ValueError(f"{what}() takes a single parameter point")
+
+
+def filtered_output(system: System, bandwidth: float, centers=None, efficiency=1.0,
                     added_noise=0.0) -> FilteredOutputResult:
-    """Covariance matrix and entanglement of the two filtered output modes (exact, 12x12
-    Lyapunov equation).
+    """Covariance matrix and entanglement of the two filtered output modes of the system's
+    pair (exact: the Lyapunov equation of the model and the two filters).
 
     ``bandwidth``: eps/2pi in Hz (> 0).  ``centers``: (Omega_1/2pi, Omega_2/2pi) in Hz,
-    default ``(+omega_b, -omega_b)`` (the anti-Stokes and Stokes sidebands, where cavity 1
-    and cavity 2 sit at the paper's point).  ``efficiency``, ``added_noise``: one value for
-    both modes or a pair (see :func:`apply_detection`).  Does not raise for an unstable
-    point: ``stable`` is False and the measures are NaN.
+    default :func:`default_centers` (the pair modes' detunings; at the seed paper's point the
+    anti-Stokes and Stokes sidebands ``(+omega_b, -omega_b)``).  ``efficiency``,
+    ``added_noise``: one value for both modes or a pair (see :func:`apply_detection`).  Does
+    not raise for an unstable point: ``stable`` is False and the measures are NaN.  A pair
+    that is not two field modes with a decay raises ParameterError.
     """
-    if params.shape != ():
-        raise ValueError("filtered_output() takes a single parameter point")
+    _check_point(system, "filtered_output")
+    pair = field_pair(system)
     bandwidth = float(bandwidth)
     if not (np.isfinite(bandwidth) and bandwidth > 0):
         raise ValueError(f"the filter bandwidth must be positive and finite (got {bandwidth!r})")
     if centers is None:
-        centers = (float(params.omega_b), -float(params.omega_b))
+        centers = default_centers(system)
     centers = tuple(float(c) for c in _pair(centers, "centers"))
     eta = tuple(float(x) for x in _pair(efficiency, "efficiency"))
     n_add = tuple(float(x) for x in _pair(added_noise, "added noise"))
     apply_detection(np.eye(4) / 2, eta, n_add)          # validates eta and n_add
-    A, D = augmented_matrices(params, bandwidth, centers)
-    lam = float(max_real_eigenvalue(A[:8, :8]))
+    A, D = augmented_matrices(system, bandwidth, centers)
+    n2 = A.shape[0] - 4
+    lam = float(max_real_eigenvalue(A[:n2, :n2]))
     nan_lo = (np.nan, np.nan, np.nan)
     if not lam < 0:
         nan4 = np.full((4, 4), np.nan)
         return FilteredOutputResult(
-            params, bandwidth, centers, eta, n_add, False, lam / TWO_PI, nan4, nan4,
-            np.full((12, 12), np.nan), np.nan, np.nan, nan_lo, np.nan, np.nan, np.nan, nan_lo)
+            system, bandwidth, centers, eta, n_add, False, lam / TWO_PI, nan4, nan4,
+            np.full(A.shape, np.nan), np.nan, np.nan, nan_lo, np.nan, np.nan, np.nan, nan_lo)
     # the Lyapunov equation is homogeneous in (A, D): scale to O(1) numbers
     scale = np.abs(A).max()
     C = steady_covariance(A / scale, D / scale)
-    ideal = C[8:, 8:].copy()
+    ideal = C[n2:, n2:].copy()
     det = apply_detection(ideal, eta, n_add)
-    cav = cavity_block(C)
+    cav = pair_block(C, *pair)
     return FilteredOutputResult(
-        params=params, bandwidth=bandwidth, centers=centers, efficiency=eta, added_noise=n_add,
+        params=system, bandwidth=bandwidth, centers=centers, efficiency=eta, added_noise=n_add,
         stable=True, max_real_eigenvalue=lam / TWO_PI, covariance=det, covariance_ideal=ideal,
         full_covariance=C, E_N=float(log_negativity(det)), duan=float(duan_sum(det)),
         duan_min_lo=duan_sum_optimized(det), E_N_ideal=float(log_negativity(ideal)),
@@ -218,36 +272,39 @@ def filtered_output(params: Params, bandwidth: float, centers=None, efficiency=1
 
 # -- spectra ----------------------------------------------------------------------------------
 
-def output_transfer(params: Params, frequencies) -> np.ndarray:
-    """``T(omega)`` (shape ``(n, 4, 8)``, complex) mapping the noise ``xi(omega)`` of
-    ``du/dt = A u + xi`` to the output quadratures ``(X1out, Y1out, X2out, Y2out)``:
+def output_transfer(system: System, frequencies) -> np.ndarray:
+    """``T(omega)`` (shape ``(n, 4, 2N)``, complex, 2N the model's quadratures) mapping the
+    noise ``xi(omega)`` of ``du/dt = A u + xi`` to the pair's output quadratures
+    ``(X1out, Y1out, X2out, Y2out)``:
     ``T = sqrt(2 kappa) P (-(i omega + A)^{-1}) - P / sqrt(2 kappa)``.  ``frequencies`` are
     omega/2pi in Hz."""
-    A = drift_matrix(params)
+    pair = field_pair(system)
+    A = system.drift_matrix()
+    q = _quadratures(pair)
     w = TWO_PI * np.atleast_1d(np.asarray(frequencies, dtype=float))
-    k = np.repeat([params.angular("kappa_1"), params.angular("kappa_2")], 2)
-    sk = np.sqrt(2.0 * k)
-    G = -np.linalg.inv(1j * w[:, None, None] * np.eye(8) + A)       # (n, 8, 8)
-    T = sk[None, :, None] * G[:, :4, :]
-    T[:, np.arange(4), np.arange(4)] -= 1.0 / sk
+    sk = np.sqrt(2.0 * _kappas(system, pair))
+    G = -np.linalg.inv(1j * w[:, None, None] * np.eye(A.shape[0]) + A)
+    T = sk[None, :, None] * G[:, q, :]
+    T[:, np.arange(4), q] -= 1.0 / sk
     return T
 
 
-def output_spectral_matrix(params: Params, frequencies) -> np.ndarray:
+def output_spectral_matrix(system: System, frequencies) -> np.ndarray:
     """Symmetrised spectral matrix ``S(omega) = T D T^dag`` (shape ``(n, 4, 4)``, Hermitian)
-    of the output quadratures ``(X1out, Y1out, X2out, Y2out)``; vacuum gives ``I/2``.
+    of the pair's output quadratures ``(X1out, Y1out, X2out, Y2out)``; vacuum gives ``I/2``.
     ``frequencies``: omega/2pi in Hz (the Fourier convention of the module docstring)."""
-    T = output_transfer(params, frequencies)
-    D = diffusion_matrix(params)
+    T = output_transfer(system, frequencies)
+    D = system.diffusion_matrix()
     return T @ D @ np.conj(np.swapaxes(T, -1, -2))
 
 
-def homodyne_spectra(params: Params, frequencies, theta=(0.0, 0.0)) -> np.ndarray:
+def homodyne_spectra(system: System, frequencies, theta=(0.0, 0.0)) -> np.ndarray:
     """Homodyne noise spectra ``S_j(omega)`` (shape ``(2, n)``, real) of
-    ``cos(theta_j) X_j^out + sin(theta_j) Y_j^out`` for j = 1, 2; vacuum (shot noise) = 1/2.
-    ``frequencies``: omega/2pi in Hz; ``theta``: one LO phase for both or a pair (rad)."""
+    ``cos(theta_j) X_j^out + sin(theta_j) Y_j^out`` for the pair's modes j = 1, 2; vacuum
+    (shot noise) = 1/2.  ``frequencies``: omega/2pi in Hz; ``theta``: one LO phase for both or
+    a pair (rad)."""
     th = _pair(theta, "theta")
-    S = output_spectral_matrix(params, frequencies)
+    S = output_spectral_matrix(system, frequencies)
     out = []
     for j in range(2):
         v = np.zeros(4)
@@ -267,12 +324,12 @@ def filter_transfer(bandwidth: float, center: float, frequencies) -> np.ndarray:
     return np.sqrt(2 * eps) * np.linalg.inv(-1j * w[:, None, None] * np.eye(2) - Af)
 
 
-def large_bandwidth_limit(params: Params, bandwidth: float) -> np.ndarray:
+def large_bandwidth_limit(system: System, bandwidth: float) -> np.ndarray:
     """Leading-order filtered CM for ``eps`` much larger than every system rate:
     ``(N + 1/2) I + (4/eps) K^{1/2} (V_cav - (N + 1/2) I) K^{1/2}`` (module docstring)."""
-    A, D = drift_matrix(params), diffusion_matrix(params)
-    cav = cavity_block(steady_covariance(A / np.abs(A).max(), D / np.abs(A).max()))
-    k = np.repeat([params.angular("kappa_1"), params.angular("kappa_2")], 2)
-    bath = np.diag(np.diag(D)[:4] / (2 * k))
-    sk = np.sqrt(k)
+    pair = field_pair(system)
+    A, D = system.drift_matrix(), system.diffusion_matrix()
+    cav = pair_block(steady_covariance(A / np.abs(A).max(), D / np.abs(A).max()), *pair)
+    bath = np.diag(_input_noise(system, pair))
+    sk = np.sqrt(_kappas(system, pair))
     return bath + (4.0 / (TWO_PI * bandwidth)) * sk[:, None] * (cav - bath) * sk[None, :]

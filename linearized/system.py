@@ -362,6 +362,22 @@ class System:
     def thermal_occupations(self) -> np.ndarray:
         return np.array([float(x) for x in self.nbar])
 
+    def loss_channels(self) -> tuple:
+        """The master equation's thermal Lindblad channels ``(c, N)``: jump operator
+        ``L = sum_k c_k a_k`` (``c`` complex, one entry per mode, in sqrt(Hz)), taken as
+        ``sqrt(N + 1) L`` and ``sqrt(N) L^dag``.  One per damped mode: ``sqrt(2 kappa)`` on a
+        field mode, ``sqrt(gamma)`` on a mechanical one (the Lindblad bath: the Brownian one
+        has no Lindblad form).  A transform of the model (the output filters of
+        :mod:`qmodel.cascaded`) answers the same call with channels shared between modes."""
+        out = []
+        for k, (d, N, b) in enumerate(zip(self.decay, self.nbar, self.baths)):
+            rate = float(d) * (1.0 if b is not None else 2.0)
+            if rate != 0.0:
+                c = np.zeros(self.n_modes, complex)
+                c[k] = np.sqrt(rate)
+                out.append((c, float(N)))
+        return tuple(out)
+
 
 def build_system(spec: ModelSpec, changes: Mapping[str, Any] | None = None,
                  pair=None, branch=None) -> System:

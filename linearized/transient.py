@@ -1,17 +1,19 @@
-"""The covariance matrix after the drive is switched on (linear theory).
+"""The covariance matrix of any model after the drive is switched on (linear theory).
 
 Before ``t = 0`` the system sits in thermal equilibrium with its baths:
-``V(0) = diag(N_k + 1/2)`` on the quadratures ``(X1, Y1, X2, Y2, x, y, q, p)``, with
-``N_k`` the paper's bath occupations at T (cavities and magnon at omega_m, phonon at omega_b).
-At ``t = 0`` the drive (and with it the couplings of Eq. 6, taken at their steady mean-field
-values: the mean field is assumed to switch on instantly) starts, and
+``V(0) = diag(N_k + 1/2)`` on the model's quadratures, with ``N_k`` each mode's bath
+occupation at T (:meth:`linearized.system.System.thermal_occupations`; for the seed paper
+cavities and magnon at omega_m, the phonon at omega_b).  At ``t = 0`` the drive (and with it
+the couplings, taken at their steady mean-field values: the mean field is assumed to switch on
+instantly) starts, and
 ``dV/dt = A V + V A^T + D``.  The exact solution is
 
     ``V(t) = V_ss + e^{A t} (V(0) - V_ss) e^{A^T t}``,
 
 ``V_ss`` the Lyapunov solution of Eq. 8.  It is evaluated with one eigendecomposition of A
 (``e^{At} = S e^{Lambda t} S^{-1}``), falling back to ``scipy.linalg.expm`` where the
-eigenvectors are ill-conditioned; no ODE is integrated, so the phonon's Q = 1e5 costs nothing.
+eigenvectors are ill-conditioned; no ODE is integrated, so a phonon's Q = 1e5 costs nothing.
+E_N(t) and the Duan sum are those of the model's pair (any two modes).
 
 ``t_90`` (two readings, both reported): ``t_90_first``, the first time E_N reaches 90% of its
 steady value; ``t_90_settled``, the time after which E_N stays at or above 90% of it.  Both are bracketed on
@@ -25,20 +27,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .lyapunov import max_real_eigenvalue, steady_covariance
-from .matrices import diffusion_matrix, drift_matrix
-from .measures import cavity_block, duan_sum, log_negativity
-from .params import Params
-from .thermal import occupations
+from .measures import duan_sum, log_negativity
+from .model_steady import pair_block
+from .system import System
 
 TWO_PI = 2.0 * np.pi
 #: fraction of the steady E_N that defines t_90
 FRACTION = 0.9
 
 
-def thermal_covariance(params: Params) -> np.ndarray:
-    """``diag(N_k + 1/2)``: the state before the drive (cavities, magnon at omega_m, phonon at
-    omega_b, all at the bath temperature T)."""
-    n = np.repeat([float(x) for x in occupations(params)], 2)
+def thermal_covariance(system: System) -> np.ndarray:
+    """``diag(N_k + 1/2)``: the state before the drive (every mode in equilibrium with its
+    bath at the temperature T)."""
+    n = np.repeat(system.thermal_occupations(), 2)
     return np.diag(n + 0.5)
 
 
@@ -69,35 +70,47 @@ class _Propagator:
         return (V + np.swapaxes(V, -1, -2)) / 2
 
 
-def covariance_at(params: Params, times) -> np.ndarray:
-    """``V(t)`` (shape ``(n, 8, 8)``) at the given times in seconds (exact solution)."""
-    A, D = drift_matrix(params), diffusion_matrix(params)
+def _unstable() -> ValueError:
+    return ValueError("unstable: the drift matrix has an eigenvalue with positive real part, "
+                      "so no steady state exists")
+
+
+def covariance_at(system: System, times) -> np.ndarray:
+    """``V(t)`` (shape ``(n, 2N, 2N)``) at the given times in seconds (exact solution)."""
+    A, D = system.drift_matrix(), system.diffusion_matrix()
     if not max_real_eigenvalue(A) < 0:
-        raise ValueError("unstable: the drift matrix has an eigenvalue with positive real "
-                         "part, so no steady state exists")
-    return _Propagator(A, D, thermal_covariance(params))(times)
+        raise _unstable()
+    return _Propagator(A, D, thermal_covariance(system))(times)
 
 
-def default_times(params: Params, n: int = 400) -> np.ndarray:
+def slowest_bare_decay(system: System) -> float:
+    """The smallest nonzero decay or damping of the model's modes (rad/s): for the seed paper
+    the phonon's gamma_b."""
+    rates = [TWO_PI * float(d) for d in system.decay if float(d) > 0]
+    return min(rates, default=np.inf)
+
+
+def default_times(system: System, n: int = 400) -> np.ndarray:
     """Log-spaced grid (s) from ``1e-3 / max|lambda|`` (well before the fastest dynamics) to
-    ``max(40 / min|Re lambda|, 5 / gamma_b)`` (the slowest decay of V, ``e^{-80}``, and five
-    bare phonon lifetimes, 1/gamma_b ~ 1.6 ms at Q = 1e5), lambda the eigenvalues of A."""
-    lam = np.linalg.eigvals(drift_matrix(params))
+    ``max(40 / min|Re lambda|, 5 / gamma_min)`` (the slowest decay of V, ``e^{-80}``, and five
+    bare lifetimes of the slowest mode, e.g. 1/gamma_b ~ 1.6 ms for a phonon at Q = 1e5),
+    lambda the eigenvalues of A, gamma_min :func:`slowest_bare_decay`."""
+    lam = np.linalg.eigvals(system.drift_matrix())
     t0 = 1e-3 / np.abs(lam).max()
-    t1 = max(40.0 / np.abs(lam.real).min(), 5.0 / float(params.angular("gamma_b")))
+    t1 = max(40.0 / np.abs(lam.real).min(), 5.0 / slowest_bare_decay(system))
     return np.geomspace(t0, t1, n)
 
 
 @dataclass(frozen=True)
 class TransientResult:
-    """E_N(t) and Duan(t) of the two cavities after switch-on.
+    """E_N(t) and Duan(t) of the model's pair after switch-on.
 
     ``times`` in s (the first entry is ``t = 0``, the thermal state); ``E_N``, ``duan`` arrays
     on it; ``E_N_steady``, ``duan_steady`` of the Lyapunov solution; ``t_90_first`` and
     ``t_90_settled`` in s (module docstring), None when the steady E_N is 0;
     ``slowest_rate`` = min |Re lambda| / 2pi (Hz) and ``fastest_rate`` = max |lambda| / 2pi.
     """
-    params: Params
+    params: System
     times: np.ndarray
     E_N: np.ndarray
     duan: np.ndarray
@@ -121,6 +134,7 @@ class TransientResult:
                                    "finding)"},
             "slowest_rate": self.slowest_rate, "fastest_rate": self.fastest_rate,
             "initial_state": "thermal, V(0) = diag(N_k + 1/2)",
+            "pair": list(self.params.pair_names),
             "params": self.params.to_dict(),
             "units": {"times": "s", "t_90": "s", "E_N": "natural log",
                       "slowest_rate": "Hz (min |Re lambda| / 2pi)",
@@ -149,13 +163,13 @@ def dense_times(lam) -> np.ndarray:
     return np.linspace(0.0, t_end, n + 1)
 
 
-def _t90(prop, en_ss, lam):
+def _t90(prop, en_ss, lam, pair):
     """``(t_90_first, t_90_settled)`` in s: bracketed on :func:`dense_times` and refined by
-    root finding on the exact E_N(t)."""
+    root finding on the exact E_N(t) of the modes ``pair``."""
     target = FRACTION * en_ss
-    g = lambda s: float(log_negativity(cavity_block(prop(s)[0]))) - target
+    g = lambda s: float(log_negativity(pair_block(prop(s)[0], *pair))) - target
     t = dense_times(lam)
-    en = np.concatenate([log_negativity(cavity_block(prop(chunk)))
+    en = np.concatenate([log_negativity(pair_block(prop(chunk), *pair))
                          for chunk in np.array_split(t, max(1, len(t) // 5000))])
     return first_and_settled(en >= target, lambda i: _crossing(g, t[i], t[i + 1]))
 
@@ -178,33 +192,34 @@ def first_and_settled(above, cross):
     return first, cross(j)
 
 
-def transient(params: Params, times=None) -> TransientResult:
-    """E_N(t), Duan(t) after switch-on, steady values and t_90 (see module docstring).
+def transient(system: System, times=None) -> TransientResult:
+    """E_N(t), Duan(t) of the system's pair after switch-on, steady values and t_90 (see module
+    docstring).
 
     ``times`` in seconds (default :func:`default_times`); ``t = 0`` is prepended if absent.
     Raises ValueError at an unstable point (no steady state to relax to).
     """
-    if params.shape != ():
+    if system.shape != ():
         raise ValueError("transient() takes a single parameter point")
-    A, D = drift_matrix(params), diffusion_matrix(params)
+    A, D = system.drift_matrix(), system.diffusion_matrix()
     lam = np.linalg.eigvals(A)
     if not lam.real.max() < 0:
-        raise ValueError("unstable: the drift matrix has an eigenvalue with positive real "
-                         "part, so no steady state exists")
-    t = default_times(params) if times is None else np.asarray(times, float)
+        raise _unstable()
+    t = default_times(system) if times is None else np.asarray(times, float)
     if np.any(t < 0) or not np.all(np.isfinite(t)):
         raise ValueError("times must be finite and non-negative")
     t = np.unique(np.concatenate([[0.0], t]))
-    prop = _Propagator(A, D, thermal_covariance(params))
+    prop = _Propagator(A, D, thermal_covariance(system))
+    pair = tuple(system.pair)
     V = prop(t)
-    cav = cavity_block(V)
+    cav = pair_block(V, *pair)
     en, duan = log_negativity(cav), duan_sum(cav)
-    css = cavity_block(prop.Vss)
+    css = pair_block(prop.Vss, *pair)
     en_ss, duan_ss = float(log_negativity(css)), float(duan_sum(css))
     first = settled = None
     if en_ss > 0:
-        first, settled = _t90(prop, en_ss, lam)
+        first, settled = _t90(prop, en_ss, lam, pair)
     return TransientResult(
-        params=params, times=t, E_N=en, duan=duan, E_N_steady=en_ss, duan_steady=duan_ss,
+        params=system, times=t, E_N=en, duan=duan, E_N_steady=en_ss, duan_steady=duan_ss,
         t_90_first=first, t_90_settled=settled, slowest_rate=float(np.abs(lam.real).min()) / TWO_PI,
         fastest_rate=float(np.abs(lam).max()) / TWO_PI, covariance_steady=prop.Vss)

@@ -1,9 +1,16 @@
-"""The filtered output pair from the master equation: a cascaded model of six modes.
+"""The filtered output pair from the master equation: a model with two filters cascaded on a
+pair of its field modes.
 
-Modes (in this order, like :func:`linearized.output.augmented_matrices`): a1, a2, m, b and the
-two filters f1, f2, quadratures ``(X1, Y1, X2, Y2, x, y, q, p, X1f, Y1f, X2f, Y2f)``.  Each
-filter is a fictitious cavity of amplitude decay eps and detuning Omega_j driven by cavity j's
-output (cascaded systems: Gardiner, PRL 70, 2269 (1993); Carmichael, PRL 70, 2273 (1993)).
+:class:`FilteredSystem` is a *transform* of any model (:class:`linearized.system.System`): its
+modes are the model's n modes followed by two filters f1, f2, quadratures
+``(u, X_f1, Y_f1, X_f2, Y_f2)`` like :func:`linearized.output.augmented_matrices`.  Filter j
+is a fictitious cavity of amplitude decay eps and detuning Omega_j driven by the output of the
+j-th mode of the model's pair (cascaded systems: Gardiner, PRL 70, 2269 (1993); Carmichael,
+PRL 70, 2273 (1993)).  It answers the calls the master-equation engine makes of a System
+(:mod:`qmodel.generic`: ``hamiltonian_matrix``, ``loss_channels``, ``terms``, ``means``,
+``frequency``, ``decay``, ``mechanical``; and ``drift_matrix``, ``diffusion_matrix``,
+``thermal_occupations``, ``pair``, ``mode_names``, ``quadrature_names``, ``n_modes``,
+``replace``), so the same convergence loop solves it; its pair is (f1, f2).
 
 Sign.  The linear module defines ``a^out = sqrt(2 kappa) a - a^in`` with
 ``da/dt = -kappa a + sqrt(2 kappa) a^in`` and ``df/dt = -(eps + i Omega) f + sqrt(2 eps) a^out``.
@@ -18,15 +25,14 @@ field.  The cascaded master equation whose filter obeys that equation *with this
 (with a thermal input of occupation N_j: ``sqrt(N_j + 1) C_j`` and ``sqrt(N_j) C_j^dag``).
 The textbook form ``C = sqrt(2 kappa) a + sqrt(2 eps) f`` with ``H_c`` of the opposite sign is
 the same model with ``f -> -f`` (a local unitary: E_N and the Duan sum of the pair are the same,
-the cavity-filter correlations change sign).  Tracing out f_j leaves cavity j's own master
+the mode-filter correlations change sign).  Tracing out f_j leaves the model's own master
 equation unchanged: the filter does not act back on the source.  ``tests/test_cascaded.py``
-holds the operators built here against the 12 x 12 drift and diffusion of the linear module
-(the Heisenberg equations of a quadratic H and linear collapse operators are exactly linear).
+holds the operators built from here against the drift and diffusion of the linear module (the
+Heisenberg equations of a quadratic H and linear collapse operators are exactly linear).
 
-The filters have no bath of their own (they see the cavities' input noise through the shared
-channel); the magnon and the phonon (``lindblad`` bath) are as in :mod:`qmodel.model`, and the
-nonlinear residue ``G_0 m^dag m q`` (and the Kerr terms) are kept as in
-:func:`qmodel.model.build_model`.  Units of omega_b.
+The filters have no bath of their own (they see their mode's input noise through the shared
+channel); every other channel, the couplings and the nonlinear residue (``G_0 n_k q_l``, Kerr
+terms: :func:`qmodel.generic.nonlinear_terms` on the model's ``terms``) are the model's.
 """
 from __future__ import annotations
 
@@ -35,104 +41,191 @@ from dataclasses import dataclass
 import numpy as np
 
 from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
-from linearized.output import _pair
-from linearized.params import Params
-from linearized.thermal import occupations
+from linearized.output import _pair, augmented_matrices, default_centers, field_pair
+from linearized.params import ParameterError
+from linearized.system import System
 from .basis import Basis
-from .model import Model, hamiltonian_matrix, nonlinear_terms
+from .fockmap import log_negativity_12
+from .measures import moments, tail_populations
 
-N_MODES = 6
-MODES = ("a1", "a2", "m", "b", "f1", "f2")
-FILTER_SLICE = slice(8, 12)
-
-
-def _ladder_coeffs(mode: int, dagger: bool = False) -> np.ndarray:
-    """Coefficients over the 12 quadratures of ``a`` (or ``a^dag``) of ``mode``."""
-    v = np.zeros(2 * N_MODES, complex)
-    v[2 * mode], v[2 * mode + 1] = 1 / np.sqrt(2), (-1j if dagger else 1j) / np.sqrt(2)
-    return v
+TWO_PI = 2.0 * np.pi
 
 
-def cascaded_forms(params: Params, bandwidth: float, centers, sign: float = 1.0):
-    """``(H_M, ls)``: the quadratic Hamiltonian ``(1/2) r^T H_M r`` (12 x 12, real symmetric)
-    and the collapse operators ``L_k = ls[k] . r`` (complex coefficient vectors over the 12
-    quadratures), in units of omega_b.  ``bandwidth`` eps/2pi and ``centers`` Omega_j/2pi in
-    Hz.  ``sign`` (+1) multiplies the cascade coupling ``H_c`` and the filter's amplitude in
-    the shared channel; -1 gives the textbook ``C = sqrt(2 kappa) a + sqrt(2 eps) f`` form
-    (used by the tests to show that the sign is checked)."""
-    wb = float(params.omega_b)
-    eps = float(bandwidth) / wb
-    Om = _pair(centers, "centers") / wb
-    kap = (float(params.kappa_1) / wb, float(params.kappa_2) / wb)
-    H = np.zeros((12, 12))
-    H[:8, :8] = hamiltonian_matrix(params)
-    for j in range(2):
-        c, f = 2 * j, 8 + 2 * j
-        H[f, f] = H[f + 1, f + 1] = Om[j]
-        # H_c = (i/2) s (f^dag a - a^dag f) = (s/2) (Yf Xa - Xf Ya), s = 2 sqrt(kappa eps)
-        s = np.sqrt(kap[j] * eps) * sign
-        H[f + 1, c] = H[c, f + 1] = s
-        H[f, c + 1] = H[c + 1, f] = -s
-    n1, n2, nm, nb = (float(x) for x in occupations(params))
-    ls = []
-    for j, n in enumerate((n1, n2)):
-        C = np.sqrt(2 * kap[j]) * _ladder_coeffs(j) - sign * np.sqrt(2 * eps) * _ladder_coeffs(4 + j)
-        ls.append(np.sqrt(n + 1) * C)
-        if n > 0:
-            ls.append(np.sqrt(n) * np.conj(C))
-    for mode, rate, n in ((2, 2 * float(params.kappa_m) / wb, nm),
-                          (3, float(params.gamma_b) / wb, nb)):
-        ls.append(np.sqrt(rate * (n + 1)) * _ladder_coeffs(mode))
-        if n > 0:
-            ls.append(np.sqrt(rate * n) * _ladder_coeffs(mode, dagger=True))
-    return H, ls
-
-
-def linear_matrices(H, ls):
-    """Drift and diffusion (units of omega_b) implied by a quadratic Hamiltonian and linear
-    collapse operators: ``A = Omega (H_M + Im sum_k l_k^* l_k^T)``,
-    ``D = Omega Re(sum_k l_k^* l_k^T) Omega^T`` (symmetrised noise, vacuum 1/2)."""
-    from linearized.measures import symplectic_form
-    n = H.shape[0] // 2
-    Om = symplectic_form(n)
-    R = sum(np.outer(np.conj(l), l) for l in ls)
-    return Om @ (H + R.imag), Om @ R.real @ Om.T
+def _filter_names(names) -> tuple:
+    """``("f1", "f2")``, primed until they differ from the model's own mode names."""
+    out = []
+    for base in ("f1", "f2"):
+        while base in names:
+            base += "'"
+        out.append(base)
+    return tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
-class CascadedModel(Model):
-    """A :class:`qmodel.model.Model` of the six modes, with the filter's settings (Hz)."""
-    bandwidth: float = float("nan")
-    centers: tuple = ()
+class FilteredSystem:
+    """A model with two output filters on its pair (module docstring).  Build with
+    :func:`filtered_system`.  ``bandwidth`` eps/2pi and ``centers`` Omega_j/2pi in Hz;
+    ``source_pair`` the filtered modes' indices in the model.  ``sign`` (+1) multiplies the
+    cascade coupling ``H_c`` and the filter's amplitude in the shared channel; -1 gives the
+    textbook ``C = sqrt(2 kappa) a + sqrt(2 eps) f`` form, which the tests use to show that
+    the sign is checked (the linear ``drift_matrix`` is always the +1 physics)."""
+    system: System
+    bandwidth: float
+    centers: tuple
+    source_pair: tuple
+    sign: float = 1.0
+
+    # -- what the engine reads of a model ------------------------------------------------------
+    @property
+    def n_modes(self) -> int:
+        return self.system.n_modes + 2
+
+    @property
+    def filter_names(self) -> tuple:
+        return _filter_names(self.system.mode_names)
+
+    @property
+    def mode_names(self) -> tuple:
+        return self.system.mode_names + self.filter_names
+
+    @property
+    def quadrature_names(self) -> tuple:
+        return tuple(self.system.quadrature_names) + tuple(
+            f"{q}_{f}" for f in self.filter_names for q in ("X", "Y"))
+
+    @property
+    def pair(self) -> tuple:
+        n = self.system.n_modes
+        return (n, n + 1)
+
+    @property
+    def pair_names(self) -> tuple:
+        return self.filter_names
+
+    def all_pairs(self) -> list:
+        n = self.n_modes
+        return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+    @property
+    def shape(self) -> tuple:
+        return self.system.shape
+
+    @property
+    def mechanical(self) -> tuple:
+        return self.system.mechanical
+
+    @property
+    def frequency(self) -> tuple:
+        return tuple(self.system.frequency) + tuple(self.centers)
+
+    @property
+    def decay(self) -> tuple:
+        return tuple(self.system.decay) + (self.bandwidth, self.bandwidth)
+
+    @property
+    def nbar(self) -> tuple:
+        """The filters see their mode's input (they have no bath of their own)."""
+        return tuple(self.system.nbar) + tuple(self.system.nbar[k] for k in self.source_pair)
+
+    @property
+    def terms(self) -> tuple:
+        return self.system.terms
+
+    @property
+    def means(self) -> dict:
+        return self.system.means
+
+    @property
+    def mech_bath(self):
+        return self.system.mech_bath
+
+    @property
+    def spec(self):
+        return self.system.spec
+
+    @property
+    def name(self) -> str:
+        return self.system.name
+
+    def thermal_occupations(self) -> np.ndarray:
+        return np.array([float(x) for x in self.nbar])
+
+    def drift_matrix(self) -> np.ndarray:
+        """The linear theory's drift (rad/s): :func:`linearized.output.augmented_matrices`."""
+        return augmented_matrices(self.system, self.bandwidth, self.centers)[0]
+
+    def diffusion_matrix(self) -> np.ndarray:
+        return augmented_matrices(self.system, self.bandwidth, self.centers)[1]
+
+    def hamiltonian_matrix(self, unit: float = 1.0) -> np.ndarray:
+        """Symmetric ``H_M`` of the model and the filters, ``H_f + H_c`` added (rad/s divided
+        by ``unit``)."""
+        n2 = 2 * self.system.n_modes
+        H = np.zeros((n2 + 4, n2 + 4))
+        H[:n2, :n2] = self.system.hamiltonian_matrix(unit)
+        w = lambda hz: TWO_PI * float(hz) / unit
+        for j, k in enumerate(self.source_pair):
+            c, f = 2 * k, n2 + 2 * j
+            H[f, f] = H[f + 1, f + 1] = w(self.centers[j])
+            # H_c = (i/2) s (f^dag a - a^dag f) = (s/2) (Yf Xa - Xf Ya), s = 2 sqrt(kappa eps)
+            s = self.sign * w(np.sqrt(float(self.system.decay[k]) * self.bandwidth))
+            H[f + 1, c] = H[c, f + 1] = s
+            H[f, c + 1] = H[c + 1, f] = -s
+        return H
+
+    def loss_channels(self) -> tuple:
+        """The model's channels over the n + 2 modes, the filtered modes' shared with their
+        filters: ``C_j = sqrt(2 kappa_j) a_j - sqrt(2 eps) f_j``."""
+        n = self.system.n_modes
+        out = []
+        for c, N in self.system.loss_channels():
+            c2 = np.concatenate([c, np.zeros(2, complex)])
+            for j, k in enumerate(self.source_pair):
+                if c[k] != 0:
+                    c2[n + j] = -self.sign * np.sqrt(2 * self.bandwidth)
+            out.append((c2, N))
+        return tuple(out)
+
+    def replace(self, **changes) -> "FilteredSystem":
+        """The same filters on the model at other parameter values."""
+        return FilteredSystem(self.system.replace(**changes), self.bandwidth, self.centers,
+                              self.source_pair, self.sign)
+
+    def to_dict(self) -> dict:
+        return {**self.system.to_dict(), "bandwidth": self.bandwidth,
+                "centers": list(self.centers)}
 
 
-def build_cascaded_model(params: Params, basis: Basis, bandwidth: float, centers=None,
-                         quadratic_only: bool = False, sign: float = 1.0) -> CascadedModel:
-    """H and the collapse operators of the cavities, magnon, phonon and the two filters in
-    ``basis`` (six modes).  ``centers`` default ``(+omega_b, -omega_b)`` as in
-    :func:`linearized.output.filtered_output`.  ``quadratic_only``: drop the G_0 residue and
-    the Kerr terms.  The mechanical bath is always ``lindblad``."""
-    if basis.n_modes != N_MODES:
-        raise ValueError(f"the cascaded model has {N_MODES} modes (got a basis of {basis.n_modes})")
-    params = params.replace(mech_bath="lindblad")
+def filtered_system(system: System, bandwidth: float, centers=None,
+                    sign: float = 1.0) -> FilteredSystem:
+    """Two filters on the system's pair (two field modes with a decay, else ParameterError).
+    ``bandwidth`` eps/2pi (Hz, > 0); ``centers`` Omega_j/2pi (Hz), default
+    :func:`linearized.output.default_centers` as in :func:`linearized.output.filtered_output`."""
+    pair = field_pair(system)
+    bandwidth = float(bandwidth)
+    if not (np.isfinite(bandwidth) and bandwidth > 0):
+        raise ParameterError(f"the filter bandwidth must be positive and finite (got "
+                             f"{bandwidth!r} Hz)")
     if centers is None:
-        centers = (float(params.omega_b), -float(params.omega_b))
+        centers = default_centers(system)
     centers = tuple(float(c) for c in _pair(centers, "centers"))
-    Hm, ls = cascaded_forms(params, bandwidth, centers, sign)
-    H = basis.quadratic(Hm)
-    if not quadratic_only:
-        H = H + nonlinear_terms(params, basis)
-    c_ops = tuple(basis.linear(l).tocsr() for l in ls)
-    return CascadedModel(params, basis, H.tocsr(), c_ops, float(bandwidth), centers)
+    touched = [sum(c[k] != 0 for c, _ in system.loss_channels()) for k in pair]
+    if touched != [1, 1]:
+        raise ParameterError("an output filter needs each filtered mode to have exactly one "
+                             "loss channel of its own")
+    return FilteredSystem(system, bandwidth, centers, pair, float(sign))
 
+
+# -- measures of the filter pair ---------------------------------------------------------------
 
 def filter_state(rho: np.ndarray, basis: Basis) -> np.ndarray:
-    """Reduced state of (f1, f2) in the plain Fock basis (modes a1, a2, m, b traced out)."""
+    """Reduced state of the two filters (the last two modes) in the plain Fock basis (the
+    model's modes traced out)."""
     if basis.kind != "fock":
         raise ValueError("the reduced filter state needs the plain Fock basis: in a normal-mode "
                          "basis the tensor factors are not the physical filters")
     n = basis.cutoffs
-    rest, n5, n6 = int(np.prod(n[:4])), n[4], n[5]
+    rest, n5, n6 = int(np.prod(n[:-2])), n[-2], n[-1]
     r = rho.reshape(rest, n5 * n6, rest, n5 * n6)
     return np.einsum("kakb->ab", r)
 
@@ -143,7 +236,7 @@ class FilterMeasures:
 
     ``E_N``: exact ``ln ||rho_f^{T_2}||_1`` (plain Fock basis only, else None);
     ``E_N_gaussian``: Eq. 9 on the pair's covariance matrix (basis-free); ``duan``: Eq. 10 on
-    it; ``covariance``: the 12 x 12 covariance matrix of all six modes; ``tail_population``:
+    it; ``covariance``: the covariance matrix of all modes (filters last); ``tail_population``:
     top-level population of each tensor factor."""
     E_N: float | None
     E_N_gaussian: float
@@ -155,78 +248,17 @@ class FilterMeasures:
 
     @property
     def filter_covariance(self) -> np.ndarray:
-        return self.covariance[FILTER_SLICE, FILTER_SLICE]
+        return self.covariance[-4:, -4:]
 
 
 def filter_measures(rho: np.ndarray, basis: Basis) -> FilterMeasures:
-    """:class:`FilterMeasures` of ``rho`` written in ``basis``."""
-    from .fockmap import log_negativity_12
-    from .measures import moments, tail_populations
+    """:class:`FilterMeasures` of ``rho`` written in ``basis`` (filters its last two modes)."""
     mean, cov = moments(rho, basis)
-    fc = cov[FILTER_SLICE, FILTER_SLICE]
+    fc = cov[-4:, -4:]
     en = None
     if basis.kind == "fock":
-        en = float(log_negativity_12(filter_state(rho, basis), basis.cutoffs[4:]))
+        en = float(log_negativity_12(filter_state(rho, basis), basis.cutoffs[-2:]))
     return FilterMeasures(E_N=en, E_N_gaussian=float(log_negativity(fc)),
                           duan=float(duan_sum(fc)), duan_min_lo=duan_sum_optimized(fc),
                           covariance=cov, first_moments=mean,
                           tail_population=tail_populations(rho, basis))
-
-
-# -- the cascaded model as a model of the convergence loop ------------------------------------
-
-QUADRATURES = ("X1", "Y1", "X2", "Y2", "x", "y", "q", "p", "X1f", "Y1f", "X2f", "Y2f")
-
-
-@dataclass(frozen=True)
-class CascadedSystem:
-    """The paper's model with the two filters, as a model :func:`qmodel.converge.solve_master`
-    solves like any other (normal-mode basis of the linear 12 x 12 covariance matrix,
-    probability truncation, exact E_N of the pair (f1, f2) mapped to their physical Fock
-    basis, the self-consistent independent basis).  ``bandwidth`` eps/2pi and ``centers``
-    Omega_j/2pi in Hz; the mechanical bath is always ``lindblad``."""
-    params: Params
-    bandwidth: float
-    centers: tuple
-    pair: tuple = (4, 5)
-    mode_names: tuple = MODES
-    quadrature_names: tuple = QUADRATURES
-    n_modes: int = N_MODES
-
-    def replace(self, **changes) -> "CascadedSystem":
-        return CascadedSystem(self.params.replace(**changes), self.bandwidth, self.centers)
-
-    def to_dict(self) -> dict:
-        return {**self.params.to_dict(), "bandwidth": self.bandwidth,
-                "centers": list(self.centers)}
-
-
-def cascaded_system(params: Params, bandwidth: float, centers=None) -> CascadedSystem:
-    """``centers`` default ``(+omega_b, -omega_b)`` as in
-    :func:`linearized.output.filtered_output`."""
-    if centers is None:
-        centers = (float(params.omega_b), -float(params.omega_b))
-    centers = tuple(float(c) for c in _pair(centers, "centers"))
-    return CascadedSystem(params.replace(mech_bath="lindblad"), float(bandwidth), centers)
-
-
-@dataclass(frozen=True)
-class CascadedLinear:
-    """The linear theory of the six modes, in the form :func:`qmodel.model.linearize`
-    returns: ``covariance`` 12 x 12, ``occupations`` of the six modes, ``E_N`` and ``duan``
-    of the filter pair (ideal detection), ``max_real_eigenvalue`` in Hz."""
-    stable: bool
-    max_real_eigenvalue: float
-    covariance: np.ndarray
-    occupations: np.ndarray
-    E_N: float
-    duan: float
-
-
-def linearize_cascaded(system: CascadedSystem) -> CascadedLinear:
-    from linearized.measures import mode_occupations
-    from linearized.output import filtered_output
-    lin = filtered_output(system.params, system.bandwidth, system.centers)
-    occ = mode_occupations(lin.full_covariance) if lin.stable else np.full(N_MODES, np.nan)
-    return CascadedLinear(bool(lin.stable), float(lin.max_real_eigenvalue),
-                          lin.full_covariance, occ, float(lin.E_N), float(lin.duan))

@@ -13,10 +13,15 @@ Hamiltonian part of the drift matrix) plus what the linearization drops:
 * cross-Kerr ``K a^dag a b^dag b``: ``-sqrt2 K (sigma_a s_a y_a n_b + sigma_b s_b y_b n_a)``
   (cubic, symmetrised) and ``K n_a n_b``.
 
-Dissipation (Lindblad form): ``sqrt(2 kappa (N+1)) a`` and ``sqrt(2 kappa N) a^dag`` for field
-modes (kappa an amplitude decay rate); ``sqrt(gamma (N+1)) b``, ``sqrt(gamma N) b^dag`` for
-mechanical modes, i.e. always the ``lindblad`` mechanical bath (the Brownian one has no
-Lindblad form).
+Dissipation (Lindblad form, :meth:`System.loss_channels`): ``sqrt(2 kappa (N+1)) a`` and
+``sqrt(2 kappa N) a^dag`` for field modes (kappa an amplitude decay rate);
+``sqrt(gamma (N+1)) b``, ``sqrt(gamma N) b^dag`` for mechanical modes, i.e. always the
+``lindblad`` mechanical bath (the Brownian one has no Lindblad form).
+
+These functions read the model only through System's attributes and methods (``terms``,
+``means``, ``mechanical``, ``frequency``, ``decay``, ``hamiltonian_matrix``,
+``loss_channels``), so a transform of a model that answers them (the output filters of
+:class:`qmodel.cascaded.FilteredSystem`) is solved by the same code.
 
 Frequencies are in units of :func:`frequency_unit` (the first mechanical mode's frequency, as
 the seed model's omega_b; otherwise the largest rate of the model).
@@ -97,18 +102,21 @@ def nonlinear_terms(system: System, basis) -> sp.csr_matrix:
 
 
 def collapse_operators(system: System, basis) -> tuple:
-    """Thermal Lindblad operators of every mode (rates in units of :func:`frequency_unit`)."""
+    """Thermal Lindblad operators of the model's loss channels
+    (:meth:`linearized.system.System.loss_channels`: one per damped mode, or channels shared
+    between modes in a transform such as the cascaded output filters), rates in units of
+    :func:`frequency_unit`."""
     u = frequency_unit(system)
     c_ops = []
-    for k, (d, N) in enumerate(zip(system.decay, system.nbar)):
-        rate = float(d) * (1.0 if system.baths[k] is not None else 2.0) / u
-        if rate == 0.0:
-            continue
-        a = basis.mode_annihilation(k)
-        N = float(N)
-        c_ops.append(np.sqrt(rate * (N + 1)) * a)
+    for c, N in system.loss_channels():
+        # a_k = (x_k + i p_k)/sqrt2 over the basis's 2n quadratures
+        coeffs = np.zeros(2 * basis.n_modes, complex)
+        coeffs[0:2 * len(c):2] = c / np.sqrt(2 * u)
+        coeffs[1:2 * len(c):2] = 1j * c / np.sqrt(2 * u)
+        L = basis.linear(coeffs)
+        c_ops.append(np.sqrt(N + 1) * L)
         if N > 0:
-            c_ops.append(np.sqrt(rate * N) * a.T.conj())
+            c_ops.append(np.sqrt(N) * L.T.conj())
     return tuple(c.tocsr() for c in c_ops)
 
 

@@ -29,7 +29,6 @@ import scipy.sparse as sp
 
 from linearized.meanfield import magnon_number
 from linearized.params import Params
-from linearized.system import System
 from linearized.thermal import occupations
 from .basis import Basis
 
@@ -62,17 +61,14 @@ class Model:
 
 def build_model(params, basis: Basis, quadratic_only: bool = False) -> Model:
     """Assemble H and the collapse operators of ``params`` in ``basis``: the paper's model
-    for :class:`Params`, any model for a :class:`linearized.system.System`
+    for :class:`Params`, any model for a :class:`linearized.system.System` or a transform
+    answering the same calls (the output filters of :class:`qmodel.cascaded.FilteredSystem`)
     (:mod:`qmodel.generic`).
 
     ``quadratic_only``: drop the nonlinear residue ``G_0 m^dag m q`` and the cubic and quartic
     Kerr terms, keeping the quadratic model whose steady state the linearized theory computes
     (used for the truncation floor of the Gaussian state's residual)."""
-    from .cascaded import CascadedSystem, build_cascaded_model
-    if isinstance(params, CascadedSystem):
-        return build_cascaded_model(params.params, basis, params.bandwidth, params.centers,
-                                    quadratic_only)
-    if isinstance(params, System):
+    if not isinstance(params, Params):
         from . import generic
         H = basis.quadratic(generic.hamiltonian_matrix(params))
         if not quadratic_only:
@@ -89,10 +85,7 @@ def linearize(params):
     :class:`System`, or the cascaded filter model): an object with ``stable``,
     ``max_real_eigenvalue`` (Hz), ``covariance``, ``occupations``, ``E_N`` and ``duan`` (of the
     model's pair)."""
-    from .cascaded import CascadedSystem, linearize_cascaded
-    if isinstance(params, CascadedSystem):
-        return linearize_cascaded(params)
-    if isinstance(params, System):
+    if not isinstance(params, Params):
         from linearized.model_steady import solve_model
         return solve_model(params)
     from linearized.steady import solve
@@ -101,8 +94,7 @@ def linearize(params):
 
 def mode_labels(params) -> dict:
     """``{"pair", "mode_names", "quadrature_names"}`` of a model, for the measures."""
-    from .cascaded import CascadedSystem
-    if isinstance(params, (System, CascadedSystem)):
+    if not isinstance(params, Params):
         return {"pair": tuple(params.pair), "mode_names": params.mode_names,
                 "quadrature_names": tuple(params.quadrature_names)}
     from linearized.matrices import MODES, QUADRATURES
@@ -112,18 +104,13 @@ def mode_labels(params) -> dict:
 def bath_occupations(params) -> np.ndarray:
     """Mean thermal quanta of each mode's bath (the cascaded filters see their cavity's
     input): the state with no coupling, which owes nothing to the linearized theory."""
-    from .cascaded import CascadedSystem
-    if isinstance(params, CascadedSystem):
-        n = np.asarray(occupations(params.params), float)
-        return np.concatenate([n, n[:2]])
-    if isinstance(params, System):
+    if not isinstance(params, Params):
         return np.asarray(params.thermal_occupations(), float)
     return np.asarray(occupations(params), float)
 
 
 def n_modes(params) -> int:
-    from .cascaded import CascadedSystem
-    return params.n_modes if isinstance(params, (System, CascadedSystem)) else 4
+    return 4 if isinstance(params, Params) else params.n_modes
 
 
 def nonlinear_terms(params: Params, basis: Basis) -> sp.csr_matrix:

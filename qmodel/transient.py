@@ -1,16 +1,18 @@
-"""The master-equation switch-on transient (the counterpart of :mod:`linearized.transient`).
+"""The master-equation switch-on transient of any model (the counterpart of
+:mod:`linearized.transient`).
 
-At ``t = 0`` the four modes are in thermal equilibrium with their baths (cavities and magnon at
-omega_m, the phonon at omega_b, occupations of :func:`linearized.thermal.occupations`): the
-same state as the linear ``V(0) = diag(N_k + 1/2)``.  The drive and with it the couplings are
-switched on at ``t = 0`` at their steady mean-field values (the displaced frame of
-:mod:`qmodel.model`, nonlinear residue kept, Lindblad mechanical bath), and
-``qutip.mesolve`` integrates the master equation in the plain Fock basis.  Times are given in
-s and converted to the model's unit, ``tau = 2 pi omega_b[Hz] t[s]``.
+At ``t = 0`` every mode is in thermal equilibrium with its bath
+(:meth:`linearized.system.System.thermal_occupations`; for the seed paper cavities and magnon
+at omega_m, the phonon at omega_b): the same state as the linear ``V(0) = diag(N_k + 1/2)``.
+The drive and with it the couplings are switched on at ``t = 0`` at their steady mean-field
+values (the displaced frame of :mod:`qmodel.generic`, nonlinear residue kept, Lindblad
+mechanical bath), and ``qutip.mesolve`` integrates the master equation in the plain Fock
+basis.  Times are given in s and converted to the model's unit,
+``tau = 2 pi u[Hz] t[s]`` with ``u`` :func:`qmodel.generic.frequency_unit`.
 
-At each time: the exact ``E_N = ln ||rho_12^{T_2}||_1`` of the reduced two-cavity state,
-Eq. 9 on rho's own covariance matrix (``E_N_gaussian``), the Duan sum, and the population of
-every mode's top Fock level.
+At each time: the exact ``E_N = ln ||rho_12^{T_2}||_1`` of the reduced state of the model's
+pair, Eq. 9 on rho's own covariance matrix (``E_N_gaussian``), the Duan sum, and the
+population of every mode's top Fock level.
 
 A truncation that cannot hold even the initial thermal state is refused
 (:class:`TruncationRefused`) with the number of levels it would need.
@@ -22,16 +24,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.measures import cavity_block, duan_sum, log_negativity
-from linearized.params import Params
-from linearized.thermal import occupations
+from linearized.measures import duan_sum, log_negativity
+from linearized.model_steady import pair_block
+from linearized.system import System
 from linearized.transient import first_and_settled
 from .basis import fock_basis
+from .generic import frequency_unit
 from .measures import exact_log_negativity, moments, tail_populations
 from .model import build_model
 
 TWO_PI = 2.0 * np.pi
-MODES = ("cavity a1", "cavity a2", "magnon", "phonon")
 
 
 class TruncationRefused(ValueError):
@@ -63,10 +65,15 @@ def thermal_levels(nbar: float, tail_tol: float) -> int:
     return k
 
 
-def check_initial_state(params: Params, cutoffs, tail_tol: float) -> None:
+def _mode_label(system: System, k: int) -> str:
+    kind = "mechanical mode" if k in system.mechanical else "mode"
+    return f"{kind} {system.mode_names[k]}"
+
+
+def check_initial_state(system: System, cutoffs, tail_tol: float) -> None:
     """Raise :class:`TruncationRefused` if the thermal state alone puts more than ``tail_tol``
     into the top level of some mode."""
-    occ = [float(x) for x in occupations(params)]
+    occ = [float(x) for x in system.thermal_occupations()]
     tails = [thermal_tail(n, c) for n, c in zip(occ, cutoffs)]
     bad = [k for k, t in enumerate(tails) if t > tail_tol]
     if not bad:
@@ -74,8 +81,9 @@ def check_initial_state(params: Params, cutoffs, tail_tol: float) -> None:
     levels = tuple(max(int(c), thermal_levels(n, tail_tol)) for n, c in zip(occ, cutoffs))
     dim = int(np.prod(levels))
     k = bad[0]
-    parts = [f"the {MODES[j]}'s thermal state ({occ[j]:.4g} quanta at T = "
-             f"{float(params.T):.4g} K) puts {tails[j]:.3g} in level {cutoffs[j] - 1} and needs "
+    T = float(system.values[system.spec.temperature])
+    parts = [f"the {_mode_label(system, j)}'s thermal state ({occ[j]:.4g} quanta at T = "
+             f"{T:.4g} K) puts {tails[j]:.3g} in level {cutoffs[j] - 1} and needs "
              f"about {levels[j]} levels for a top-level population below {tail_tol:g}"
              for j in bad]
     raise TruncationRefused(
@@ -87,11 +95,12 @@ def check_initial_state(params: Params, cutoffs, tail_tol: float) -> None:
 class MasterTransient:
     """Master-equation transient on ``times`` (s; ``times[0] = 0``, the thermal state).
 
-    ``E_N`` exact, ``E_N_gaussian`` (Eq. 9 on rho's moments), ``duan`` arrays on ``times``;
-    ``tails`` shape ``(n, 4)``: top-level population of a1, a2, m, b at each time;
+    ``E_N`` exact, ``E_N_gaussian`` (Eq. 9 on rho's moments), ``duan`` arrays on ``times``,
+    of the model's pair; ``tails`` shape ``(n, modes)``: top-level population of each mode at
+    each time;
     ``max_tail`` their maximum over all times and modes; ``final_state`` the dense rho at the
     last time; ``seconds`` wall time of the solve."""
-    params: Params
+    params: System
     times: np.ndarray
     E_N: np.ndarray
     E_N_gaussian: np.ndarray
@@ -117,47 +126,49 @@ class MasterTransient:
                 "units": {"times": "s", "E_N": "natural log", "seconds": "s (wall time)"}}
 
 
-def _measure(rho: np.ndarray, basis):
+def _measure(rho: np.ndarray, basis, pair):
     rho = (rho + rho.conj().T) / 2
-    en = exact_log_negativity(rho, basis)[0]
-    cav = cavity_block(moments(rho, basis)[1])
+    en = exact_log_negativity(rho, basis, pair=pair)[0]
+    cav = pair_block(moments(rho, basis)[1], *pair)
     return (float(en), float(log_negativity(cav)), float(duan_sum(cav)),
             tail_populations(rho, basis))
 
 
-def master_transient(params: Params, times, cutoffs, tail_tol: float = 1e-4,
+def master_transient(system: System, times, cutoffs, tail_tol: float = 1e-4,
                      atol: float = 1e-8, rtol: float = 1e-8,
                      nsteps: int = 10 ** 7, method: str = "vern7") -> MasterTransient:
     """Integrate the master equation from the thermal state (module docstring).
 
-    ``times`` in s (``t = 0`` prepended if absent); ``cutoffs`` levels of a1, a2, m, b.
+    ``times`` in s (``t = 0`` prepended if absent); ``cutoffs`` levels of each mode.
     Raises :class:`TruncationRefused` when the initial thermal state alone puts more than
     ``tail_tol`` into some mode's top level.  ``method``: the mesolve integrator (vern7
     measured 1.5x faster than the default adams here, same states to 1e-15)."""
     import qutip
-    if params.shape != ():
+    if system.shape != ():
         raise ValueError("master_transient() takes a single parameter point")
     cutoffs = tuple(int(c) for c in cutoffs)
-    if len(cutoffs) != 4 or min(cutoffs) < 2:
-        raise ValueError(f"cutoffs must be four integers >= 2 (got {cutoffs})")
+    if len(cutoffs) != system.n_modes or min(cutoffs) < 2:
+        raise ValueError(f"cutoffs must be {system.n_modes} integers >= 2, one per mode (got "
+                         f"{cutoffs})")
     t = np.asarray(times, float)
     if t.ndim != 1 or np.any(t < 0) or not np.all(np.isfinite(t)):
         raise ValueError("times must be finite and non-negative")
     t = np.unique(np.concatenate([[0.0], t]))
-    check_initial_state(params, cutoffs, tail_tol)
+    check_initial_state(system, cutoffs, tail_tol)
     start = time.perf_counter()
-    p = params.replace(mech_bath="lindblad")
+    p = system.replace(mech_bath="lindblad")
     basis = fock_basis(cutoffs)
     model = build_model(p, basis)
     dims = basis.dims
     H = qutip.Qobj(model.H, dims=dims)
     c_ops = [qutip.Qobj(L, dims=dims) for L in model.c_ops]
-    rho0 = qutip.Qobj(basis.gaussian_guess([float(x) for x in occupations(params)]), dims=dims)
-    tau = TWO_PI * float(params.omega_b) * t
+    rho0 = qutip.Qobj(basis.gaussian_guess(system.thermal_occupations()), dims=dims)
+    tau = TWO_PI * frequency_unit(p) * t
+    pair = tuple(system.pair)
     rows = []
 
     def record(_t, state):
-        rows.append(_measure(state.full(), basis))
+        rows.append(_measure(state.full(), basis, pair))
         return 0.0
 
     res = qutip.mesolve(H, rho0, tau, c_ops, e_ops=[record],
@@ -168,7 +179,7 @@ def master_transient(params: Params, times, cutoffs, tail_tol: float = 1e-4,
         raise RuntimeError(f"mesolve returned {len(rows)} states for {len(t)} times")
     en, eng, duan, tails = (np.array(x) for x in zip(*rows))
     final = res.final_state.full()
-    return MasterTransient(params=params, times=t, E_N=en, E_N_gaussian=eng, duan=duan,
+    return MasterTransient(params=system, times=t, E_N=en, E_N_gaussian=eng, duan=duan,
                            tails=tails, max_tail=float(tails.max()), cutoffs=cutoffs,
                            seconds=time.perf_counter() - start,
                            final_state=(final + final.conj().T) / 2)

@@ -251,9 +251,11 @@ def test_unstable_model_point_exits_3():
     assert json.loads(r.stdout)["stable"] is False
 
 
-def test_paper_only_commands_refuse_other_models():
-    r = _mwent("transient", "--model", "li2018")
-    assert r.returncode == 2 and "paper" in r.stderr
+def test_output_refuses_a_mechanical_mode_in_one_sentence():
+    # li2018's default pair (m, b) holds the phonon, which has no output field
+    r = _mwent("output", "--model", "li2018", "--json")
+    assert r.returncode == 2 and "mechanical" in r.stderr and "'b'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
 # -- the master equation on other models -------------------------------------------------------

@@ -119,14 +119,6 @@ def load_system(args):
         raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
 
 
-def paper_only(args, what: str) -> None:
-    """Refuse (exit 2) a model other than the seed paper's where ``what`` does not take one."""
-    if uses_model_file(args):
-        raise CliError(f"{what} works on the seed paper's model only so far (drop --model "
-                       f"and --pair); linearized, qmodel, compare, sweep, validity, meanfield, "
-                       f"bench, figure map and models take any model")
-
-
 def model_info(params) -> dict:
     """``{"model": {name, hash, ...}}`` of what was solved (the paper's file for Params)."""
     from linearized.description import load_model

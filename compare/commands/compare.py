@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_dimension,
                      check_output_dir,
-                     convergence_options, emit, finite_positive, load_params, model_info,
-                     paper_only, progress_printer)
+                     convergence_options, emit, finite_positive, load_params, load_system,
+                     model_info, progress_printer)
 from .qmodel import add_qmodel_options
 
 HELP = "linearized theory vs master equation, with a verdict"
@@ -22,17 +22,19 @@ def add_arguments(p) -> None:
                    help=f"agreement tolerance on E_N and on the Duan sum "
                         f"(default {TOLERANCE:g})")
     p.add_argument("--output", action="store_true",
-                   help="compare the two filtered output modes instead of the cavities: the "
-                        "cascaded master equation (filters as two more modes driven by the "
-                        "cavities' outputs, exact E_N of the filters' reduced state) against "
-                        "the linear theory; with --bandwidth, --centers (as in 'mwent "
-                        "output'); probability truncation by default, --cutoffs takes 6 "
-                        "values (a1,a2,m,b,f1,f2 normal modes), and the largest dimension "
-                        "defaults to 2000")
+                   help="compare the two filtered output modes of the pair (field modes "
+                        "with a decay) instead of the pair itself: the cascaded master "
+                        "equation (filters as two more modes driven by the modes' outputs, "
+                        "exact E_N of the filters' reduced state) against the linear theory; "
+                        "with --bandwidth, --centers (as in 'mwent output'); probability "
+                        "truncation by default, --cutoffs takes one value per mode and two "
+                        "for the filters (a1,a2,m,b,f1,f2 normal modes for the paper), and "
+                        "the largest dimension defaults to 2000")
     p.add_argument("--bandwidth", metavar="FREQ", default="1MHz",
                    help="with --output: filter bandwidth eps/2pi (default 1MHz)")
     p.add_argument("--centers", metavar="F1,F2",
-                   help="with --output: filter centres Omega_j/2pi (default +omega_b,-omega_b)")
+                   help="with --output: filter centres Omega_j/2pi (default each mode's "
+                        "detuning, +omega_b,-omega_b for the paper)")
     p.add_argument("--report", metavar="DIR",
                    help="write report.html, report.md and figures (PNG, SVG) into DIR")
 
@@ -87,10 +89,9 @@ def run(args) -> int:
     from qmodel.converge import Unstable
 
     from qmodel.model import n_modes
-    params = load_params(args)
     if getattr(args, "output", False):
-        paper_only(args, "mwent compare --output")
-        return run_output(args, params)
+        return run_output(args, load_system(args))
+    params = load_params(args)
     opts = convergence_options(args, n_modes(params))
     tolerance = finite_positive(args.tolerance, "--tolerance")
     if args.report:
@@ -123,10 +124,10 @@ def run(args) -> int:
 OUTPUT_MAX_DIM = 2000
 
 
-def _output_options(args):
-    """Convergence options of ``--output``: six cutoffs; the probability truncation unless
-    --cutoffs or --truncation box say otherwise (a six-mode box is hopeless); its own
-    default --max-dim."""
+def _output_options(args, n_modes: int):
+    """Convergence options of ``--output``: ``n_modes`` cutoffs (the model's and the two
+    filters); the probability truncation unless --cutoffs or --truncation box say otherwise
+    (a six-mode box is hopeless); its own default --max-dim."""
     from dataclasses import replace as dc_replace
     from qmodel.defaults import MAX_DIM
     if args.basis != "normal":
@@ -134,17 +135,18 @@ def _output_options(args):
                        "the self-consistent basis); drop --basis")
     if args.truncation is None and not args.cutoffs:
         args.truncation = "probability"
-    opts = convergence_options(args, 6)
+    opts = convergence_options(args, n_modes)
     if args.max_dim == MAX_DIM:
         check_dimension(OUTPUT_MAX_DIM, f"the --output default --max-dim {OUTPUT_MAX_DIM}")
         opts = dc_replace(opts, max_dim=OUTPUT_MAX_DIM)
     return opts
 
 
-def run_output(args, params) -> int:
-    """``mwent compare --output``: the filtered output pair, cascaded master equation vs
-    linear theory."""
+def run_output(args, system) -> int:
+    """``mwent compare --output``: the filtered output pair of the system's pair, cascaded
+    master equation vs linear theory."""
     from compare.output_compare import compare_output
+    from linearized.output import field_pair
     from qmodel.converge import Unstable
     from .output import _split, frequency
     tolerance = finite_positive(args.tolerance, "--tolerance")
@@ -155,20 +157,23 @@ def run_output(args, params) -> int:
         raise CliError(f"--bandwidth must be positive (got {args.bandwidth})")
     centers = (None if args.centers is None else
                _split(args.centers, "--centers", lambda s: frequency(s, "--centers")))
-    opts = _output_options(args)
+    field_pair(system)              # a pair without an output field: one sentence, exit 2
+    opts = _output_options(args, system.n_modes + 2)
     try:
-        out = compare_output(params, bandwidth, centers, opts, tolerance,
+        out = compare_output(system, bandwidth, centers, opts, tolerance,
                              progress=progress_printer(args))
     except Unstable as exc:
         raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE,
                        {"verdict": "unstable", "stable": False})
     q = out["qmodel"]
-    lines = [f"filtered output pair (bandwidth {bandwidth / 1e6:g} MHz, centres "
+    lines = [f"filtered output pair of {','.join(system.pair_names)} (model {system.name}; "
+             f"bandwidth {bandwidth / 1e6:g} MHz, centres "
              f"{out['filter']['centers'][0] / 1e6:g}, {out['filter']['centers'][1] / 1e6:g} MHz)"]
     if q is not None:
         trunc = (f"probability set eps {q['eps']:g}" if q["truncation"] == "probability"
                  else "cutoffs " + ",".join(map(str, q["cutoffs"])))
-        lines += [f"master equation: cascaded (a1,a2,m,b,f1,f2), normal basis, {trunc} "
+        lines += [f"master equation: cascaded ({','.join(q['occupations'])}), normal basis, "
+                  f"{trunc} "
                   f"(d = {q['dim']}), {q['seconds']:.1f} s",
                   "                     master equation   linearized    difference",
                   f"  E_N (exact)        {_fmt(q['E_N']):>15}   {out['linearized']['E_N']:10.6f}"

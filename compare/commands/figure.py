@@ -188,20 +188,24 @@ def _run_compare_figure(args, base, grid, settings, make, progress):
                     retry_failed=args.retry_failed)
 
 
-def _output(args, base) -> int:
+def _output(args, _base) -> int:
     from compare.output_figure import make_output_figure
+    from linearized.model_steady import solve_model
+    from linearized.output import field_pair
     from linearized.params import parse_value
-    from linearized.steady import solve
+    from .common import load_system
     from .linearized import unstable_error
     bw = parse_value("G", args.bandwidth)
     if not bw > 0:
         raise CliError(f"--bandwidth must be positive (got {args.bandwidth})")
     if args.points is not None and args.points > 201:
         raise CliError("--points must be at most 201 for the output figure")
-    res = solve(base)
+    system = load_system(args)
+    field_pair(system)
+    res = solve_model(system)
     if not res.stable:
         raise unstable_error(res, res.to_dict())
-    out = make_output_figure(base, args.out, args.points, bw)
+    out = make_output_figure(system, args.out, args.points, bw)
     s = out["summary"]
     text = "\n".join([
         f"wrote {out['png']} and {out['data']}",

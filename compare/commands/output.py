@@ -1,21 +1,24 @@
-"""``mwent output``: entanglement of the filtered cavity output fields (linear theory)."""
+"""``mwent output``: entanglement of the filtered output fields of a model's pair (linear
+theory)."""
 from __future__ import annotations
 
 import math
 
-from .common import paper_only, EXIT_OK, CliError, emit, load_params
+from .common import EXIT_OK, CliError, emit, load_system
 
 HELP = "entanglement of the two filtered output fields, with detection efficiency and noise"
 DESCRIPTION = (
-    "Linearized theory of what leaves the cavities: the output fields a_j^out = sqrt(2 "
+    "Linearized theory of what leaves the two modes of --pair (field modes with a decay: "
+    "cavities, magnons; any model): the output fields a_j^out = sqrt(2 "
     "kappa_j) a_j - a_j^in, each filtered by g(t) = sqrt(2 eps) exp(-(eps + i Omega_j) t) "
     "(Genes, Mari, Tombesi & Vitali, PRA 78, 032316 (2008)); eps/2pi is --bandwidth, "
     "Omega_j/2pi are --centers in the frame rotating at the drive (+omega_b: the resonance of "
-    "a cavity at Delta = +omega_b).  The covariance matrix of the two filtered modes is exact "
-    "(Lyapunov equation of the system plus the two filters).  Detection: efficiency eta "
+    "a cavity at Delta = +omega_b; default: each mode's own detuning).  The covariance matrix "
+    "of the two filtered modes is exact (Lyapunov equation of the system plus the two "
+    "filters).  Detection: efficiency eta "
     "(V -> eta V + (1 - eta)/2 I per mode), then added noise n quanta (V -> V + n I per "
     "mode; vacuum variance 1/2).  Prints E_N (Eq. 9), the Duan sum (Eq. 10) and its minimum "
-    "over the LO phases, for the filtered pair and, for scale, inside the cavities.")
+    "over the LO phases, for the filtered pair and, for scale, of the two modes themselves.")
 
 
 def add_arguments(p) -> None:
@@ -24,7 +27,8 @@ def add_arguments(p) -> None:
                         "(default 100kHz)")
     p.add_argument("--centers", metavar="F1,F2",
                    help="filter centres Omega_1/2pi,Omega_2/2pi in the drive frame (default "
-                        "+omega_b,-omega_b); a leading minus needs '=': --centers=-10MHz,10MHz")
+                        "each mode's detuning, +omega_b,-omega_b for the paper); a leading "
+                        "minus needs '=': --centers=-10MHz,10MHz")
     p.add_argument("--efficiency", metavar="ETA[,ETA2]", default="1",
                    help="detection efficiency in [0, 1], one for both modes or one each "
                         "(default 1)")
@@ -60,17 +64,16 @@ def number(text: str, flag: str) -> float:
 
 
 def run(args) -> int:
-    paper_only(args, "mwent output")
-    from linearized.output import filtered_output
-    from linearized.steady import solve
+    from linearized.model_steady import solve_model
+    from linearized.output import field_pair, filtered_output
     from .linearized import unstable_error
     bandwidth = frequency(args.bandwidth, "--bandwidth")
     if not bandwidth > 0:
         raise CliError(f"--bandwidth must be positive (got {args.bandwidth}): it is the "
                        f"filter's amplitude bandwidth eps/2pi")
     if args.centers is not None and len(str(args.centers).split(",")) != 2:
-        raise CliError(f"--centers expects two filter centres F1,F2 (one per cavity), got "
-                       f"{args.centers!r}")
+        raise CliError(f"--centers expects two filter centres F1,F2 (one per mode of the "
+                       f"pair), got {args.centers!r}")
     centers = (None if args.centers is None else
                _split(args.centers, "--centers", lambda s: frequency(s, "--centers")))
     eta = _split(args.efficiency, "--efficiency", lambda s: number(s, "--efficiency"))
@@ -79,23 +82,25 @@ def run(args) -> int:
     n_add = _split(args.added_noise, "--added-noise", lambda s: number(s, "--added-noise"))
     if any(n < 0 for n in n_add):
         raise CliError(f"--added-noise must not be negative (got {args.added_noise} quanta)")
-    params = load_params(args)
-    res = filtered_output(params, bandwidth, centers, eta, n_add)
+    system = load_system(args)
+    field_pair(system)              # a pair without an output field: one sentence, exit 2
+    res = filtered_output(system, bandwidth, centers, eta, n_add)
     out = res.to_dict()
     if not res.stable:
-        raise unstable_error(solve(params), out)
+        raise unstable_error(solve_model(system), out)
     f, c = out["filtered"], out["intracavity"]
     fl = out["filter"]
     mhz = lambda x: f"{x / 1e6:.6g} MHz"
+    x, y = system.pair_names
     text = "\n".join([
-        f"filtered output modes (bandwidth eps/2pi = {mhz(bandwidth)}, centres "
-        f"Omega/2pi = {mhz(fl['centers'][0])}, {mhz(fl['centers'][1])}; efficiency "
+        f"filtered output modes of {x}, {y} (model {system.name}; bandwidth eps/2pi = "
+        f"{mhz(bandwidth)}, centres Omega/2pi = {mhz(fl['centers'][0])}, {mhz(fl['centers'][1])}; efficiency "
         f"{eta[0]:g}, {eta[1]:g}; added noise {n_add[0]:g}, {n_add[1]:g} quanta)",
         f"  E_N (Eq. 9)          = {res.E_N:.6f}   (before detection {res.E_N_ideal:.6f})",
         f"  Duan sum (Eq. 10)    = {res.duan:.6f}",
         f"  Duan, best LO phases = {f['duan_min_lo']['duan']:.6f}   (theta_1 = "
         f"{f['duan_min_lo']['theta_1']:.3f}, theta_2 = {f['duan_min_lo']['theta_2']:.3f} rad)",
-        f"intracavity, for scale: E_N = {res.intracavity_E_N:.6f}, Duan = "
+        f"intracavity ({x}, {y}), for scale: E_N = {res.intracavity_E_N:.6f}, Duan = "
         f"{res.intracavity_duan:.6f}, best LO {c['duan_min_lo']['duan']:.6f}",
     ])
     emit(out, args.json, text)

@@ -1,16 +1,18 @@
-"""``mwent transient``: E_N(t) and Duan(t) after the drive is switched on (linear theory)."""
+"""``mwent transient``: E_N(t) and Duan(t) of a model's pair after the drive is switched on
+(linear theory; with --master-equation also the full master equation)."""
 from __future__ import annotations
 
 import math
 import re
 
-from .common import paper_only, EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_params, parse_cutoffs
+from .common import EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_system, parse_cutoffs
 
 HELP = "E_N(t) and Duan(t) after switch-on from the thermal state, and the time to 90%%"
 DESCRIPTION = (
     "Linearized dynamics after the drive is switched on at t = 0 from thermal equilibrium, "
     "V(0) = diag(N_k + 1/2): dV/dt = A V + V A^T + D solved exactly, V(t) = V_ss + e^{At} "
-    "(V(0) - V_ss) e^{A^T t}.  Prints E_N(t) (Eq. 9) and the Duan sum (Eq. 10) on a "
+    "(V(0) - V_ss) e^{A^T t}.  Prints E_N(t) (Eq. 9) and the Duan sum (Eq. 10) of the pair "
+    "(--pair, any two modes of any --model) on a "
     "log-spaced time grid, their steady values, and t_90: the first time E_N reaches 90% of "
     "its steady value, and the time after which it stays there.  With --master-equation and "
     "--cutoffs: the same from the full master equation (QuTiP's mesolve in the plain Fock "
@@ -29,13 +31,16 @@ def add_arguments(p) -> None:
                    help="first time after 0 (s, or with a unit: 1ns, 2us, 1ms); default "
                         "1e-3 / max|lambda| (lambda: eigenvalues of A, rad/s)")
     p.add_argument("--t-max", metavar="TIME",
-                   help="last time; default max(40/min|Re lambda|, 5/gamma_b)")
+                   help="last time; default max(40/min|Re lambda|, 5/gamma_min), gamma_min "
+                        "the smallest decay or damping of the model's modes (gamma_b for the "
+                        "paper)")
     from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
     p.add_argument("--master-equation", action="store_true",
                    help="also integrate the full master equation (plain Fock basis, Lindblad "
                         "mechanical bath) from the same thermal state; needs --cutoffs")
-    p.add_argument("--cutoffs", metavar="N1,N2,N3,N4",
-                   help="levels of a1, a2, m, b for --master-equation (each >= 2)")
+    p.add_argument("--cutoffs", metavar="N1,N2,...",
+                   help="levels of each mode of the model for --master-equation, in the "
+                        "model's order (a1,a2,m,b for the paper), each >= 2")
     p.add_argument("--me-points", type=int, default=60, metavar="N",
                    help="log-spaced times of the master equation (default 60), over the "
                         "linear grid's range")
@@ -49,11 +54,11 @@ def add_arguments(p) -> None:
                    help=f"largest dimension of the cutoffs+1 check (default {MAX_DIM})")
 
 
-def _grid(params, n: int, t_min, t_max):
+def _grid(system, n: int, t_min, t_max):
     """``n`` log-spaced times (s) over the default range, or over [t_min, t_max] as given."""
     import numpy as np
     from linearized.transient import default_times
-    grid = default_times(params, n)
+    grid = default_times(system, n)
     lo = grid[0] if t_min is None else t_min
     hi = grid[-1] if t_max is None else t_max
     if not hi > lo:
@@ -73,9 +78,8 @@ def duration(text: str, flag: str) -> float:
 
 
 def run(args) -> int:
-    paper_only(args, "mwent transient")
     import numpy as np
-    from linearized.steady import solve
+    from linearized.model_steady import solve_model
     from linearized.transient import transient
     from .linearized import unstable_error
     if args.points < 2:
@@ -84,11 +88,14 @@ def run(args) -> int:
     t_max = None if args.t_max is None else duration(args.t_max, "--t-max")
     if t_min is not None and t_max is not None and not t_max > t_min:
         raise CliError(f"--t-max ({args.t_max}) must be later than --t-min ({args.t_min})")
+    if args.master_equation and args.cutoffs is None:
+        raise CliError("--master-equation needs --cutoffs N1,N2,... (one per mode)")
+    if not args.master_equation and args.cutoffs is not None:
+        raise CliError("--cutoffs is only used with --master-equation")
+    system = load_system(args)
     cutoffs = None
     if args.master_equation:
-        if args.cutoffs is None:
-            raise CliError("--master-equation needs --cutoffs N1,N2,N3,N4")
-        cutoffs = parse_cutoffs(args.cutoffs)
+        cutoffs = parse_cutoffs(args.cutoffs, system.n_modes)
         if args.me_points < 2:
             raise CliError(f"--me-points must be at least 2 (got {args.me_points})")
         if not (args.tail_tol > 0 and args.tol > 0 and args.max_dim > 0):
@@ -96,22 +103,20 @@ def run(args) -> int:
         if math.prod(cutoffs) > args.max_dim:
             raise CliError(f"--cutoffs {args.cutoffs} give d = {math.prod(cutoffs)}, more "
                            f"than --max-dim {args.max_dim}")
-    elif args.cutoffs is not None:
-        raise CliError("--cutoffs is only used with --master-equation")
-    params = load_params(args)
-    lin = solve(params)
+    lin = solve_model(system)
     if not lin.stable:
-        raise unstable_error(lin, {"stable": False, "params": params.to_dict()})
+        raise unstable_error(lin, {"stable": False, "params": system.to_dict()})
     times = None
     if args.points != 400 or t_min is not None or t_max is not None:
-        times = _grid(params, args.points, t_min, t_max)
-    res = transient(params, times)
+        times = _grid(system, args.points, t_min, t_max)
+    res = transient(system, times)
     out = res.to_dict()
     fmt = lambda t: "n/a" if t is None else f"{t * 1e6:.6g} us"
     idx = np.unique(np.linspace(0, len(res.times) - 1, 13).round().astype(int))
     rows = [f"  {res.times[i]:11.4e}  {res.E_N[i]:9.6f}  {res.duan[i]:10.6f}" for i in idx]
     text = "\n".join([
-        "linearized transient after switch-on (thermal start)",
+        f"linearized transient after switch-on (thermal start), pair "
+        f"{','.join(system.pair_names)} of model {system.name}",
         f"  steady: E_N = {res.E_N_steady:.6f}, Duan = {res.duan_steady:.6f}",
         f"  t_90 (first reaches 90% of steady E_N) = {fmt(res.t_90_first)}",
         f"  t_90 (stays above 90% from)            = {fmt(res.t_90_settled)}",
@@ -119,7 +124,7 @@ def run(args) -> int:
         "  t (s)        E_N        Duan", *rows])
     code = EXIT_OK
     if cutoffs is not None:
-        me, reason = _master(params, _grid(params, args.me_points, t_min, t_max), cutoffs,
+        me, reason = _master(system, _grid(system, args.me_points, t_min, t_max), cutoffs,
                              args)
         out["master_equation"] = me
         diff = me["difference_from_linear"]
@@ -141,7 +146,7 @@ def run(args) -> int:
     return code
 
 
-def _master(params, times, cutoffs, args):
+def _master(system, times, cutoffs, args):
     """The master-equation entry and the reason it is not converged ('' when it is)."""
     import numpy as np
     from linearized.transient import FRACTION, transient
@@ -151,7 +156,7 @@ def _master(params, times, cutoffs, args):
     from qmodel.model import build_model
     from qmodel.transient import TruncationRefused, growth_evidence, master_transient, t90
     try:
-        res = master_transient(params, times, cutoffs, tail_tol=args.tail_tol)
+        res = master_transient(system, times, cutoffs, tail_tol=args.tail_tol)
     except TruncationRefused as exc:
         raise CliError(f"not converged: {exc}", EXIT_NOT_CONVERGED,
                        {"master_equation": {"refused": str(exc), "levels_needed":
@@ -160,14 +165,15 @@ def _master(params, times, cutoffs, args):
     ev = growth_evidence(res, args.max_dim, tail_tol=1.0)
     me["evidence"] = ev
     # the linear theory with the same (Lindblad) mechanical bath, on the ME grid
-    lin = transient(params.replace(mech_bath="lindblad"), res.times)
+    lindblad = system.replace(mech_bath="lindblad")
+    lin = transient(lindblad, res.times)
     me["difference_from_linear"] = {
         "E_N": float(np.abs(res.E_N - lin.E_N).max()),
         "E_N_gaussian": float(np.abs(res.E_N_gaussian - lin.E_N).max()),
         "duan": float(np.abs(res.duan - lin.duan).max()),
         "against": "linearized transient with mech_bath = lindblad, on the same times"}
-    ss = steady_state(build_model(params.replace(mech_bath="lindblad"), fock_basis(cutoffs)))
-    en_ss = float(exact_log_negativity(ss.rho, fock_basis(cutoffs))[0])
+    ss = steady_state(build_model(lindblad, fock_basis(cutoffs)))
+    en_ss = float(exact_log_negativity(ss.rho, fock_basis(cutoffs), pair=system.pair)[0])
     first, settled = t90(res.times, res.E_N, en_ss, FRACTION)
     me["t_90"] = {"first": first, "settled": settled, "E_N_steady": en_ss,
                   "definition": "as the linear t_90, on the exact E_N of the master "
