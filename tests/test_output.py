@@ -1,12 +1,87 @@
-"""Filtered output modes (linearized.output): checks that can fail."""
+"""Filtered output modes (linearized.output) on any model: checks that can fail."""
 import numpy as np
 import pytest
 
+from linearized.description import load_model, parse_model
+from linearized.model_steady import solve_model as solve
 from linearized.output import (apply_detection, filter_transfer, filtered_output,
-                               homodyne_spectra, large_bandwidth_limit, output_spectral_matrix)
-from linearized.steady import solve
+                               homodyne_spectra, large_bandwidth_limit, output_spectral_matrix,
+                               output_transfer)
+from linearized.params import ParameterError
+from linearized.system import build_system
 
 CENTERS = (10e6, -10e6)
+
+#: two cavities on one mechanical mode (radiation pressure, effective form): a on the red
+#: sideband (Delta = +omega_m, the beam-splitter side: positive detuning is red, as in
+#: vitali2007), c on the blue one (Delta = -omega_m, two-mode squeezing), Lindblad bath
+TWO_CAVITY = """
+name = "two_cavity"
+title = "two cavities on one mechanical mode, one on each sideband"
+pair = ["a", "c"]
+temperature = "T"
+
+[parameters]
+Delta_a = "10MHz"
+Delta_c = "-10MHz"
+kappa_a = "1MHz"
+kappa_c = "0.8MHz"
+G_a = "2MHz"
+G_c = "1.2MHz"
+G_0 = "100Hz"
+omega_c = "5GHz"
+omega_m = "10MHz"
+gamma_m = "1kHz"
+T = "10mK"
+
+[[modes]]
+name = "a"
+detuning = "Delta_a"
+decay = "kappa_a"
+bath_frequency = "omega_c"
+
+[[modes]]
+name = "c"
+detuning = "Delta_c"
+decay = "kappa_c"
+bath_frequency = "omega_c"
+
+[[modes]]
+name = "b"
+mechanical = true
+frequency = "omega_m"
+damping = "gamma_m"
+bath = "lindblad"
+
+[[couplings]]
+kind = "radiation_pressure"
+modes = ["a", "b"]
+G_0 = "G_0"
+G = "G_a"
+
+[[couplings]]
+kind = "radiation_pressure"
+modes = ["c", "b"]
+G_0 = "G_0"
+G = "G_c"
+"""
+
+
+@pytest.fixture
+def paper():
+    return build_system(load_model("paper"))
+
+
+@pytest.fixture
+def two_cavity():
+    return build_system(parse_model(TWO_CAVITY))
+
+
+def _swap_cavities(p):
+    """The paper's system with cavities 1 and 2 (and their parameters) exchanged."""
+    v = p.values
+    return p.replace(Delta_1=v["Delta_2"], Delta_2=v["Delta_1"], kappa_1=v["kappa_2"],
+                     kappa_2=v["kappa_1"], g_1=v["g_2"], g_2=v["g_1"])
 
 
 def test_decoupled_cavity_at_zero_temperature_gives_vacuum(paper):
@@ -23,7 +98,7 @@ def test_decoupled_cavity_at_zero_temperature_gives_vacuum(paper):
 def test_decoupled_cavity_thermal_gives_bath(paper):
     # the output of an empty cavity is its input: a thermal state of N quanta
     p = paper.replace(g_1=0.0, g_2=0.0, T=1.0)
-    n = 1.0 / np.expm1(6.62607015e-34 * p.omega_m / (1.380649e-23 * 1.0))
+    n = 1.0 / np.expm1(6.62607015e-34 * p.values["omega_m"] / (1.380649e-23 * 1.0))
     r = filtered_output(p, 2e5, CENTERS)
     np.testing.assert_allclose(r.covariance, (n + 0.5) * np.eye(4), rtol=1e-9, atol=1e-12)
 
@@ -82,25 +157,36 @@ def test_efficiency_and_added_noise_reduce_entanglement(paper):
 def test_swap_symmetry(paper):
     p = paper.replace(kappa_1=0.8e6, g_1=3.5e6, Delta_1=9.5e6)
     a = filtered_output(p, 3e5, (9.5e6, -10e6), efficiency=(0.9, 0.7))
-    b = filtered_output(p.swap_cavities(), 3e5, (-10e6, 9.5e6), efficiency=(0.7, 0.9))
+    b = filtered_output(_swap_cavities(p), 3e5, (-10e6, 9.5e6), efficiency=(0.7, 0.9))
     assert a.E_N > 0
     assert b.E_N == pytest.approx(a.E_N, rel=1e-9)
     P = np.zeros((4, 4)); P[0, 2] = P[1, 3] = P[2, 0] = P[3, 1] = 1
     np.testing.assert_allclose(P @ a.covariance @ P.T, b.covariance, rtol=1e-8, atol=1e-12)
 
 
-def test_filtered_covariance_equals_spectral_integral(paper):
+def _models():
+    """Every model the output is checked on: the seed paper, li2018 with its field pair and
+    the two-cavity file above, each with filter centres near its modes' resonances."""
+    return {"paper": (build_system(load_model("paper")), CENTERS),
+            "li2018": (build_system(load_model("li2018"), pair=("a", "m")), (-10e6, 9e6)),
+            "two_cavity": (build_system(parse_model(TWO_CAVITY)), (10e6, -10e6))}
+
+
+@pytest.mark.parametrize("name", ["paper", "li2018", "two_cavity"])
+def test_filtered_covariance_equals_spectral_integral(name):
     """Independent check of the augmented drift/diffusion: the filtered CM as
-    int df F(f) S_out(f) F(f)^dag, with S_out from the 8x8 model and quad."""
+    int df F(f) S_out(f) F(f)^dag, with S_out from the model's own drift and diffusion
+    (transfer functions, no Lyapunov equation) and quad."""
     from scipy.integrate import quad
+    system, centers = _models()[name]
     bw = 1e6
-    r = filtered_output(paper, bw, CENTERS)
+    r = filtered_output(system, bw, centers)
 
     def integrand(f, i, j):
-        S = output_spectral_matrix(paper, f)[0]
+        S = output_spectral_matrix(system, f)[0]
         F = np.zeros((4, 4), complex)
-        F[:2, :2] = filter_transfer(bw, CENTERS[0], f)[0]
-        F[2:, 2:] = filter_transfer(bw, CENTERS[1], f)[0]
+        F[:2, :2] = filter_transfer(bw, centers[0], f)[0]
+        F[2:, 2:] = filter_transfer(bw, centers[1], f)[0]
         return (F @ S @ F.conj().T)[i, j].real
 
     # f = c tan(phi) maps the real line onto (-pi/2, pi/2); the 1/f^2 tails become finite
@@ -111,18 +197,78 @@ def test_filtered_covariance_equals_spectral_integral(paper):
         total = quad(g, -np.pi / 2, np.pi / 2, args=(i, j), points=points, epsabs=1e-11,
                      epsrel=1e-11, limit=400)[0]
         assert total == pytest.approx(r.covariance[i, j], abs=1e-7), (i, j)
+    assert r.E_N > 0.01            # an entangled pair: the check is not of the vacuum
+
+
+@pytest.mark.parametrize("name", ["li2018", "two_cavity"])
+def test_large_bandwidth_gives_the_output_fields_own_statistics(name):
+    # a filter much wider than every rate returns the output field itself, averaged over
+    # 1/eps: the module docstring's limit, to first order in 1/eps (error x100 per decade)
+    system, centers = _models()[name]
+    errs = []
+    for bw in (1e9, 1e10):
+        r = filtered_output(system, bw, centers)
+        L = large_bandwidth_limit(system, bw)
+        bath = large_bandwidth_limit(system, np.inf)       # (N + 1/2) I: the white noise
+        dev = np.abs(L - bath).max()                       # the 1/eps term itself
+        err = np.abs(r.covariance - L).max()
+        assert err < 0.01 * dev
+        errs.append(err)
+    assert errs[1] < 0.02 * errs[0]
+    assert filtered_output(system, 1e10, centers).E_N < 1e-3 < filtered_output(
+        system, 1e6, centers).E_N
+
+
+@pytest.mark.parametrize("name", ["paper", "li2018", "two_cavity"])
+def test_swapping_the_pair_gives_the_same_entanglement(name):
+    system, centers = _models()[name]
+    a = filtered_output(system, 3e5, centers, efficiency=(0.9, 0.7), added_noise=(0.01, 0.0))
+    x, y = system.pair_names
+    b = filtered_output(system.with_pair((y, x)), 3e5, centers[::-1], efficiency=(0.7, 0.9),
+                        added_noise=(0.0, 0.01))
+    assert a.E_N > 0 and b.E_N == pytest.approx(a.E_N, rel=1e-9)
+    assert b.duan_min_lo[0] == pytest.approx(a.duan_min_lo[0], rel=1e-6)
+    P = np.zeros((4, 4)); P[0, 2] = P[1, 3] = P[2, 0] = P[3, 1] = 1
+    np.testing.assert_allclose(P @ a.covariance @ P.T, b.covariance, rtol=1e-8, atol=1e-12)
+    assert b.intracavity_E_N == pytest.approx(a.intracavity_E_N, rel=1e-9)
+
+
+def test_default_centres_are_the_modes_resonances():
+    li = build_system(load_model("li2018"), pair=("a", "m"))
+    assert filtered_output(li, 1e5).centers == (-10e6, 9e6)
+    two = build_system(parse_model(TWO_CAVITY), {"Delta_a": "9MHz"})
+    assert filtered_output(two, 1e5).centers == (9e6, -10e6)
+
+
+def test_two_cavity_filters_see_more_than_the_cavities(two_cavity):
+    # the red cavity swaps the phonon out, the blue one creates phonon-photon pairs: the
+    # two outputs are squeezed at opposite sidebands, most for a narrow filter there
+    narrow = filtered_output(two_cavity, 1e4)
+    assert narrow.E_N > 5 * narrow.intracavity_E_N > 0
+    assert narrow.E_N > filtered_output(two_cavity, 1e6).E_N
+    wrong = filtered_output(two_cavity, 1e4, (-10e6, 10e6))      # each off its resonance
+    assert wrong.E_N < 1e-3 * narrow.E_N
+
+
+@pytest.mark.parametrize("pair,words", [(("a", "b"), "mechanical"), (("b", "c"), "mechanical")])
+def test_a_mechanical_mode_is_refused(two_cavity, pair, words):
+    with pytest.raises(ParameterError, match=words):
+        filtered_output(two_cavity.with_pair(pair), 1e5)
+
+
+def test_an_undamped_mode_is_refused(two_cavity):
+    with pytest.raises(ParameterError, match="no decay"):
+        filtered_output(two_cavity.replace(kappa_c=0.0), 1e5)
 
 
 def test_spectrum_integrates_to_the_intracavity_covariance(paper):
     # the spectral matrix of the cavity quadratures themselves, G D G^dag, integrates to the
     # Lyapunov CM: checks the transfer-function convention of output_spectral_matrix
-    from linearized.output import output_transfer
     f = np.linspace(-400e6, 400e6, 160001)
     T = output_transfer(paper, f)
-    k = np.repeat([paper.angular("kappa_1"), paper.angular("kappa_2")], 2)
+    k = 2 * np.pi * np.repeat([paper.values["kappa_1"], paper.values["kappa_2"]], 2)
     G = (T + np.eye(4, 8)[None] / np.sqrt(2 * k)[None, :, None]) / np.sqrt(2 * k)[None, :, None]
-    from linearized.matrices import diffusion_matrix
-    S = G @ diffusion_matrix(paper) @ np.conj(np.swapaxes(G, -1, -2))
+    S = G @ paper.diffusion_matrix() @ np.conj(np.swapaxes(G, -1, -2))
     V = np.trapezoid(S.real, f, axis=0)
     np.testing.assert_allclose(V, solve(paper).covariance[:4, :4], atol=2e-3)
 
@@ -208,3 +354,32 @@ def test_cli_output_unstable(capsys):
     code, doc, err = _cli(capsys, "output", "--set", "G=30MHz", "--json")
     assert code == 3 and doc["stable"] is False and doc["filtered"]["E_N"] is None
     assert "unstable" in err
+
+
+def test_cli_output_on_a_model_file(capsys, tmp_path, two_cavity):
+    path = tmp_path / "two_cavity.toml"
+    path.write_text(TWO_CAVITY)
+    code, doc, err = _cli(capsys, "output", "--model", str(path), "--bandwidth", "10kHz",
+                          "--efficiency", "0.9", "--json")
+    assert code == 0, err
+    r = filtered_output(two_cavity, 1e4, efficiency=0.9)
+    assert doc["pair"] == ["a", "c"] and doc["filter"]["centers"] == [1e7, -1e7]
+    assert doc["filtered"]["E_N"] == pytest.approx(r.E_N, rel=1e-12) and r.E_N > 1
+    assert doc["params"]["G_c"] == 1.2e6
+    code, doc, err = _cli(capsys, "output", "--model", str(path), "--pair", "c,b", "--json")
+    assert code == 2 and doc["exit_code"] == 2
+    lines = [l for l in err.splitlines() if l.startswith("mwent: error:")]
+    assert len(lines) == 1 and "mechanical" in lines[0] and "'b'" in lines[0]
+
+
+def test_cli_output_li2018(capsys):
+    code, doc, err = _cli(capsys, "output", "--model", "li2018", "--pair", "m,a",
+                          "--bandwidth", "1MHz", "--json")
+    assert code == 0, err
+    li = build_system(load_model("li2018"), pair=("m", "a"))
+    assert doc["pair"] == ["m", "a"] and doc["filter"]["centers"] == [9e6, -10e6]
+    r = filtered_output(li, 1e6)
+    assert doc["filtered"]["E_N"] == pytest.approx(r.E_N, rel=1e-12) and r.E_N > 0.01
+    assert doc["intracavity"]["E_N"] == pytest.approx(solve(li).E_N, rel=1e-10)
+    code, doc, err = _cli(capsys, "output", "--model", "li2018", "--json")   # pair m, b
+    assert code == 2 and "mechanical" in err
