@@ -9,62 +9,9 @@ from linearized.output import (apply_detection, filter_transfer, filtered_output
                                output_transfer)
 from linearized.params import ParameterError
 from linearized.system import build_system
+from two_cavity import TWO_CAVITY, reference_matrices
 
 CENTERS = (10e6, -10e6)
-
-#: two cavities on one mechanical mode (radiation pressure, effective form): a on the red
-#: sideband (Delta = +omega_m, the beam-splitter side: positive detuning is red, as in
-#: vitali2007), c on the blue one (Delta = -omega_m, two-mode squeezing), Lindblad bath
-TWO_CAVITY = """
-name = "two_cavity"
-title = "two cavities on one mechanical mode, one on each sideband"
-pair = ["a", "c"]
-temperature = "T"
-
-[parameters]
-Delta_a = "10MHz"
-Delta_c = "-10MHz"
-kappa_a = "1MHz"
-kappa_c = "0.8MHz"
-G_a = "2MHz"
-G_c = "1.2MHz"
-G_0 = "100Hz"
-omega_c = "5GHz"
-omega_m = "10MHz"
-gamma_m = "1kHz"
-T = "10mK"
-
-[[modes]]
-name = "a"
-detuning = "Delta_a"
-decay = "kappa_a"
-bath_frequency = "omega_c"
-
-[[modes]]
-name = "c"
-detuning = "Delta_c"
-decay = "kappa_c"
-bath_frequency = "omega_c"
-
-[[modes]]
-name = "b"
-mechanical = true
-frequency = "omega_m"
-damping = "gamma_m"
-bath = "lindblad"
-
-[[couplings]]
-kind = "radiation_pressure"
-modes = ["a", "b"]
-G_0 = "G_0"
-G = "G_a"
-
-[[couplings]]
-kind = "radiation_pressure"
-modes = ["c", "b"]
-G_0 = "G_0"
-G = "G_c"
-"""
 
 
 @pytest.fixture
@@ -75,6 +22,13 @@ def paper():
 @pytest.fixture
 def two_cavity():
     return build_system(parse_model(TWO_CAVITY))
+
+
+def test_the_two_cavity_file_is_the_hand_written_model(two_cavity):
+    for s in (two_cavity, two_cavity.replace(T=0.0, G_c=0.3e6, Delta_a=9e6)):
+        A, D = reference_matrices(s.values)
+        np.testing.assert_allclose(s.drift_matrix(), A, rtol=1e-14, atol=1e-6)
+        np.testing.assert_allclose(s.diffusion_matrix(), D, rtol=1e-14, atol=1e-6)
 
 
 def _swap_cavities(p):

@@ -1,18 +1,28 @@
-"""Linear transient after switch-on (linearized.transient): checks that can fail."""
+"""Linear transient after switch-on (linearized.transient) on any model: checks that can
+fail."""
 import numpy as np
 import pytest
 
-from linearized.matrices import diffusion_matrix, drift_matrix
+from linearized.description import load_model, parse_model
 from linearized.measures import cavity_block, log_negativity
-from linearized.steady import solve
+from linearized.model_steady import pair_block, solve_model as solve
+from linearized.system import build_system
 from linearized.transient import (FRACTION, _Propagator, covariance_at, default_times,
                                   thermal_covariance, transient)
+from test_output import TWO_CAVITY
+
+H_OVER_K = 6.62607015e-34 / 1.380649e-23
+
+
+@pytest.fixture
+def paper():
+    return build_system(load_model("paper"))
 
 
 def test_initial_state_is_thermal(paper):
     V0 = covariance_at(paper, 0.0)[0]
     np.testing.assert_allclose(V0, thermal_covariance(paper), rtol=1e-10, atol=1e-12)
-    nb = 1.0 / np.expm1(6.62607015e-34 * paper.omega_b / (1.380649e-23 * paper.T))
+    nb = 1.0 / np.expm1(H_OVER_K * paper.values["omega_b"] / paper.values["T"])
     assert V0[6, 6] == pytest.approx(nb + 0.5, rel=1e-12)
     assert V0[0, 0] == pytest.approx(0.5, abs=1e-9)     # 10 GHz at 20 mK: ~ vacuum
     r = transient(paper, [1e-9])
@@ -28,13 +38,13 @@ def test_long_time_limit_is_the_lyapunov_solution(paper):
     assert r.duan[-1] == pytest.approx(ss.duan, rel=1e-8)
     assert r.E_N_steady == pytest.approx(ss.E_N, rel=1e-10)
     # the default grid reaches five bare phonon lifetimes
-    assert default_times(paper)[-1] >= 5 / (2 * np.pi * paper.gamma_b)
+    assert default_times(paper)[-1] >= 5 / (2 * np.pi * paper.values["gamma_b"])
 
 
 def test_against_radau_integration(paper):
     from scipy.integrate import solve_ivp
     p = paper.replace(gamma_b=2e4)                      # Q = 500: a short, cheap integration
-    A, D = drift_matrix(p), diffusion_matrix(p)
+    A, D = p.drift_matrix(), p.diffusion_matrix()
     s = 2 * np.pi * 1e6                                 # time in microseconds
     def rhs(t, y):
         V = y.reshape(8, 8)
@@ -49,7 +59,7 @@ def test_against_radau_integration(paper):
 
 
 def test_expm_fallback_agrees(paper):
-    A, D = drift_matrix(paper), diffusion_matrix(paper)
+    A, D = paper.drift_matrix(), paper.diffusion_matrix()
     a = _Propagator(A, D, thermal_covariance(paper))
     b = _Propagator(A, D, thermal_covariance(paper))
     b.use_eig = False
@@ -113,3 +123,80 @@ def test_cli_transient_errors(capsys, argv, code):
     out, err = capsys.readouterr()
     assert json.loads(out)["exit_code"] == code
     assert len([l for l in err.splitlines() if l.startswith("mwent: error:")]) == 1
+
+
+# -- other models -----------------------------------------------------------------------------
+
+def _models():
+    return {"li2018": build_system(load_model("li2018")),                 # pair m, b
+            "li2018_am": build_system(load_model("li2018"), pair=("a", "m")),
+            "two_cavity": build_system(parse_model(TWO_CAVITY))}
+
+
+@pytest.mark.parametrize("name", ["li2018", "li2018_am", "two_cavity"])
+def test_other_models_start_thermal_and_end_at_the_lyapunov_state(name):
+    s = _models()[name]
+    r = transient(s)
+    # t = 0: each mode at its bath's occupation, written out from the Bose-Einstein formula
+    T = s.values["T"]
+    occ = [1 / np.expm1(H_OVER_K * s.values[f] / T) for f in
+           {"li2018": ("omega_a", "omega_m", "omega_b"),
+            "two_cavity": ("omega_c", "omega_c", "omega_m")}[name.split("_am")[0]]]
+    V0 = covariance_at(s, 0.0)[0]
+    np.testing.assert_allclose(V0, np.diag(np.repeat(occ, 2) + 0.5), rtol=1e-10, atol=1e-12)
+    i, j = s.pair
+    blk0 = pair_block(V0, i, j)
+    assert r.E_N[0] == pytest.approx(log_negativity(blk0), abs=1e-12) and r.E_N[0] < 1e-12
+    # late: the Lyapunov steady state of the same model
+    ss = solve(s)
+    np.testing.assert_allclose(covariance_at(s, r.times[-1])[0], ss.covariance, rtol=1e-8,
+                               atol=1e-10)
+    assert r.E_N_steady == pytest.approx(ss.E_N, rel=1e-10) and ss.E_N > 0.01
+    assert r.E_N[-1] == pytest.approx(ss.E_N, rel=1e-8)
+    assert r.duan[-1] == pytest.approx(ss.duan, rel=1e-8)
+    assert r.to_dict()["pair"] == list(s.pair_names)
+
+
+def test_two_cavity_transient_against_radau_integration():
+    from scipy.integrate import solve_ivp
+    s = build_system(parse_model(TWO_CAVITY), {"gamma_m": "20kHz"})
+    A, D = s.drift_matrix(), s.diffusion_matrix()
+    n = A.shape[0]
+    u = 2 * np.pi * 1e6                                 # time in microseconds
+
+    def rhs(t, y):
+        V = y.reshape(n, n)
+        return ((A @ V + V @ A.T + D) / u).reshape(-1)
+    times = np.array([0.05e-6, 0.3e-6, 1e-6, 4e-6, 10e-6])
+    sol = solve_ivp(rhs, (0, times[-1] * u), thermal_covariance(s).reshape(-1),
+                    method="Radau", t_eval=times * u, rtol=1e-9, atol=1e-11)
+    assert sol.success
+    exact = covariance_at(s, times)
+    for k in range(len(times)):
+        np.testing.assert_allclose(sol.y[:, k].reshape(n, n), exact[k], rtol=1e-6, atol=1e-7)
+
+
+def test_swapping_the_pair_leaves_the_transient():
+    s = build_system(parse_model(TWO_CAVITY))
+    a, b = transient(s), transient(s.with_pair(("c", "a")))
+    np.testing.assert_allclose(a.E_N, b.E_N, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a.duan, b.duan, rtol=1e-10)
+    assert a.t_90_first == pytest.approx(b.t_90_first, rel=1e-9)
+
+
+def test_cli_transient_on_a_model_file(capsys, tmp_path):
+    import json
+    from compare.cli import main
+    path = tmp_path / "two_cavity.toml"
+    path.write_text(TWO_CAVITY)
+    code = main(["transient", "--model", str(path), "--pair", "a,b", "--points", "20", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    s = build_system(parse_model(TWO_CAVITY), pair=("a", "b"))
+    r = transient(s, default_times(s, 20))
+    assert doc["pair"] == ["a", "b"] and len(doc["times"]) == 21
+    np.testing.assert_allclose(doc["E_N"], r.E_N, rtol=1e-10, atol=1e-14)
+    assert doc["steady"]["E_N"] == pytest.approx(solve(s).E_N, rel=1e-10)
+    code = main(["transient", "--model", "li2018", "--master-equation", "--cutoffs", "3,3,3,3"])
+    assert code == 2 and "three integers" in capsys.readouterr().err
