@@ -1,16 +1,31 @@
-"""The cascaded master equation of the filtered output pair against the linear theory."""
+"""The cascaded master equation of the filtered output pair against the linear theory, on the
+seed paper's model and on a two-cavity model file."""
 import numpy as np
 import pytest
 
+from linearized.description import load_model, parse_model
 from linearized.measures import symplectic_form
 from linearized.output import augmented_matrices
+from linearized.system import build_system
 from qmodel.basis import fock_basis, normal_basis
-from qmodel.cascaded import (build_cascaded_model, cascaded_forms, linear_matrices)
+from qmodel.cascaded import filtered_system
+from qmodel.generic import frequency_unit, nonlinear_terms
 from qmodel.measures import moments, tail_populations
 from qmodel.model import build_model
 from qmodel.solvers import liouvillian_apply
+from two_cavity import TWO_CAVITY, reference_matrices
 
 BW, CENTERS = 0.7e6, (10e6, -9e6)
+
+
+@pytest.fixture
+def paper():
+    return build_system(load_model("paper"))
+
+
+@pytest.fixture
+def two_cavity():
+    return build_system(parse_model(TWO_CAVITY))
 
 
 def _hot(paper):
@@ -18,8 +33,36 @@ def _hot(paper):
     return paper.replace(mech_bath="lindblad", G_0=0.0, T=0.2, omega_m=2e9, kappa_2=0.6e6)
 
 
-def _expect_vac(op, dim):
-    return complex(op[0, 0]) if dim else 0.0
+def _hot_two_cavity(two_cavity):
+    # G_0 = 0: quadratic; thermal photons (2 GHz at 0.2 K) and phonons; unequal kappas
+    return two_cavity.replace(G_0=0.0, T=0.2, omega_c=2e9, kappa_c=0.6e6)
+
+
+def linear_matrices(H, ls):
+    """Drift and diffusion (in the unit of H) implied by a quadratic Hamiltonian
+    ``(1/2) r^T H r`` and linear collapse operators ``L_k = ls[k] . r``:
+    ``A = Omega (H + Im sum_k l_k^* l_k^T)``, ``D = Omega Re(sum_k l_k^* l_k^T) Omega^T``
+    (symmetrised noise, vacuum 1/2)."""
+    n = H.shape[0] // 2
+    Om = symplectic_form(n)
+    R = sum(np.outer(np.conj(l), l) for l in ls)
+    return Om @ (H + R.imag), Om @ R.real @ Om.T
+
+
+def _forms(filtered):
+    """``(H_M, ls)`` of the filtered model from its own calls (no basis): the quadratic
+    Hamiltonian and the collapse operators' coefficients over the quadratures, in units of
+    :func:`qmodel.generic.frequency_unit`."""
+    u = frequency_unit(filtered)
+    H = filtered.hamiltonian_matrix(2 * np.pi * u)
+    ls = []
+    for c, N in filtered.loss_channels():
+        l = np.zeros(2 * len(c), complex)
+        l[0::2], l[1::2] = c / np.sqrt(2 * u), 1j * c / np.sqrt(2 * u)
+        ls.append(np.sqrt(N + 1) * l)
+        if N > 0:
+            ls.append(np.sqrt(N) * np.conj(l))
+    return H, ls
 
 
 def _operators_to_forms(model):
@@ -71,12 +114,14 @@ def test_operators_reproduce_the_augmented_drift_and_diffusion(paper, sign):
     # sign = -1 (the textbook C = sqrt(2 kappa) a + sqrt(2 eps) f with the matching H_c) is
     # the same physics with f -> -f and must NOT match: the test sees the cascade sign.
     p = _hot(paper)
-    model = build_cascaded_model(p, fock_basis((3,) * 6), BW, CENTERS, sign=sign)
+    filtered = filtered_system(p, BW, CENTERS, sign=sign)
+    model = build_model(filtered, fock_basis((3,) * 6))
     A_ref, D_ref = augmented_matrices(p, BW, CENTERS)
-    A_ref, D_ref = A_ref / (2 * np.pi * p.omega_b), D_ref / (2 * np.pi * p.omega_b)
+    wb = p.values["omega_b"]
+    A_ref, D_ref = A_ref / (2 * np.pi * wb), D_ref / (2 * np.pi * wb)
     H, ls = _operators_to_forms(model)
     assert len(ls) == 8                       # thermal: C_j, C_j^dag, magnon and phonon pairs
-    for forms in ((H, ls), cascaded_forms(p, BW, CENTERS, sign)):
+    for forms in ((H, ls), _forms(filtered)):
         A, D = linear_matrices(*forms)
         match = np.allclose(A, A_ref, atol=1e-12) and np.allclose(D, D_ref, atol=1e-12)
         if sign > 0:
@@ -90,12 +135,65 @@ def test_operators_reproduce_the_augmented_drift_and_diffusion(paper, sign):
             np.testing.assert_allclose(P @ D @ P, D_ref, atol=1e-12)
 
 
-def test_tracing_out_the_filters_leaves_the_old_master_equation(paper, rng):
+def test_two_cavity_operators_reproduce_the_augmented_and_hand_written_matrices(two_cavity):
+    # the same check on a model file: two cavities on one mirror, filters on both outputs;
+    # and the model's own block against the matrices written out by hand (tests/two_cavity.py)
+    p = _hot_two_cavity(two_cavity)
+    filtered = filtered_system(p, BW, (9e6, -11e6))
+    model = build_model(filtered, fock_basis((3,) * 5))
+    u = 2 * np.pi * frequency_unit(filtered)
+    assert frequency_unit(filtered) == p.values["omega_m"]
+    A_ref, D_ref = (M / u for M in augmented_matrices(p, BW, (9e6, -11e6)))
+    A_hand, D_hand = (M / u for M in reference_matrices(p.values))
+    H, ls = _operators_to_forms(model)
+    assert len(ls) == 6                       # C_a, C_c and the mirror, each with its dagger
+    for forms in ((H, ls), _forms(filtered)):
+        A, D = linear_matrices(*forms)
+        np.testing.assert_allclose(A, A_ref, atol=1e-12)
+        np.testing.assert_allclose(D, D_ref, atol=1e-12)
+        np.testing.assert_allclose(A[:6, :6], A_hand, atol=1e-12)
+        np.testing.assert_allclose(D[:6, :6], D_hand, atol=1e-12)
+    # the filters on (c, a) instead: the same physics with the filters' order exchanged
+    swapped = build_model(filtered_system(p.with_pair(("c", "a")), BW, (-11e6, 9e6)),
+                          fock_basis((3,) * 5))
+    P = np.eye(10)[[0, 1, 2, 3, 4, 5, 8, 9, 6, 7]]
+    A2, D2 = linear_matrices(*_operators_to_forms(swapped))
+    np.testing.assert_allclose(P @ A2 @ P.T, A_ref, atol=1e-12)
+    np.testing.assert_allclose(P @ D2 @ P.T, D_ref, atol=1e-12)
+
+
+def test_a_filter_on_a_mechanical_mode_is_refused(two_cavity):
+    from linearized.params import ParameterError
+    with pytest.raises(ParameterError, match="mechanical"):
+        filtered_system(two_cavity.with_pair(("a", "b")), BW)
+
+
+@pytest.mark.parametrize("which", ["paper", "two_cavity"])
+def test_the_filters_carry_the_models_own_nonlinear_residue(paper, two_cavity, which):
+    # what the linearization drops is the model's (G_0 n_k q_l, Kerr terms) on its own modes,
+    # the identity on the filters: H - H_quadratic = residue (x) 1_filters, in the plain basis
+    p = {"paper": paper.replace(mech_bath="lindblad", K=2e-7, G_0=2e4),
+         "two_cavity": two_cavity.replace(G_0=3e4)}[which]
+    cut_s = {"paper": (2, 2, 3, 3), "two_cavity": (2, 3, 3)}[which]
+    cut_f = (2, 3)
+    model = build_model(filtered_system(p, BW), fock_basis(cut_s + cut_f))
+    quad = build_model(filtered_system(p, BW), fock_basis(cut_s + cut_f), quadratic_only=True)
+    residue = nonlinear_terms(p, fock_basis(cut_s))
+    assert abs(residue).max() > 1e-4
+    expected = np.kron(residue.toarray(), np.eye(int(np.prod(cut_f))))
+    np.testing.assert_allclose((model.H - quad.H).toarray(), expected, atol=1e-14)
+
+
+@pytest.mark.parametrize("which", ["paper", "two_cavity"])
+def test_tracing_out_the_filters_leaves_the_old_master_equation(paper, two_cavity, rng, which):
     # Tr_f L_casc(rho_s x rho_f) = L_old(rho_s) for any rho_s, rho_f: no back-action
-    p = paper.replace(mech_bath="lindblad", T=0.05, omega_m=1e9, G_0=2e5)
-    cut_s, cut_f = (2, 3, 2, 2), (2, 3)
+    p, cut_s = {"paper": (paper.replace(mech_bath="lindblad", T=0.05, omega_m=1e9, G_0=2e5),
+                          (2, 3, 2, 2)),
+                "two_cavity": (two_cavity.replace(T=0.05, omega_c=1e9, G_0=2e5), (3, 2, 3))
+                }[which]
+    cut_f = (2, 3)
     old = build_model(p, fock_basis(cut_s))
-    casc = build_cascaded_model(p, fock_basis(cut_s + cut_f), BW, CENTERS)
+    casc = build_model(filtered_system(p, BW, CENTERS), fock_basis(cut_s + cut_f))
 
     def rand_state(d):
         X = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
@@ -125,7 +223,7 @@ def _solve_fock(p, cut, method="krylov"):
     from qmodel.solvers import SolverOptions, steady_state
     lin = filtered_output(p, 1e6, (10e6, -10e6))
     b = fock_basis(cut)
-    model = build_cascaded_model(p, b, 1e6, (10e6, -10e6))
+    model = build_model(filtered_system(p, 1e6, (10e6, -10e6)), b)
     st = steady_state(model, SolverOptions(method=method),
                       x0=b.gaussian_guess(mode_occupations(lin.full_covariance)))
     return lin, st, filter_measures(st.rho, b)
@@ -174,11 +272,10 @@ def test_normal_basis_growth_agrees_with_filtered_output(paper):
     # (mapped to their physical Fock basis, the other modes to their own normal modes) and
     # the Duan sum land on filtered_output; both truncations, every line of evidence passing
     from linearized.output import filtered_output
-    from qmodel.cascaded import cascaded_system
     from qmodel.converge import ConvergenceOptions, solve_master
     p = _weak(paper)
     lin = filtered_output(p, 1e6, (10e6, -10e6))
-    system = cascaded_system(p, 1e6, (10e6, -10e6))
+    system = filtered_system(p, 1e6, (10e6, -10e6))
     for truncation in ("box", "probability"):
         r = solve_master(system, ConvergenceOptions(tol=1e-4, tail_tol=1e-3,
                                                     truncation=truncation))

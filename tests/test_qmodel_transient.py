@@ -4,17 +4,23 @@ import json
 import numpy as np
 import pytest
 
+from linearized.description import load_model, parse_model
+from linearized.system import build_system
 from linearized.transient import default_times, transient
+from two_cavity import TWO_CAVITY
 
 CUT = (3, 3, 3, 3)
+
+
+def _paper(**changes):
+    return build_system(load_model("paper"), changes)
 
 
 @pytest.fixture(scope="module")
 def cold():
     """T = 0, weak coupling, phonon Q = 100: all modes start in vacuum and 3 levels per mode
     hold the state (max tail ~5e-4)."""
-    from linearized.params import PAPER
-    return PAPER.replace(T=0.0, g_1=1.5e6, g_2=1.5e6, G=1.5e6, gamma_b=1e5, G_0=0.3)
+    return _paper(T=0.0, g_1=1.5e6, g_2=1.5e6, G=1.5e6, gamma_b=1e5, G_0=0.3)
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +61,17 @@ def test_last_state_is_the_steady_state(cold, cold_run):
 
 
 def test_initial_measures_are_the_thermal_states():
-    from linearized.params import PAPER
     from qmodel.transient import master_transient
     # cavities and magnon at 3 GHz, 0.1 K: N = 6.4, cut at 3 levels (tail refusal off);
     # phonon at 0 K.  Truncated thermal: p_k ~ x^k, x = N/(N+1).
-    p = PAPER.replace(omega_m=3e9, T=0.1, omega_b=10e6)
+    p = _paper(omega_m=3e9, T=0.1, omega_b=10e6)
     hf_kT = 6.62607015e-34 * 3e9 / (1.380649e-23 * 0.1)
     N = 1 / np.expm1(hf_kT)
     x = N / (N + 1)
     pk = x ** np.arange(3) / (x ** np.arange(3)).sum()
     n_trunc = (np.arange(3) * pk).sum()
     import linearized.thermal as th
-    nb = float(th.occupation(p.omega_b, p.T))
+    nb = float(th.occupation(p.values["omega_b"], p.values["T"]))
     # the phonon is hot too; cut it generously wide is impossible at 3 levels, so compare
     # only the cavity measures, which do not depend on it at t = 0
     r = master_transient(p, [1e-15], CUT, tail_tol=1.0)
@@ -80,15 +85,14 @@ def test_initial_measures_are_the_thermal_states():
 
 def test_refusal_at_the_paper_point(capsys):
     from compare.cli import main
-    from linearized.params import PAPER
     from qmodel.transient import TruncationRefused, master_transient
-    with pytest.raises(TruncationRefused, match="phonon") as exc:
-        master_transient(PAPER, [1e-6], (4, 4, 4, 6))
+    with pytest.raises(TruncationRefused, match="mechanical mode b") as exc:
+        master_transient(_paper(), [1e-6], (4, 4, 4, 6))
     assert exc.value.mode == 3 and exc.value.levels[3] > 100
     code = main(["transient", "--master-equation", "--cutoffs", "4,4,4,6", "--json"])
     out, err = capsys.readouterr()
     assert code == 4
-    assert "phonon" in err and "levels" in err and "d would be" in err
+    assert "mechanical mode b" in err and "levels" in err and "d would be" in err
     assert json.loads(out)["exit_code"] == 4
 
 
