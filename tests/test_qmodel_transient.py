@@ -121,3 +121,43 @@ def test_cli_master_equation(capsys, cold_run):
     assert me["difference_from_linear"]["duan"] < 2e-4
     assert me["t_90"]["first"] is not None and 0 < me["t_90"]["first"] < me["times"][-1]
     assert "E_N" in doc and "times" in doc           # the linear entry is still there
+
+
+# -- a model file: two cavities on one mirror --------------------------------------------------
+
+TWO_CUT = (4, 4, 4)
+
+
+@pytest.fixture(scope="module")
+def two_cold():
+    """The two-cavity model at T = 0, weak couplings (red stronger), mirror Q = 50: every mode
+    starts in vacuum and stays below ~0.1 quanta, so 4 levels per mode hold it."""
+    return build_system(parse_model(TWO_CAVITY), {"T": 0, "G_a": "1MHz", "G_c": "0.3MHz",
+                                                  "gamma_m": "200kHz"})
+
+
+@pytest.fixture(scope="module")
+def two_cold_run(two_cold):
+    from qmodel.transient import master_transient
+    return master_transient(two_cold, default_times(two_cold, 30), TWO_CUT)
+
+
+def test_two_cavity_master_transient_agrees_with_the_linear_one(two_cold, two_cold_run):
+    r = two_cold_run
+    lin = transient(two_cold, r.times)            # its bath is already Lindblad
+    assert r.max_tail < 2e-3 and r.E_N[0] == 0.0 and lin.E_N.max() > 0.04
+    bound = 10 * r.max_tail
+    assert np.abs(r.duan - lin.duan).max() < bound
+    assert np.abs(r.E_N_gaussian - lin.E_N).max() < bound
+    assert np.abs(r.E_N - lin.E_N).max() < bound
+    assert np.ptp(lin.E_N) > 2 * bound and np.ptp(lin.duan) > 2 * bound
+    assert r.to_dict()["cutoffs"] == list(TWO_CUT) and r.tails.shape == (len(r.times), 3)
+
+
+def test_two_cavity_master_transient_ends_in_the_steady_state(two_cold, two_cold_run):
+    from qmodel.basis import fock_basis
+    from qmodel.model import build_model
+    from qmodel.solvers import steady_state
+    ss = steady_state(build_model(two_cold, fock_basis(TWO_CUT)))
+    w = np.linalg.eigvalsh(two_cold_run.final_state - ss.rho)
+    assert 0.5 * np.abs(w).sum() < 1e-6
