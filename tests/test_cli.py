@@ -1,7 +1,6 @@
 """The command line: exit codes, JSON contract, files written."""
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 
