@@ -73,6 +73,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .params import MECH_BATHS, ParameterError
+from .system import System
 from .units import UnitError, parse_quantity
 
 if sys.version_info >= (3, 11):
@@ -197,6 +198,12 @@ class ModelSpec:
     def to_dict(self) -> dict:
         return {"name": self.name, "hash": self.hash, "title": self.title,
                 "reference": self.reference, "path": self.path}
+
+    def evaluate(self, expr, values: Mapping[str, Any], where: str = "expression"):
+        """Value of one of this model's expressions (:func:`evaluate`).  A method, so that
+        :mod:`linearized.system`, which this module imports to check a file's defaults, does not
+        import this module back."""
+        return evaluate(expr, values, where)
 
 
 # -- expressions --------------------------------------------------------------------------------
@@ -491,7 +498,6 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
     spec = ModelSpec(name, str(doc.get("title", "")), str(doc.get("reference", "")), params,
                      modes, couplings, pair, temperature, text, path)
     # values-level checks need the defaults: rates positive, nothing uncoupled and undamped
-    from .system import System
     System.build(spec, spec.defaults())
     return spec
 

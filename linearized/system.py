@@ -33,7 +33,6 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .description import ModelSpec, check_pair, evaluate
 from .params import MECH_BATHS, ParameterError
 from .thermal import occupation
 
@@ -50,7 +49,7 @@ class System:
     model; ``terms``: evaluated couplings ``(kind, mode indices, rate Hz, G_0 Hz)``;
     ``means``: ``{mode: (sigma, |<k>|)}`` of the driven modes.
     """
-    spec: ModelSpec
+    spec: ModelSpec         # linearized.description.ModelSpec (not imported: it imports this)
     values: dict
     frequency: tuple
     decay: tuple
@@ -86,9 +85,9 @@ class System:
                    if c.kind not in ("kerr", "squeezing")}
         freq, decay, nbar, baths = [], [], [], []
         for m in spec.modes:
-            f = np.asarray(evaluate(m.detuning, num, f"mode {m.name!r}"), float)
-            d = np.asarray(evaluate(m.decay, num, f"mode {m.name!r}"), float)
-            bf = np.asarray(evaluate(m.bath_frequency, num, f"mode {m.name!r}"), float)
+            f = np.asarray(spec.evaluate(m.detuning, num, f"mode {m.name!r}"), float)
+            d = np.asarray(spec.evaluate(m.decay, num, f"mode {m.name!r}"), float)
+            bf = np.asarray(spec.evaluate(m.bath_frequency, num, f"mode {m.name!r}"), float)
             what = "damping gamma" if m.mechanical else "decay kappa"
             if np.any(d < 0):
                 raise ParameterError(f"mode {m.name!r}: the {what} must not be negative")
@@ -116,12 +115,12 @@ class System:
         for i, c in enumerate(spec.couplings):
             idx = tuple(names.index(x) for x in c.modes)
             if c.kind == "radiation_pressure":
-                G0 = np.asarray(evaluate(c.G_0, num, f"coupling {i}"), float)
+                G0 = np.asarray(spec.evaluate(c.G_0, num, f"coupling {i}"), float)
                 if c.drive is not None:
-                    E = np.asarray(evaluate(c.drive, num, f"coupling {i}"), float)
+                    E = np.asarray(spec.evaluate(c.drive, num, f"coupling {i}"), float)
                     terms.append((c.kind, idx, np.asarray(0.0), G0, E))
                     continue
-                G = np.asarray(evaluate(c.G, num, f"coupling {i}"), float)
+                G = np.asarray(spec.evaluate(c.G, num, f"coupling {i}"), float)
                 if np.any(G < 0):
                     raise ParameterError(f"coupling {i} (radiation_pressure): G is the "
                                          f"linearized rate sqrt2 |G_0| |<k>| and must not be "
@@ -134,7 +133,7 @@ class System:
                 means[idx[0]] = (np.where(G0 < 0, -1.0, 1.0), s)
                 terms.append((c.kind, idx, G, G0, None))
             else:
-                rate = np.asarray(evaluate(c.rate, num, f"coupling {i}"), float)
+                rate = np.asarray(spec.evaluate(c.rate, num, f"coupling {i}"), float)
                 terms.append((c.kind, idx, rate, None, None))
         for i, t in enumerate(terms):
             if not all(np.all(np.isfinite(x)) for x in t[2:] if x is not None):
@@ -261,8 +260,7 @@ class System:
         return [(i, j) for i in range(n) for j in range(i + 1, n)]
 
     def pair_of(self, names) -> tuple:
-        names = check_pair(names, self.mode_names)
-        return tuple(self.mode_names.index(x) for x in names)
+        return self.spec.pair_index(names)
 
     def to_dict(self) -> dict:
         out = {}
