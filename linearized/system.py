@@ -33,7 +33,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .params import MECH_BATHS, ParameterError
+from .units import MECH_BATHS, ParameterError
 from .thermal import occupation
 
 TWO_PI = 2.0 * np.pi
@@ -73,9 +73,10 @@ class System:
         physical drive is resolved to the mean-field branch ``branch``
         (:func:`linearized.drive.resolve_drive`)."""
         values = dict(values)
-        num = {k: (v if isinstance(v, str) else np.asarray(v, float)) for k, v in values.items()}
+        num = {k: (v if isinstance(v, str) or v is None else np.asarray(v, float))
+               for k, v in values.items()}
         for k, v in num.items():
-            if not isinstance(v, str) and not np.all(np.isfinite(v)):
+            if v is not None and not isinstance(v, str) and not np.all(np.isfinite(v)):
                 raise ParameterError(f"{k} must be a finite number (got {values[k]!r})")
         T = num[spec.temperature]
         if np.any(T < 0):
@@ -116,6 +117,10 @@ class System:
             idx = tuple(names.index(x) for x in c.modes)
             if c.kind == "radiation_pressure":
                 G0 = np.asarray(spec.evaluate(c.G_0, num, f"coupling {i}"), float)
+                if c.yig is not None and num.get(c.yig.power) is not None:
+                    E, freq[idx[0]] = yig_drive(c.yig, num)
+                    terms.append((c.kind, idx, np.asarray(0.0), G0, E))
+                    continue
                 if c.drive is not None:
                     E = np.asarray(spec.evaluate(c.drive, num, f"coupling {i}"), float)
                     terms.append((c.kind, idx, np.asarray(0.0), G0, E))
@@ -152,7 +157,8 @@ class System:
             from dataclasses import replace
             from .drive import resolve_drive
             eff, branches, chosen = resolve_drive(sysm, branch)
-            sysm = replace(eff, branches=tuple(branches), branch=chosen)
+            sysm = replace(eff, branches=tuple(branches), branch=chosen,
+                           values=_effective_values(spec, values, chosen))
         sysm._check_means()
         return sysm
 
@@ -233,10 +239,12 @@ class System:
 
     @property
     def quadrature_names(self) -> list:
+        """Labels of the covariance matrix's rows: each mode's ``quadratures`` from the model
+        file, else ``X_name, Y_name`` (field) or ``x_name, p_name`` (mechanical)."""
         out = []
         for m in self.spec.modes:
-            out += [f"x_{m.name}", f"p_{m.name}"] if m.mechanical else \
-                [f"X_{m.name}", f"Y_{m.name}"]
+            out += list(m.quadratures) if m.quadratures else \
+                [f"x_{m.name}", f"p_{m.name}"] if m.mechanical else [f"X_{m.name}", f"Y_{m.name}"]
         return out
 
     @property
@@ -263,9 +271,11 @@ class System:
         return self.spec.pair_index(names)
 
     def to_dict(self) -> dict:
+        """The parameter values (SI; lists for arrays), those without a value left out."""
         out = {}
         for k, v in self.values.items():
-            out[k] = v if isinstance(v, str) else np.asarray(v, float).tolist()
+            if v is not None:
+                out[k] = v if isinstance(v, str) else np.asarray(v, float).tolist()
         return out
 
     def point(self, index) -> "System":
@@ -359,6 +369,36 @@ class System:
 
     def thermal_occupations(self) -> np.ndarray:
         return np.array([float(x) for x in self.nbar])
+
+
+def yig_drive(yig, num) -> tuple:
+    """``(E, bare detuning)`` in Hz of the physical drive of a YIG sphere: E the Rabi frequency
+    ``Omega/2pi`` of :func:`linearized.physical.rabi_frequency` for the power and diameter of
+    the named parameters (one sentence for a missing or invalid one)."""
+    from .physical import rabi_frequency
+    missing = [n for n in (yig.diameter, yig.bare_detuning) if num.get(n) is None]
+    if missing:
+        raise ParameterError(f"the physical parametrization needs {yig.power}, {yig.diameter} "
+                             f"and {yig.bare_detuning}; missing {', '.join(missing)}")
+    P, d = num[yig.power], num[yig.diameter]
+    if np.any(P < 0):
+        raise ParameterError(f"the drive power {yig.power} must not be negative")
+    if np.any(d <= 0):
+        raise ParameterError(f"the sphere diameter {yig.diameter} must be positive")
+    return np.asarray(rabi_frequency(P, d) / TWO_PI), np.asarray(num[yig.bare_detuning], float)
+
+
+def _effective_values(spec: ModelSpec, values: dict, branch) -> dict:
+    """``values`` with the effective G and detuning of a YIG drive's chosen branch written
+    into the parameters its effective form names (what was solved, as the output reports)."""
+    out = dict(values)
+    for c in spec.couplings:
+        if c.yig is not None and values.get(c.yig.power) is not None:
+            mode = spec.modes[spec.mode_names.index(c.modes[0])]
+            for expr, v in ((c.G, branch.G), (mode.detuning, branch.detuning)):
+                if expr in out:
+                    out[expr] = float(v)
+    return out
 
 
 def build_system(spec: ModelSpec, changes: Mapping[str, Any] | None = None,

@@ -1,7 +1,7 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
-from .common import EXIT_OK, CliError, emit, load_params
+from .common import EXIT_OK, CliError, emit, load_system
 
 HELP = "speed, as ratios against baselines run in this process"
 DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "
@@ -48,7 +48,7 @@ def _param_args(args) -> list:
 
 def run(args) -> int:
     from compare.bench import bench_linearized
-    base = load_params(args)
+    base = load_system(args)
     if not 2 <= args.grid <= 2001:
         raise CliError("--grid must be between 2 and 2001")
     out, lines = {}, []

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_dimension,
                      check_output_dir,
-                     convergence_options, emit, finite_positive, load_params, model_info,
-                     paper_only, progress_printer)
+                     convergence_options, emit, finite_positive, load_system, model_info,
+                     progress_printer)
 from .qmodel import add_qmodel_options
 
 HELP = "linearized theory vs master equation, with a verdict"
@@ -87,9 +87,8 @@ def run(args) -> int:
     from qmodel.converge import Unstable
 
     from qmodel.model import n_modes
-    params = load_params(args)
+    params = load_system(args)
     if getattr(args, "output", False):
-        paper_only(args, "mwent compare --output")
         return run_output(args, params)
     opts = convergence_options(args, n_modes(params))
     tolerance = finite_positive(args.tolerance, "--tolerance")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import EXIT_OK, CliError, check_output_dir, emit, load_params
+from .common import EXIT_OK, CliError, check_output_dir, emit, load_system
 
 HELP = "reproduce one of the paper's figures (PNG + data)"
 DESCRIPTION = ("Compute one of the paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from the linearized "
@@ -106,7 +106,7 @@ def run(args) -> int:
                        f"use 'mwent figure map --model NAME --axis KEY=START:STOP:N' (one or "
                        f"two axes)")
     from compare.figures import make_figure
-    base = load_params(args)
+    base = load_system(args)
     if args.points is not None and args.points < 2:
         raise CliError("--points must be at least 2")
     if args.points is not None and args.points > 2001:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .common import paper_only, EXIT_OK, CliError, emit, load_params
+from .common import EXIT_OK, CliError, emit, load_system
 
 HELP = "entanglement of the two filtered output fields, with detection efficiency and noise"
 DESCRIPTION = (
@@ -60,7 +60,6 @@ def number(text: str, flag: str) -> float:
 
 
 def run(args) -> int:
-    paper_only(args, "mwent output")
     from linearized.output import filtered_output
     from linearized.steady import solve
     from .linearized import unstable_error
@@ -79,7 +78,7 @@ def run(args) -> int:
     n_add = _split(args.added_noise, "--added-noise", lambda s: number(s, "--added-noise"))
     if any(n < 0 for n in n_add):
         raise CliError(f"--added-noise must not be negative (got {args.added_noise} quanta)")
-    params = load_params(args)
+    params = load_system(args)
     res = filtered_output(params, bandwidth, centers, eta, n_add)
     out = res.to_dict()
     if not res.stable:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 
-from .common import paper_only, EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_params, parse_cutoffs
+from .common import EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_system, parse_cutoffs
 
 HELP = "E_N(t) and Duan(t) after switch-on from the thermal state, and the time to 90%%"
 DESCRIPTION = (
@@ -73,7 +73,6 @@ def duration(text: str, flag: str) -> float:
 
 
 def run(args) -> int:
-    paper_only(args, "mwent transient")
     import numpy as np
     from linearized.steady import solve
     from linearized.transient import transient
@@ -98,7 +97,7 @@ def run(args) -> int:
                            f"than --max-dim {args.max_dim}")
     elif args.cutoffs is not None:
         raise CliError("--cutoffs is only used with --master-equation")
-    params = load_params(args)
+    params = load_system(args)
     lin = solve(params)
     if not lin.stable:
         raise unstable_error(lin, {"stable": False, "params": params.to_dict()})
