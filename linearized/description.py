@@ -59,7 +59,7 @@ Couplings (``H`` is the coupling's Hamiltonian in the drive frame, operators of 
 Kerr and cross-Kerr terms need the mean field of their modes: that of a driven mode, or zero
 for a mode coupled to no driven mode; other cases are refused.
 
-Errors are :class:`linearized.params.ParameterError` with one sentence.
+Errors are :class:`linearized.units.ParameterError` with one sentence.
 """
 from __future__ import annotations
 
@@ -235,6 +235,19 @@ class ModelSpec:
         if not d > 0:
             raise ParameterError(f"the sphere diameter {drives[0].diameter} must be positive")
         return kerr_coefficient(float(d))
+
+    def drive_parameters(self, given=(), axes=()) -> tuple:
+        """The parameters of a physical drive in use: every one of a ``drive = E`` coupling,
+        and those of a YIG drive whose power has a value (a default, ``given``, or swept in
+        ``axes``).  Empty when every driven mode is in the effective form."""
+        out = []
+        for c in self.couplings:
+            if c.drive is not None:
+                out += sorted(expression_names(c.drive, "drive"))
+            if c.yig is not None and (c.yig.power in given or c.yig.power in axes or
+                                      self.parameter[c.yig.power].default is not None):
+                out += [c.yig.power, c.yig.diameter, c.yig.bare_detuning]
+        return tuple(out)
 
     def pair_index(self, pair=None) -> tuple:
         """Indices of a pair of mode names (default: the model's pair)."""

@@ -21,9 +21,10 @@ relative to the drive's, which the effective description's phase convention woul
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.optimize import brentq
 
 from .units import ParameterError
 
@@ -118,7 +119,6 @@ def drive_branches(system, k: int, l: int, G0: float, E: float, kerr: float = 0.
     n_max = 4.0 * (abs(E) / kmin) ** 2
     grid = np.unique(np.concatenate([[0.0], np.geomspace(n_max * 1e-12, n_max, points)]))
     vals = np.array([f(n) for n in grid])
-    from scipy.optimize import brentq
     roots = []
     for a, b, fa, fb in zip(grid[:-1], grid[1:], vals[:-1], vals[1:]):
         if fa == 0:
@@ -176,7 +176,6 @@ def resolve_drive(system, branch=None):
 def _effective(system, ti, k, n, det):
     """``system`` with drive term ``ti`` replaced by its effective G at |<k>|^2 = n and mode
     k's detuning by ``det``."""
-    from dataclasses import replace
     kind, idx, _, G0, E = system.terms[ti]
     G = np.sqrt(2) * abs(float(G0)) * np.sqrt(n)
     terms = list(system.terms)

@@ -28,13 +28,16 @@ Frequencies are inputs in Hz (ordinary frequency); matrices are in rad/s.  No Qu
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 
-from .units import MECH_BATHS, ParameterError
+from .drive import resolve_drive
+from .physical import rabi_frequency
 from .thermal import occupation
+from .units import MECH_BATHS, ParameterError
 
 TWO_PI = 2.0 * np.pi
 
@@ -64,6 +67,9 @@ class System:
     #: every mean-field branch of the physical drive (:class:`linearized.drive.DriveBranch`)
     branches: tuple = ()
     branch: Any = None
+    #: the branch asked for (None, "lowest", "highest" or an index): kept for :meth:`replace`,
+    #: which solves the mean field again at other values
+    branch_request: Any = None
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -153,11 +159,10 @@ class System:
             sysm.shape
         except ValueError:
             raise ParameterError("array-valued parameters do not broadcast to one grid shape")
+        sysm = dataclasses.replace(sysm, branch_request=branch)
         if any(t[4] is not None for t in sysm.terms):
-            from dataclasses import replace
-            from .drive import resolve_drive
             eff, branches, chosen = resolve_drive(sysm, branch)
-            sysm = replace(eff, branches=tuple(branches), branch=chosen,
+            sysm = dataclasses.replace(eff, branches=tuple(branches), branch=chosen,
                            values=_effective_values(spec, values, chosen))
         sysm._check_means()
         return sysm
@@ -214,13 +219,19 @@ class System:
 
     @property
     def _branch_choice(self):
-        return None if self.branch is None else self.branch.index
+        return self.branch_request
 
     def with_pair(self, pair) -> "System":
         return System.build(self.spec, self.values, pair, self.bath_override,
                             self._branch_choice)
 
     # -- views --------------------------------------------------------------------------------
+    def value(self, key: str) -> float:
+        """Parameter ``key`` as a float (SI); a :class:`ParameterError` for an unknown one."""
+        if self.values.get(key) is None:
+            raise ParameterError(f"model {self.name} has no value for the parameter {key!r}")
+        return float(self.values[key])
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -375,7 +386,6 @@ def yig_drive(yig, num) -> tuple:
     """``(E, bare detuning)`` in Hz of the physical drive of a YIG sphere: E the Rabi frequency
     ``Omega/2pi`` of :func:`linearized.physical.rabi_frequency` for the power and diameter of
     the named parameters (one sentence for a missing or invalid one)."""
-    from .physical import rabi_frequency
     missing = [n for n in (yig.diameter, yig.bare_detuning) if num.get(n) is None]
     if missing:
         raise ParameterError(f"the physical parametrization needs {yig.power}, {yig.diameter} "

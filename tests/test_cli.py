@@ -161,7 +161,7 @@ def test_console_script_runs_without_traceback():
 def test_bench_qmodel_reports_ratios(capsys):
     code, out, _ = run(capsys, "bench", "--only", "qmodel", "--cap", "3", "--json")
     doc = json.loads(out)["qmodel"]
-    assert code == 0 and doc["paper_optimum"]["converged"] is True
+    assert code == 0 and doc["model_point"]["converged"] is True
     assert [r["dim"] for r in doc["vs_qutip_default"]] == [81, 256]
 
 

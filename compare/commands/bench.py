@@ -80,8 +80,8 @@ def run(args) -> int:
     if args.only in (None, "qmodel"):
         from compare.bench import bench_qmodel
         q = out["qmodel"] = bench_qmodel(base, args.cap, args.scaling)
-        po = q.get("paper_optimum") or q["model_point"]
-        what = "paper optimum" if "paper_optimum" in q else f"model {base.name} point"
+        po = q["model_point"]
+        what = f"model {base.name} point"
         lines.append(f"qmodel {what} converged ({po['basis']} basis, d = {po['dim']}): "
                      f"{po['seconds']:.1f} s, E_N = {po['E_N']:.6f}")
         for row in q["vs_qutip_default"]:

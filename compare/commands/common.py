@@ -17,7 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from linearized.description import expression_names, load_model
+from linearized.description import load_model
 from linearized.drive import BranchError, NoStableBranch
 from linearized.sweep import grid_params, parse_axis
 from linearized.system import build_system
@@ -176,8 +176,7 @@ def load_system(args, axes=()):
                        + ("; give the drive power too" if any(c.yig for c in spec.couplings)
                           else ""))
     try:
-        return build_system(spec, values, _pair(args),
-                            None if set(driven) & set(axes) else branch)
+        return build_system(spec, values, _pair(args), branch)
     except BranchError as exc:
         raise CliError(str(exc))
     except NoStableBranch as exc:
@@ -185,16 +184,8 @@ def load_system(args, axes=()):
 
 
 def physical_keys(spec, values=(), axes=()) -> tuple:
-    """The parameters of a physical drive in use: every one of a ``drive = E`` coupling, or
-    of a YIG drive whose power is given (in ``values``, or swept in ``axes``)."""
-    out = []
-    for c in spec.couplings:
-        if c.drive is not None:
-            out += sorted(expression_names(c.drive, "drive"))
-        if c.yig is not None and (c.yig.power in values or c.yig.power in axes or
-                                  spec.parameter[c.yig.power].default is not None):
-            out += [c.yig.power, c.yig.diameter, c.yig.bare_detuning]
-    return tuple(out)
+    """:meth:`linearized.description.ModelSpec.drive_parameters` of the request."""
+    return spec.drive_parameters(values, axes)
 
 
 def model_info(system) -> dict:

@@ -85,12 +85,10 @@ def table(c, out: dict) -> str:
 def run(args) -> int:
     from compare.comparison import compare, plain_basis_curve
     from qmodel.converge import Unstable
-
-    from qmodel.model import n_modes
     params = load_system(args)
     if getattr(args, "output", False):
         return run_output(args, params)
-    opts = convergence_options(args, n_modes(params))
+    opts = convergence_options(args, params.n_modes)
     tolerance = finite_positive(args.tolerance, "--tolerance")
     if args.report:
         check_output_dir(args.report, "--report")

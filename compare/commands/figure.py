@@ -100,13 +100,13 @@ def run(args) -> int:
         return _map(args)
     if args.axis:
         raise CliError("--axis goes with 'figure map' (the paper's figures have fixed axes)")
-    from .common import uses_model_file
-    if uses_model_file(args):
+    from compare.figures import make_figure
+    base = load_system(args)
+    if base.spec.name != "paper" or base.spec.path is not None or \
+            tuple(base.pair) != base.spec.pair_index():
         raise CliError(f"figure {args.name} is a figure of the seed paper; for another model "
                        f"use 'mwent figure map --model NAME --axis KEY=START:STOP:N' (one or "
                        f"two axes)")
-    from compare.figures import make_figure
-    base = load_system(args)
     if args.points is not None and args.points < 2:
         raise CliError("--points must be at least 2")
     if args.points is not None and args.points > 2001:
@@ -190,10 +190,10 @@ def _run_compare_figure(args, base, grid, settings, make, progress):
 
 def _output(args, base) -> int:
     from compare.output_figure import make_output_figure
-    from linearized.params import parse_value
-    from linearized.steady import solve
+    from linearized.model_steady import solve_model as solve
+    from linearized.units import parse_quantity
     from .linearized import unstable_error
-    bw = parse_value("G", args.bandwidth)
+    bw = parse_quantity(args.bandwidth, "frequency", "--bandwidth")
     if not bw > 0:
         raise CliError(f"--bandwidth must be positive (got {args.bandwidth})")
     if args.points is not None and args.points > 201:
