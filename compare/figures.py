@@ -101,8 +101,8 @@ def draw(name: str, sweep: Sweep, path: str) -> str:
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         p = sweep.base
-        ax.text(0.97, 0.95, rf"$\kappa_2/\kappa_1$={p.value("kappa_2") / p.value("kappa_1"):.2f}, "
-                rf"$g_2/g_1$={p.value("g_2") / p.value("g_1"):.2f}", transform=ax.transAxes, ha="right",
+        ax.text(0.97, 0.95, rf"$\kappa_2/\kappa_1$={p.value('kappa_2') / p.value('kappa_1'):.2f}, "
+                rf"$g_2/g_1$={p.value('g_2') / p.value('g_1'):.2f}", transform=ax.transAxes, ha="right",
                 va="top", fontsize=8)
     else:
         x = sweep.axes[0].values / spec.scales[0]
@@ -230,7 +230,7 @@ def _optimum_2d(name: str, sweep: Sweep) -> dict:
                       "method": f"{REFINE_LEVELS} nested {REFINE_POINTS}x{REFINE_POINTS} "
                                 f"grids around the grid optimum"}
     p = sweep.base
-    if name in ("2a", "4a") and p.kappa_1 == p.value("kappa_2") and p.g_1 == p.value("g_2"):
+    if name in ("2a", "4a") and p.value('kappa_1') == p.value("kappa_2") and p.value('g_1') == p.value("g_2"):
         out["mirror_at"] = {keys[0]: loc[1] / scales[1], keys[1]: loc[0] / scales[0]}
         out["note"] = ("kappa_1 = kappa_2 and g_1 = g_2: the map is symmetric under "
                        "Delta_1 <-> Delta_2, with an equal optimum at mirror_at")

@@ -77,7 +77,7 @@ def evaluate_point(engine: str, params: System, settings: dict):
                 tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
                 max_dim=settings.get("max_dim", MAX_DIM),
                 time_limit=settings.get("time_limit"),
-                truncation=settings.get("truncation", "box"), eps=settings.get("eps"),
+                truncation=settings.get("truncation"), eps=settings.get("eps"),
                 solver=SolverOptions(method=settings.get("solver", "krylov")))
             try:
                 if engine == "qmodel":

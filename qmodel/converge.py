@@ -95,7 +95,10 @@ class ConvergenceOptions:
     thermal-product probability exceeds ``eps``, a set closed downwards; each growth step
     lowers ``eps`` tenfold from ``tail_tol * 1e-3``; a given ``eps`` is a fixed truncation).
     Its tails are the populations of the set's edge states, and the thermal-product population
-    outside the set is reported in the history (``outside_population``)."""
+    outside the set is reported in the history (``outside_population``).  Default
+    (``None``): the probability set where it applies (the normal basis, no fixed
+    ``cutoffs``), which reaches the same accuracy with several times fewer states; the box
+    otherwise.  The Python API, the command line and the sweeps all take this one rule."""
     basis: str = "normal"
     cutoffs: tuple | None = None
     tol: float = TOL
@@ -105,8 +108,13 @@ class ConvergenceOptions:
     residual_tol: float = 1e-10
     growth_steps: int = 2
     time_limit: float | None = None
-    truncation: str = "box"
+    truncation: str | None = None
     eps: float | None = None
+
+    def __post_init__(self):
+        if self.truncation is None:
+            object.__setattr__(self, "truncation", "probability" if (
+                self.basis == "normal" and self.cutoffs is None) else "box")
 
     @property
     def fixed_truncation(self) -> bool:

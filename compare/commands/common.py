@@ -260,23 +260,21 @@ def convergence_options(args, n_modes: int = 4):
     else:
         check_dimension(args.max_dim, f"--max-dim {args.max_dim}")
     extra = {}
-    # the probability set is the default where it applies (the normal basis, no fixed box):
-    # it reaches the same accuracy with several times fewer states (README, scaling table)
-    truncation = getattr(args, "truncation", None) or (
-        "probability" if args.basis == "normal" and cut is None else "box")
+    truncation = getattr(args, "truncation", None)
     eps = getattr(args, "eps", None)
-    if truncation == "probability":
+    if truncation == "probability" or (truncation is None and eps is not None):
         if args.basis != "normal":
             raise CliError("--truncation probability works in the normal-mode basis "
                            "(--basis normal)")
         if cut is not None:
             raise CliError("--cutoffs fixes a box; with --truncation probability fix --eps "
                            "instead")
-        if eps is not None and not (math.isfinite(eps) and 0 < eps < 1):
+    if eps is not None:
+        if truncation == "box" or cut is not None or args.basis != "normal":
+            raise CliError("--eps goes with --truncation probability")
+        if not (math.isfinite(eps) and 0 < eps < 1):
             raise CliError(f"--eps must be between 0 and 1 (got {eps!r})")
-        extra.update(truncation="probability", eps=eps)
-    elif eps is not None:
-        raise CliError("--eps goes with --truncation probability")
+    extra.update(truncation=truncation, eps=eps)
     time_limit = getattr(args, "time_limit", None)
     if time_limit is not None:
         extra["time_limit"] = finite_positive(time_limit, "--time-limit")
