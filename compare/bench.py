@@ -1,9 +1,25 @@
 """``mwent bench``: speed measured as ratios against a baseline run in the same process."""
 from __future__ import annotations
 
+import json
+import multiprocessing as mp
+import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
+import scipy.linalg
+
+from linearized.measures import log_negativity
+from linearized.model_steady import pair_block, solve_model_grid
+from linearized.sweep import grid_params, parse_axis
+from qmodel.basis import fock_basis
+from qmodel.converge import ConvergenceOptions, solve_master
+from qmodel.model import build_model
+from qmodel.solvers import steady_state
 
 
 def _timed(fn, repeat=1):
@@ -16,11 +32,8 @@ def _timed(fn, repeat=1):
 
 
 def bench_axes(base) -> tuple:
-    """The two parameters the benchmarks sweep over +-20 MHz: Delta_1, Delta_2 for the paper;
-    for a model file, the detunings of its first two field modes that are parameters."""
-    from linearized.params import Params
-    if isinstance(base, Params):
-        return ("Delta_1", "Delta_2")
+    """The two parameters the benchmarks sweep over +-20 MHz: the detunings of the model's
+    first two field modes that are parameters (Delta_1, Delta_2 for the paper)."""
     names = [m.detuning for m in base.spec.modes if not m.mechanical
              and m.detuning in base.spec.parameter
              and base.spec.parameter[m.detuning].unit == "Hz"]
@@ -29,10 +42,7 @@ def bench_axes(base) -> tuple:
 
 
 def _grid_axes(base, n):
-    from linearized.sweep import parse_axis
-    spec = getattr(base, "spec", None)
-    return [parse_axis(f"{k}=-20MHz:20MHz:{n}", None if spec is None else spec.parameter)
-            for k in bench_axes(base)]
+    return [parse_axis(f"{k}=-20MHz:20MHz:{n}", base.spec.parameter) for k in bench_axes(base)]
 
 
 def bench_linearized(base, n: int = 201) -> dict:
@@ -44,14 +54,9 @@ def bench_linearized(base, n: int = 201) -> dict:
     the loop for the SciPy solve alone (``speedup_vs_solve_only``), the strictest comparison.  The first batched call (symbolic factorisation, loading the compiled
     kernel) is reported separately as ``cold_seconds``.
     """
-    from linearized.model_steady import solve_model_grid
-    from linearized.params import Params
-    from linearized.steady import solve_grid
-    from linearized.sweep import grid_params
-
     axes = _grid_axes(base, n)
     grid = grid_params(base, axes)
-    solve = solve_grid if isinstance(base, Params) else solve_model_grid
+    solve = solve_model_grid
     cold, _ = _timed(lambda: solve(grid))
     batched, res = _timed(lambda: solve(grid), repeat=3)
     baseline, solve_only_time, en_loop = _scipy_loops(grid)
@@ -72,16 +77,7 @@ def _scipy_loops(grid):
     """The per-point SciPy baseline on ``grid`` (matrices prebuilt, not timed): seconds for
     ``solve_continuous_lyapunov`` + E_N at every point, seconds for the solve alone, and the
     E_N values."""
-    import scipy.linalg
-
-    from linearized.matrices import diffusion_matrix, drift_matrix
-    from linearized.measures import log_negativity
-    from linearized.model_steady import pair_block
-    from linearized.params import Params
-    if isinstance(grid, Params):
-        A, D, pair = drift_matrix(grid), diffusion_matrix(grid), (0, 1)
-    else:
-        A, D, pair = grid.drift_matrix(), grid.diffusion_matrix(), grid.pair
+    A, D, pair = grid.drift_matrix(), grid.diffusion_matrix(), grid.pair
     n2 = A.shape[-1]
     A, D = A.reshape(-1, n2, n2), D.reshape(-1, n2, n2)
 
@@ -113,25 +109,15 @@ def bench_sweep_command(base, param_args=(), n: int = 201, repeat: int = 3,
     Delta_1=-20MHz:20MHz:N --axis Delta_2=-20MHz:20MHz:N --out PATH``, against the per-point
     SciPy loop on the same grid.
 
-    The command runs in this process (:func:`compare.cli.main`, store and ``.npz`` written,
-    each run into a fresh ``--out`` so nothing is reused), best of ``repeat``, on N x N and on
-    2 x 2; an untimed first 2 x 2 run pays the one-time costs (imports, loading the compiled
-    kernel).  The command's own per-point cost is ``(t_NxN - t_2x2) / (N^2 - 4)``, so start-up
-    is not counted; ``per_point_ratio`` is the SciPy loop's per-point cost (solve + E_N,
+    The command runs as a new ``python -m compare`` process (store and ``.npz`` written, each
+    run into a fresh ``--out`` so nothing is reused), best of ``repeat``, on N x N and on
+    2 x 2; an untimed first 2 x 2 run pays the one-time costs (loading the compiled kernel).
+    The command's own per-point cost is ``(t_NxN - t_2x2) / (N^2 - 4)``, so start-up is not
+    counted; ``per_point_ratio`` is the SciPy loop's per-point cost (solve + E_N,
     matrices prebuilt; ``scipy_seconds`` = (loop, solve alone) if already measured on this
     grid) over it.  ``end_to_end`` also times both sizes as a fresh ``python -m compare``
     process, start-up included (what a user waits for).
     """
-    import contextlib
-    import io
-    import os
-    import subprocess
-    import sys
-    import tempfile
-
-    from compare.cli import main
-    from linearized.sweep import grid_params
-
     param_args = list(param_args)
     keys = bench_axes(base)
     with tempfile.TemporaryDirectory(prefix="mwent-bench-") as tmp:
@@ -139,14 +125,13 @@ def bench_sweep_command(base, param_args=(), n: int = 201, repeat: int = 3,
 
         def run(size):
             argv = _sweep_argv(size, param_args, os.path.join(tmp, f"run{next(count)}"), keys)
-            with contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(io.StringIO()) as err:
-                t = time.perf_counter()
-                code = main(argv)
-                sec = time.perf_counter() - t
-            if code != 0:
-                raise RuntimeError(f"the benchmarked sweep command failed (exit {code}): "
-                                   f"{err.getvalue().strip()}")
+            t = time.perf_counter()
+            r = subprocess.run([sys.executable, "-m", "compare", *argv], capture_output=True,
+                               text=True)
+            sec = time.perf_counter() - t
+            if r.returncode != 0:
+                raise RuntimeError(f"the benchmarked sweep command failed (exit "
+                                   f"{r.returncode}): {r.stderr.strip()}")
             return sec
 
         run(2)
@@ -179,13 +164,8 @@ def bench_sweep_command(base, param_args=(), n: int = 201, repeat: int = 3,
     }
 
 
-def _qutip_default_worker(params_dict, cutoffs, queue):
+def _qutip_default_worker(params, cutoffs, queue):
     import qutip
-
-    from linearized.params import Params
-    from qmodel.basis import fock_basis
-    from qmodel.model import build_model
-    params = Params(**params_dict) if isinstance(params_dict, dict) else params_dict
     model = build_model(params, fock_basis(cutoffs))
     dims = model.basis.dims
     t = time.perf_counter()
@@ -196,14 +176,9 @@ def _qutip_default_worker(params_dict, cutoffs, queue):
 
 def _time_qutip_default(params, cutoffs, cap):
     """QuTiP's default ``steadystate(H, c_ops)`` in a child process, killed after ``cap`` s."""
-    import multiprocessing as mp
-
-    from linearized.params import Params
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_qutip_default_worker,
-                       args=(params.to_dict() if isinstance(params, Params) else params,
-                             tuple(cutoffs), queue))
+    proc = ctx.Process(target=_qutip_default_worker, args=(params, tuple(cutoffs), queue))
     proc.start()
     proc.join(cap)
     if proc.is_alive():
@@ -218,18 +193,11 @@ def bench_qmodel(base, cap: float = 60.0, scaling_budget: float = 0.0) -> dict:
     default ``steadystate`` at plain cutoffs (3,3,3,3) and (4,4,4,4) with QuTiP capped at
     ``cap`` seconds, and optionally (``scaling_budget`` > 0 s) the largest plain-basis
     dimension the Krylov solver handles within that budget, with its peak memory."""
-    from qmodel.basis import fock_basis
-    from qmodel.converge import ConvergenceOptions, solve_master
-    from qmodel.model import build_model, n_modes
-    from qmodel.solvers import steady_state
-
     params = base.replace(mech_bath="lindblad")
-    n = n_modes(params)
+    n = params.n_modes
     t = time.perf_counter()
     res = solve_master(params, ConvergenceOptions(basis="normal", tol=1e-4))
-    from linearized.params import Params
-    name = "paper_optimum" if isinstance(params, Params) else "model_point"
-    out = {name: {"seconds": time.perf_counter() - t, "E_N": res.measures.E_N,
+    out = {"model_point": {"seconds": time.perf_counter() - t, "E_N": res.measures.E_N,
                              "E_N_gaussian": res.measures.E_N_gaussian,
                              "cutoffs": list(res.cutoffs), "dim": res.dim,
                              "converged": res.converged, "basis": "normal"}}
@@ -252,14 +220,9 @@ def bench_qmodel(base, cap: float = 60.0, scaling_budget: float = 0.0) -> dict:
 
 def _scaling(params, budget):
     """Time the Krylov solver on growing plain cutoffs until one solve exceeds the budget."""
-    import resource
-
-    from qmodel.basis import fock_basis
-    from qmodel.model import build_model
-    from qmodel.solvers import steady_state
     rows, n = [], 4
     while True:
-        cut = (n, n, max(n - 2, 2), n)
+        cut = (n,) * params.n_modes
         basis = fock_basis(cut)
         t = time.perf_counter()
         steady_state(build_model(params, basis))
@@ -276,9 +239,6 @@ def _scaling(params, budget):
 def _qmodel_command(param_args, truncation: str, cap: float, max_dim: int) -> dict:
     """``mwent qmodel ... --truncation T --max-dim N --json`` as a new process (start-up
     included), at most ``cap`` seconds: its wall time, exit code and JSON."""
-    import json
-    import subprocess
-    import sys
     argv = [sys.executable, "-m", "compare", "qmodel", *param_args, "--set",
             "mech_bath=lindblad", "--truncation", truncation, "--max-dim", str(max_dim),
             "--json"]

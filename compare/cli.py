@@ -60,7 +60,7 @@ def _module(name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from linearized.params import PRESETS
+    from compare.commands.common import PRESETS
     parser = _Parser(prog="mwent", description="Microwave entanglement in cavity "
                      "magnomechanics: the linearized Gaussian theory and the full master "
                      "equation on the same parameters, and whether they agree.",
@@ -88,7 +88,7 @@ def _fail(message: str, code: int, as_json: bool, payload: dict | None = None) -
 
 def _classify(exc: BaseException):
     """``(exit code, message)`` for an exception a subcommand let through."""
-    from linearized.params import ParameterError
+    from linearized.units import ParameterError
     if isinstance(exc, ParameterError):
         return EXIT_INPUT, str(exc)
     mod = type(exc).__module__ or ""

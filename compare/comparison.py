@@ -48,11 +48,10 @@ import numpy as np
 #: ensure); NON_GAUSSIAN: relative entropy to the same-moment Gaussian state (nats), above the
 #: truncation floor, from which a state is called non-Gaussian.  Both defined once, there.
 from compare.defaults import NON_GAUSSIAN, TOLERANCE  # noqa: F401  (re-exported)
-from linearized.params import Params
-from linearized.steady import LinearizedResult
+from linearized.model_steady import ModelResult, solve_model as solve
+from linearized.system import System
 from qmodel.converge import (ConvergenceOptions, NotConverged, QResult, Unstable,
-                             evidence_item, independent_check, solve_master)
-from qmodel.model import linearize as solve, mode_labels
+                             evidence_item, independent_check, mode_labels, solve_master)
 from qmodel.solvers import SolverError
 
 
@@ -60,9 +59,9 @@ from qmodel.solvers import SolverError
 @dataclass(frozen=True)
 class Comparison:
     """Result of :func:`compare`: both sides, differences, verdict and reason."""
-    params: Params
-    linearized: LinearizedResult
-    linearized_brownian: LinearizedResult
+    params: System
+    linearized: ModelResult
+    linearized_brownian: ModelResult
     qmodel: QResult | None
     delta_E_N: float | None
     delta_duan: float | None
@@ -115,7 +114,7 @@ class Comparison:
         return out
 
 
-def _reason(q: QResult, lin: LinearizedResult, tol: float) -> str:
+def _reason(q: QResult, lin: ModelResult, tol: float) -> str:
     m = q.measures
     parts = []
     if m.non_gaussianity_excess > NON_GAUSSIAN or (m.E_N is not None and
@@ -150,7 +149,7 @@ def _describe(items) -> str:
                      f" ({e.get('detail', '')})" for e in items)
 
 
-def compare(params: Params, options: ConvergenceOptions | None = None,
+def compare(params: System, options: ConvergenceOptions | None = None,
             tolerance: float = TOLERANCE, progress=None, independent: bool = True) -> Comparison:
     """Run both methods on ``params`` (bath forced to ``lindblad`` on both sides) and decide
     by the rules of the module doc.  ``independent=False`` skips the independent-basis solve
@@ -227,16 +226,11 @@ def compare(params: Params, options: ConvergenceOptions | None = None,
                       evidence=tuple(items), independent=indep_result)
 
 
-def plain_basis_curve(params: Params, max_dim: int = 900,
-                      ladder=((3, 3, 3, 3), (4, 4, 3, 4), (5, 5, 4, 5), (6, 6, 4, 6),
-                              (7, 7, 4, 7), (8, 8, 5, 8))) -> list:
-    """E_N in the plain Fock basis at a ladder of fixed truncations up to ``max_dim``: the
-    convergence check that owes nothing to the linearized code (history entries)."""
-    from qmodel.converge import solve_master
-    from qmodel.model import n_modes
-    n = n_modes(params)
-    if n != 4:                        # a model file: the same growth, every mode alike
-        ladder = tuple((k,) * n for k in range(3, 12))
+def plain_basis_curve(params: System, max_dim: int = 900, ladder=None) -> list:
+    """E_N in the plain Fock basis at a ladder of fixed truncations up to ``max_dim`` (by
+    default the same number of levels in every mode, from 3 up): the convergence check that
+    owes nothing to the linearized code (history entries)."""
+    ladder = ladder or tuple((k,) * params.n_modes for k in range(3, 12))
     out = []
     for cut in ladder:
         if int(np.prod(cut)) > max_dim:

@@ -1,7 +1,7 @@
 """The paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from the linearized model.
 
-Each figure is a :class:`linearized.sweep.Sweep` on the paper's parameters (preset ``paper``,
-which the user may modify with ``--set``), drawn with Matplotlib and written as
+Each figure is a :class:`linearized.sweep.Sweep` on the paper's model (the model file
+``paper`` at its defaults, which the user may modify with ``--set``), drawn with Matplotlib and written as
 ``figNAME.png`` plus the data as ``figNAME.npz``.
 """
 from __future__ import annotations
@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.params import Params
-from linearized.sweep import Axis, Sweep, run_linearized
+from linearized.model_steady import solve_model, solve_model_grid
+from linearized.sweep import Axis, Sweep, grid_params, run_linearized
+from linearized.system import System
 
 FIGURES = ("2a", "2b", "3", "4a", "4b")
 
@@ -28,14 +29,14 @@ class FigureSpec:
     fixed: dict               # parameter changes applied before the sweep
 
 
-def _spec(name: str, base: Params, n: int) -> FigureSpec:
-    wb = float(base.omega_b)
+def _spec(name: str, base: System, n: int) -> FigureSpec:
+    wb = float(base.value("omega_b"))
     if name == "2a":
         return FigureSpec(name, r"Fig. 2(a): $E_N$ vs $\Delta_1$, $\Delta_2$", "E_N",
                           (("Delta_1", -2 * wb, 2 * wb, n), ("Delta_2", -2 * wb, 2 * wb, n)),
                           (r"$\Delta_1/\omega_b$", r"$\Delta_2/\omega_b$"), (wb, wb), {})
     if name == "2b":
-        k1, g1 = float(base.kappa_1), float(base.g_1)
+        k1, g1 = float(base.value("kappa_1")), float(base.value("g_1"))
         return FigureSpec(name, r"Fig. 2(b): $E_N$ vs $\kappa_2/\kappa_1$, $g_2/g_1$", "E_N",
                           (("kappa_2", 0.1 * k1, 2.0 * k1, n), ("g_2", 0.5 * g1, 1.5 * g1, n)),
                           (r"$\kappa_2/\kappa_1$", r"$g_2/g_1$"), (k1, g1),
@@ -55,7 +56,7 @@ def _spec(name: str, base: Params, n: int) -> FigureSpec:
     raise ValueError(f"unknown figure {name!r}; choose one of {', '.join(FIGURES)}")
 
 
-def fig2b_optimum(base: Params, n: int = 201) -> Params:
+def fig2b_optimum(base: System, n: int = 201) -> System:
     """Parameters at the E_N maximum of Fig. 2(b) (used by Fig. 3, as in the paper)."""
     sweep = compute("2b", base, n)
     en = sweep.data["E_N"]
@@ -65,13 +66,13 @@ def fig2b_optimum(base: Params, n: int = 201) -> Params:
                         g_2=float(sweep.axes[1].values[j]))
 
 
-def curve_params(base: Params, n: int = 201, as_given: bool = False) -> Params:
+def curve_params(base: System, n: int = 201, as_given: bool = False) -> System:
     """Parameters of the Fig. 3 curve: the Fig. 2(b) optimum on an ``n`` x ``n`` grid, or
     ``base`` itself with ``as_given`` (to draw E_N(T) at any other point)."""
     return base if as_given else fig2b_optimum(base, n)
 
 
-def compute(name: str, base: Params, n: int | None = None, as_given: bool = False) -> Sweep:
+def compute(name: str, base: System, n: int | None = None, as_given: bool = False) -> Sweep:
     """Compute the data of figure ``name`` (``n`` points per axis; default 201).
 
     ``as_given`` (Fig. 3 only): the E_N(T) curve at ``base`` instead of the Fig. 2(b) optimum.
@@ -100,8 +101,8 @@ def draw(name: str, sweep: Sweep, path: str) -> str:
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         p = sweep.base
-        ax.text(0.97, 0.95, rf"$\kappa_2/\kappa_1$={p.kappa_2 / p.kappa_1:.2f}, "
-                rf"$g_2/g_1$={p.g_2 / p.g_1:.2f}", transform=ax.transAxes, ha="right",
+        ax.text(0.97, 0.95, rf"$\kappa_2/\kappa_1$={p.value('kappa_2') / p.value('kappa_1'):.2f}, "
+                rf"$g_2/g_1$={p.value('g_2') / p.value('g_1'):.2f}", transform=ax.transAxes, ha="right",
                 va="top", fontsize=8)
     else:
         x = sweep.axes[0].values / spec.scales[0]
@@ -131,7 +132,7 @@ def draw(name: str, sweep: Sweep, path: str) -> str:
     return path
 
 
-def make_figure(name: str, base: Params, out_dir: str, n: int | None = None,
+def make_figure(name: str, base: System, out_dir: str, n: int | None = None,
                 as_given: bool = False) -> dict:
     """Compute, draw and save figure ``name``; returns the file names and a summary.
 
@@ -154,9 +155,9 @@ def make_figure(name: str, base: Params, out_dir: str, n: int | None = None,
 
 #: display unit of each figure's axes: (name, scale as a function of the base parameters)
 _UNITS = {
-    "2a": ("omega_b", lambda p: (float(p.omega_b), float(p.omega_b))),
-    "4a": ("omega_b", lambda p: (float(p.omega_b), float(p.omega_b))),
-    "2b": ("kappa_1, g_1", lambda p: (float(p.kappa_1), float(p.g_1))),
+    "2a": ("omega_b", lambda p: (float(p.value("omega_b")), float(p.value("omega_b")))),
+    "4a": ("omega_b", lambda p: (float(p.value("omega_b")), float(p.value("omega_b")))),
+    "2b": ("kappa_1, g_1", lambda p: (float(p.value("kappa_1")), float(p.value("g_1")))),
     "4b": ("MHz", lambda p: (1e6, 1e6)),
 }
 #: levels and points per axis of the local refinement of a 2-D optimum
@@ -178,21 +179,19 @@ def _best_index(values, sense: str):
     return np.unravel_index(flat[-1], v.shape)
 
 
-def refine_optimum(base: Params, keys: tuple, center: tuple, steps: tuple, bounds: tuple,
+def refine_optimum(base: System, keys: tuple, center: tuple, steps: tuple, bounds: tuple,
                    quantity: str, sense: str, levels: int = REFINE_LEVELS,
                    points: int = REFINE_POINTS):
     """Refine a grid optimum by nested local grids (``points`` per axis over +- one step,
     ``levels`` times, each step shrinking by (points-1)/2).  Returns
     ``(value, location, final_steps)`` in SI; the true optimum lies within the final step if it
     lay within one grid step of the grid optimum."""
-    from linearized.steady import solve_grid
-    from linearized.sweep import grid_params
     center, steps = np.array(center, float), np.array(steps, float)
     value = None
     for _ in range(levels):
         axes = [Axis(k, np.clip(np.linspace(c - h, c + h, points), lo, hi))
                 for k, c, h, (lo, hi) in zip(keys, center, steps, bounds)]
-        res = solve_grid(grid_params(base, axes))
+        res = solve_model_grid(grid_params(base, axes))
         vals = getattr(res, quantity)
         i = _best_index(vals, sense)
         if i is None:
@@ -231,20 +230,20 @@ def _optimum_2d(name: str, sweep: Sweep) -> dict:
                       "method": f"{REFINE_LEVELS} nested {REFINE_POINTS}x{REFINE_POINTS} "
                                 f"grids around the grid optimum"}
     p = sweep.base
-    if name in ("2a", "4a") and p.kappa_1 == p.kappa_2 and p.g_1 == p.g_2:
+    if name in ("2a", "4a") and p.value('kappa_1') == p.value("kappa_2") and p.value('g_1') == p.value("g_2"):
         out["mirror_at"] = {keys[0]: loc[1] / scales[1], keys[1]: loc[0] / scales[0]}
         out["note"] = ("kappa_1 = kappa_2 and g_1 = g_2: the map is symmetric under "
                        "Delta_1 <-> Delta_2, with an equal optimum at mirror_at")
     return out
 
 
-def vanishing_temperature(params: Params, lo: float, hi: float, tol: float = T_TOL,
+def vanishing_temperature(params: System, lo: float, hi: float, tol: float = T_TOL,
                           E_N=None) -> float:
     """Bisection on T for the temperature where E_N vanishes, given E_N(lo) > 0 and
-    E_N(hi) = 0; ``E_N`` (default: :func:`linearized.steady.solve`'s) maps Params to E_N.
+    E_N(hi) = 0; ``E_N`` (default: :func:`linearized.model_steady.solve_model`'s) maps a
+    model to E_N.
     Returns the midpoint of the final bracket (width <= ``tol``)."""
-    from linearized.steady import solve
-    en = E_N or (lambda q: solve(q).E_N)
+    en = E_N or (lambda q: solve_model(q).E_N)
     if not en(params.replace(T=lo)) > 0 or en(params.replace(T=hi)) > 0:
         raise ValueError(f"E_N must be > 0 at T = {lo} K and 0 at T = {hi} K")
     while hi - lo > tol:
@@ -260,17 +259,17 @@ def _vanishing(sweep: Sweep, curve_source: str) -> dict:
     p = sweep.base
     T, en, stable = sweep.axes[0].values, sweep.data["E_N"], sweep.data["stable"]
     step = float(T[1] - T[0])
-    out = {"curve": {"source": curve_source, "kappa_1": float(p.kappa_1),
-                     "kappa_2": float(p.kappa_2), "g_1": float(p.g_1), "g_2": float(p.g_2),
-                     "Delta_1": float(p.Delta_1), "Delta_2": float(p.Delta_2),
-                     "Delta_m": float(p.Delta_m), "gamma_b": float(p.gamma_b),
-                     "kappa_2/kappa_1": float(p.kappa_2 / p.kappa_1),
-                     "g_2/g_1": float(p.g_2 / p.g_1),
-                     "Delta_1/omega_b": float(p.Delta_1 / p.omega_b),
-                     "Delta_2/omega_b": float(p.Delta_2 / p.omega_b),
+    out = {"curve": {"source": curve_source, "kappa_1": float(p.value("kappa_1")),
+                     "kappa_2": float(p.value("kappa_2")), "g_1": float(p.value("g_1")), "g_2": float(p.value("g_2")),
+                     "Delta_1": float(p.value("Delta_1")), "Delta_2": float(p.value("Delta_2")),
+                     "Delta_m": float(p.value("Delta_m")), "gamma_b": float(p.value("gamma_b")),
+                     "kappa_2/kappa_1": float(p.value("kappa_2") / p.value("kappa_1")),
+                     "g_2/g_1": float(p.value("g_2") / p.value("g_1")),
+                     "Delta_1/omega_b": float(p.value("Delta_1") / p.value("omega_b")),
+                     "Delta_2/omega_b": float(p.value("Delta_2") / p.value("omega_b")),
                      "mech_bath": p.mech_bath, "units": "Hz"},
            "T_vanish": None, "T_vanish_mK": None, "resolution_K": T_TOL,
-           "method": "bisection on T with linearized.steady.solve inside the grid bracket",
+           "method": "bisection on T with linearized.model_steady.solve_model inside the grid bracket",
            "grid_bracket_K": None, "grid_step_K": step}
     if not np.all(stable):
         out["note"] = "unstable: no steady state at these parameters"

@@ -17,7 +17,7 @@ from collections import Counter
 
 import numpy as np
 
-from linearized.params import Params
+from linearized.system import System
 from linearized.sweep import Axis
 
 from .figures import _spec, compute
@@ -36,7 +36,7 @@ def default_grid(name: str) -> int:
     return DEFAULT_GRID.get(name, DEFAULT_GRID_2D)
 
 
-def me_axes(name: str, base: Params, grid: int) -> list:
+def me_axes(name: str, base: System, grid: int) -> list:
     """The master-equation grid of figure ``name``: ``grid`` points per axis over the
     figure's own range (Fig. 3: T from 20 to 200 mK)."""
     if name == "3":
@@ -45,7 +45,7 @@ def me_axes(name: str, base: Params, grid: int) -> list:
     return [Axis(k, np.linspace(a, b, m)) for k, a, b, m in spec.axes]
 
 
-def me_start(linear_sweep) -> Params:
+def me_start(linear_sweep) -> System:
     """The parameters the master-equation grid varies: those of the linear figure (Fig. 3:
     its curve's point), on the Lindblad bath."""
     return linear_sweep.base.replace(mech_bath="lindblad")
@@ -182,7 +182,7 @@ def draw_map(spec, line, run, rows, tolerance, path) -> str:
     return path
 
 
-def make_compare_figure(name: str, base: Params, out_dir: str, grid: int | None,
+def make_compare_figure(name: str, base: System, out_dir: str, grid: int | None,
                         settings: dict, n: int | None = None, as_given: bool = False,
                         executor: str = "local", scheduler=None, workers: int | None = None,
                         progress: bool = False, retry_failed: bool = False) -> dict:

@@ -16,19 +16,15 @@ import os
 
 import numpy as np
 
-from linearized.params import UNITS
-
-_LABELS = {
-    "Delta_1": "Δ₁/2π", "Delta_2": "Δ₂/2π", "Delta_m": "Δ̃_m/2π", "kappa_1": "κ₁/2π",
-    "kappa_2": "κ₂/2π", "kappa_m": "κ_m/2π", "g_1": "g₁/2π", "g_2": "g₂/2π", "G": "G/2π",
-    "G_0": "G₀/2π", "omega_b": "ω_b/2π", "gamma_b": "γ/2π", "omega_m": "ω_m/2π", "T": "T", "K": "K/2π",
-    "mech_bath": "mechanical bath"}
+def _units(system) -> dict:
+    """``{parameter: SI unit}`` of a model."""
+    return {p.name: p.unit for p in system.spec.parameters}
 
 
-def _fmt_value(key, value, units=None):
+def _fmt_value(key, value, units):
     if isinstance(value, str):
         return value
-    unit = (units or UNITS).get(key, "")
+    unit = units.get(key, "")
     for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m")):
         if abs(value) >= scale or scale == 1e-3:
             if value == 0:
@@ -138,10 +134,8 @@ def cavity_figure(comparison, out_dir):
 
 def _tables(comparison):
     c = comparison.to_dict()
-    spec = getattr(comparison.params, "spec", None)
-    units = None if spec is None else {p.name: p.unit for p in spec.parameters}
-    params = [(_LABELS.get(k, k) if spec is None else k, _fmt_value(k, v, units))
-              for k, v in c["params"].items()]
+    units = _units(comparison.params)
+    params = [(k, _fmt_value(k, v, units)) for k, v in c["params"].items()]
     q = c["qmodel"] or {}
     fmt = lambda x: "—" if x is None else (f"{x:.6f}" if isinstance(x, float) else str(x))
     dfmt = lambda x: "—" if x is None else f"{x:+.2e}"     # differences: small, keep digits
@@ -258,8 +252,9 @@ def write_sweep_report(run, out_dir: str) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     sweep = run.to_sweep()
     figs = {"sweep": sweep_figure(sweep, out_dir)}
-    params = [(_LABELS.get(k, k), "lindblad (both methods)" if k == "mech_bath" else
-               _fmt_value(k, v)) for k, v in sweep.base.to_dict().items()
+    units = _units(sweep.base)
+    params = [(k, "lindblad (both methods)" if k == "mech_bath" else
+               _fmt_value(k, v, units)) for k, v in sweep.base.to_dict().items()
               if k not in {a.key for a in sweep.axes}]
     fmt = lambda v: "—" if v is None else f"{v:.6f}" if isinstance(v, float) else str(v)
     head = [a.key for a in sweep.axes] + ["outcome", "E_N (master eq.)", "E_N (linearized)",
@@ -271,7 +266,7 @@ def write_sweep_report(run, out_dir: str) -> dict:
         # the reason wherever the outcome is not a plain agree
         outcome = r.get("verdict", p["status"]) if p["status"] == "ok" else p["status"]
         why = "" if outcome == "agree" else (r.get("reason") or p.get("error") or "")
-        rows.append([_fmt_value(k, v) for k, v in p["values"].items()]
+        rows.append([_fmt_value(k, v, units) for k, v in p["values"].items()]
                     + [outcome, fmt(r.get("E_N")), fmt(r.get("E_N_linearized")),
                        fmt(r.get("delta_E_N")), fmt(r.get("delta_duan")), why])
     title = "mwent sweep: linearized theory vs full master equation"

@@ -7,11 +7,10 @@ default) or on an existing Dask cluster, and each is written to the store as soo
 finishes.  A point that fails is stored as failed with its reason and the sweep goes on.
 
 The linearized engine never builds a parameter object per point: the grid's parameters are
-arrays (:func:`linearized.sweep.grid_params`, every numeric key of
-:data:`linearized.params.DIMENSIONS`), solved in blocks by the batched solver and stored one
-block per row (:func:`compare.store.grid_key`); an interrupted linearized sweep resumes at the
-first block not stored.  Only with physical parameters (drive power P given) is each point's
-mean field solved on its own.
+arrays (:func:`linearized.sweep.grid_params`), solved in blocks by the batched solver and
+stored one block per row (:func:`compare.store.grid_key`); an interrupted linearized sweep
+resumes at the first block not stored.  Only with a physical drive (a model's ``drive = E``,
+or a YIG drive's power given or swept) is each point's mean field solved on its own.
 
 When every point is known the grid is exported to the self-describing ``.npz`` of
 :mod:`linearized.sweep`.
@@ -37,8 +36,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compare.defaults import MAX_DIM, TAIL_TOL, TOL, TOLERANCE
-from linearized.params import PHYSICAL_KEYS, Params
+from linearized.drive import BranchError, NoStableBranch
+from linearized.model_steady import solve_model as solve, solve_model_grid
 from linearized.sweep import Sweep
+from linearized.system import System
 from qmodel.threads import THREAD_VARS, env_thread_limit
 from .store import Store, block_key, grid_key, point_key
 
@@ -52,15 +53,14 @@ FIELDS = {
                 "delta_E_N", "delta_duan", "non_gaussianity", "non_gaussianity_floor"),
 }
 
-def evaluate_point(engine: str, params: dict, settings: dict):
+def evaluate_point(engine: str, params: System, settings: dict):
     """Evaluate one point; returns ``(status, result, error, seconds)``.
 
     ``status`` is ``ok``, ``unstable`` or ``failed``; never raises for a physics or solver
     failure (the reason goes into ``error``).
     """
-    from qmodel.model import linearize as solve
     t = time.perf_counter()
-    p = Params(**params) if isinstance(params, dict) else params    # or a model's System
+    p = params
     try:
         if engine == "linearized":
             r = solve(p)
@@ -77,7 +77,7 @@ def evaluate_point(engine: str, params: dict, settings: dict):
                 tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
                 max_dim=settings.get("max_dim", MAX_DIM),
                 time_limit=settings.get("time_limit"),
-                truncation=settings.get("truncation", "box"), eps=settings.get("eps"),
+                truncation=settings.get("truncation"), eps=settings.get("eps"),
                 solver=SolverOptions(method=settings.get("solver", "krylov")))
             try:
                 if engine == "qmodel":
@@ -168,8 +168,6 @@ def _local_executor(workers: int):
 #: linearized point status codes, and their names
 OK, UNSTABLE, FAILED = 0, 1, 2
 STATUS_NAMES = np.array(["ok", "unstable", "failed"])
-#: values stored per linearized point: E_N, Duan, occupations of a1, a2, m, b
-_LIN_VALUES = 6
 _UNSTABLE_REASON = "unstable: no steady state"
 
 
@@ -192,7 +190,7 @@ class SweepRun:
     asked for.
     """
     engine: str
-    base: Params
+    base: System
     axes: tuple
     computed: int
     reused: int
@@ -248,7 +246,7 @@ class SweepRun:
         if self.linearized is not None:
             st, vals = self.linearized.status, self.linearized.values
             ok = st == OK
-            n = _n_modes(self.base)
+            n = self.base.n_modes
             data = {"E_N": np.where(ok, vals[..., 0], np.nan),
                     "duan": np.where(ok, vals[..., 1], np.nan),
                     "stable": st != UNSTABLE,
@@ -282,7 +280,7 @@ class SweepRun:
                      created=created, key=self.key)
 
 
-def sweep_identity(engine: str, base: Params, axes, settings: dict) -> str:
+def sweep_identity(engine: str, base: System, axes, settings: dict) -> str:
     """A hash naming the sweep (engine, base parameters, axes, settings), independent of the
     code's result version: a rerun of the same command has the same identity."""
     return grid_key(engine, base.to_dict(), axes, settings, version=None)
@@ -296,52 +294,44 @@ BLOCK = 1 << 17
 BLOCK_PHYSICAL = 1 << 9
 
 
-def _n_modes(base) -> int:
-    return getattr(base, "n_modes", 4)
-
-
 def _width(base) -> int:
-    """Values stored per linearized point: E_N, Duan, the occupations, and for a model file
-    every pair's E_N and Duan."""
-    if isinstance(base, Params):
-        return _LIN_VALUES
+    """Values stored per linearized point: E_N, Duan, the occupations, every pair's E_N and
+    Duan."""
     n = base.n_modes
     return 2 + n + n * (n - 1)
 
 
-def _model_block(base, axes, shape, start: int, stop: int):
-    """:func:`_linearized_block` for a model description (effective parameters only)."""
-    from linearized.model_steady import solve_model_grid
+def _pack(E_N, duan, occupations, pair_E_N, pair_duan) -> np.ndarray:
+    """The stored row(s) of a linearized point(s): E_N, Duan, the occupations, every pair's
+    E_N, every pair's Duan (the layout :meth:`SweepRun.to_sweep` reads)."""
+    col = lambda x: np.atleast_2d(np.asarray(x, float).T).T
+    return np.hstack([col(E_N), col(duan), np.atleast_2d(occupations),
+                      np.atleast_2d(pair_E_N), np.atleast_2d(pair_duan)])
+
+
+def _linearized_block(base, axes, shape, start: int, stop: int, point_by_point: bool):
+    """Status codes, values ``(n, width)`` and reasons ``{offset: text}`` of the flat grid
+    indices ``start:stop``: the batched solver, or with a physical drive point by point (each
+    point's own mean field)."""
     n = stop - start
     index = np.unravel_index(np.arange(start, stop), shape)
-    if base.drive is not None:        # each point's mean field on its own
-        return _model_points(base, axes, index)
+    if point_by_point:
+        return _linearized_points(base, axes, index)
     g = solve_model_grid(base.replace(**{a.key: a.values[i] for a, i in zip(axes, index)}))
     stable = np.broadcast_to(g.stable, (n,))
     values = _pack(g.E_N, g.duan, g.occupations, g.pair_E_N, g.pair_duan)
     return np.where(stable, OK, UNSTABLE).astype(np.int8), values, {}
 
 
-def _pack(E_N, duan, occupations, pair_E_N, pair_duan) -> np.ndarray:
-    """The stored row(s) of a model file's linearized point(s): E_N, Duan, the occupations,
-    every pair's E_N, every pair's Duan (the layout :meth:`SweepRun.to_sweep` reads)."""
-    col = lambda x: np.atleast_2d(np.asarray(x, float).T).T
-    return np.hstack([col(E_N), col(duan), np.atleast_2d(occupations),
-                      np.atleast_2d(pair_E_N), np.atleast_2d(pair_duan)])
-
-
-def _model_points(base, axes, index):
-    """:func:`_model_block` point by point (a physical drive: one mean field per point)."""
-    from linearized.model_steady import solve_model
-    from linearized.physical import BranchError, NoStableBranch
+def _linearized_points(base, axes, index):
     n = len(index[0])
     status = np.zeros(n, np.int8)
     values = np.full((n, _width(base)), np.nan)
     errors = {}
     for t in range(n):
         try:
-            r = solve_model(base.replace(**{a.key: float(a.values[i[t]])
-                                            for a, i in zip(axes, index)}))
+            r = solve(base.replace(**{a.key: float(a.values[i[t]])
+                                      for a, i in zip(axes, index)}))
         except NoStableBranch as exc:
             status[t], errors[t] = UNSTABLE, f"unstable: {exc}"
             continue
@@ -355,52 +345,12 @@ def _model_points(base, axes, index):
     return status, values, errors
 
 
-def _linearized_block(base: Params, axes, shape, start: int, stop: int, branch, physical):
-    """Status codes, values ``(n, 6)`` and reasons ``{offset: text}`` of the flat grid
-    indices ``start:stop``."""
-    from linearized.steady import solve_grid
-    if not isinstance(base, Params):
-        return _model_block(base, axes, shape, start, stop)
-    n = stop - start
-    index = np.unravel_index(np.arange(start, stop), shape)
-    vals = {a.key: a.values[i] for a, i in zip(axes, index)}
-    status = np.zeros(n, np.int8)
-    values = np.full((n, _LIN_VALUES), np.nan)
-    errors = {}
-    changes = dict(vals)
-    if physical:
-        from linearized.physical import BranchError, NoStableBranch, resolve
-        G, Dm = np.full(n, np.nan), np.full(n, np.nan)
-        for i in range(n):
-            try:
-                p = resolve(base.replace(**{k: float(v[i]) for k, v in vals.items()}), branch)
-                G[i], Dm[i] = p.G, p.Delta_m
-            except NoStableBranch as exc:
-                status[i], errors[i] = UNSTABLE, f"unstable: {exc}"
-            except (BranchError, ValueError) as exc:
-                status[i], errors[i] = FAILED, str(exc)
-        todo = status == OK
-        changes = {k: v[todo] for k, v in vals.items()}
-        changes.update(G=G[todo], Delta_m=Dm[todo])
-    else:
-        todo = np.ones(n, bool)
-    if todo.any():
-        g = solve_grid(base.replace(**changes))   # every key of the grid: arrays or scalars
-        stable = np.broadcast_to(g.stable, (int(todo.sum()),))
-        status[todo] = np.where(stable, OK, UNSTABLE)
-        values[todo, 0] = g.E_N
-        values[todo, 1] = g.duan
-        values[todo, 2:] = g.occupations
-    return status, values, errors
-
-
-def _run_linearized(base: Params, axes, store: Store, settings: dict, retry_failed: bool,
+def _run_linearized(base: System, axes, store: Store, settings: dict, retry_failed: bool,
                     new_bar):
     shape = tuple(len(a.values) for a in axes)
     total = int(np.prod(shape))
     width = _width(base)
-    physical = isinstance(base, Params) and (base.is_physical or
-                                             any(a.key in PHYSICAL_KEYS for a in axes))
+    physical = bool(base.spec.drive_parameters(base.to_dict(), [a.key for a in axes]))
     size = BLOCK_PHYSICAL if physical else BLOCK
     grid = grid_key("linearized", base.to_dict(), axes, settings)
     ranges = [(a, min(a + size, total)) for a in range(0, total, size)]
@@ -424,8 +374,7 @@ def _run_linearized(base: Params, axes, store: Store, settings: dict, retry_fail
     bar = new_bar(sum(b - a for _, a, b in todo))
     for key, a, b in todo:
         t = time.perf_counter()
-        st, val, err = _linearized_block(base, axes, shape, a, b, settings.get("branch"),
-                                         physical)
+        st, val, err = _linearized_block(base, axes, shape, a, b, physical)
         sec = time.perf_counter() - t
         store.put_blocks([(key, grid, a, b, st.tobytes(), val.astype("<f8").tobytes(),
                            {str(i): e for i, e in err.items()}, int(np.sum(st == FAILED)),
@@ -443,30 +392,19 @@ def _run_linearized(base: Params, axes, store: Store, settings: dict, retry_fail
 
 # -- the master-equation engines: one point at a time ------------------------------------------
 
-def _grid(base: Params, axes, branch=None):
-    """Grid points ``(index, values, params, outcome)``.  Physical parameters (P given) are
-    resolved to G and Delta_m here; a point whose mean field has no stable branch, or several
-    and no ``branch`` choice, gets its outcome now (it is stored, not computed)."""
-    from linearized.physical import BranchError, NoStableBranch, resolve
+def _grid(base: System, axes):
+    """Grid points ``(index, values, system, outcome)``.  A physical drive is resolved per
+    point; a point whose mean field has no stable branch, or several and no ``--branch``
+    choice, gets its outcome now (it is stored, not computed)."""
     for index in itertools.product(*(range(len(a.values)) for a in axes)):
         values = {a.key: float(a.values[i]) for a, i in zip(axes, index)}
         outcome = None
-        if not isinstance(base, Params):     # a model file: its drive resolved per point
-            try:
-                p = base.replace(**values)
-            except NoStableBranch as exc:
-                p, outcome = _Unbuilt(base, values), ("unstable", None, f"unstable: {exc}", 0.0)
-            except BranchError as exc:
-                p, outcome = _Unbuilt(base, values), ("failed", None, str(exc), 0.0)
-            yield index, values, p, outcome
-            continue
-        p = base.replace(**values)
         try:
-            p = resolve(p, branch)
+            p = base.replace(**values)
         except NoStableBranch as exc:
-            outcome = ("unstable", None, f"unstable: {exc}", 0.0)
+            p, outcome = _Unbuilt(base, values), ("unstable", None, f"unstable: {exc}", 0.0)
         except BranchError as exc:
-            outcome = ("failed", None, str(exc), 0.0)
+            p, outcome = _Unbuilt(base, values), ("failed", None, str(exc), 0.0)
         yield index, values, p, outcome
 
 
@@ -479,11 +417,6 @@ class _Unbuilt:
 
     def to_dict(self) -> dict:
         return dict(self._d)
-
-
-def _payload(p):
-    """What a worker receives: the paper's parameters as a dict, a model's System as is."""
-    return p.to_dict() if isinstance(p, Params) else p
 
 
 def _stopped(what: str, done: int, total: int, store_path: str) -> SweepError:
@@ -548,7 +481,7 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
         client, own, cluster = _dask_client(scheduler, min(workers or available_cores(),
                                                            len(todo)))
         try:
-            futures = {client.submit(evaluate_point, engine, _payload(g[2]), settings,
+            futures = {client.submit(evaluate_point, engine, g[2], settings,
                                      pure=False): (k, g) for k, g in todo}
             _collect(futures, as_completed, record,
                      {KilledWorker: "a Dask worker died (killed, e.g. out of memory)",
@@ -564,13 +497,13 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
     n = workers or available_cores()
     if n == 1:
         for k, g in todo:
-            record(k, g, evaluate_point(engine, _payload(g[2]), settings))
+            record(k, g, evaluate_point(engine, g[2], settings))
         return
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
     pool = _local_executor(min(n, len(todo)))
     try:
-        futures = {pool.submit(evaluate_point, engine, _payload(g[2]), settings): (k, g)
+        futures = {pool.submit(evaluate_point, engine, g[2], settings): (k, g)
                    for k, g in todo}
         _collect(futures, as_completed, record,
                  {BrokenProcessPool: "a worker process died (killed, e.g. out of memory)"},
@@ -581,7 +514,7 @@ def _run_points(engine, todo, settings, executor, scheduler, workers, record, st
     pool.shutdown()
 
 
-def run_sweep(engine: str, base: Params, axes, store_path: str, settings: dict | None = None,
+def run_sweep(engine: str, base: System, axes, store_path: str, settings: dict | None = None,
               executor: str = "local", scheduler=None, workers: int | None = None,
               progress: bool = True, retry_failed: bool = False) -> SweepRun:
     """Evaluate the grid spanned by ``axes`` with ``engine``, resuming from ``store_path``.
@@ -611,7 +544,7 @@ def run_sweep(engine: str, base: Params, axes, store_path: str, settings: dict |
                                                      retry_failed, new_bar)
             return SweepRun(engine, base, axes, computed, reused, store_path, settings,
                             linearized=rows)
-        grid = list(_grid(base, axes, settings.get("branch")))
+        grid = list(_grid(base, axes))
         keys = [point_key(engine, p.to_dict(), settings) for _, _, p, _ in grid]
         known = store.get_many(keys)
         if retry_failed:

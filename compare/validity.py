@@ -11,29 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from linearized.params import PHYSICAL_KEYS
+import itertools
+
+from linearized.drive import BranchError, NoStableBranch
+from linearized.sweep import Axis
 
 from .defaults import NON_GAUSSIAN, TOLERANCE
 from .sweeps import run_sweep
 
-_SCALE = {"P": (1e-3, "mW"), "T": (1e-3, "mK"), "diameter": (1e-6, "um"), "G_0": (1.0, "Hz")}
-_NAMES = {"G_0": "G_0/2pi", "G": "G/2pi", "kappa_1": "kappa_1/2pi", "kappa_2": "kappa_2/2pi"}
-
-
-#: display scale of a model file's parameter, by its SI unit
+#: display scale of a parameter, by its SI unit
 _BY_UNIT = {"Hz": (1e6, "MHz"), "K": (1e-3, "mK"), "W": (1e-3, "mW"), "m": (1e-6, "um"),
             "": (1.0, "")}
 
 
 def _scaled(axis):
-    if axis.axis_unit is not None:
-        scale, unit = _BY_UNIT.get(axis.axis_unit, (1.0, axis.axis_unit))
-        label = f"{axis.key}/2pi" if axis.axis_unit == "Hz" else axis.key
-        return axis.values / scale, f"{label} ({unit})" if unit else label
-    scale, unit = _SCALE.get(axis.key, (1e6, "MHz") if axis.key != "T" else (1e-3, "mK"))
-    if axis.key == "P" and np.max(axis.values) < 1e-6:
+    """Values and label of an axis in display units (frequencies as X/2pi in MHz, ...)."""
+    scale, unit = _BY_UNIT.get(axis.unit, (1.0, axis.unit))
+    if axis.unit == "W" and np.max(axis.values) < 1e-6:
         scale, unit = 1.0, "W"          # femtowatt drives read better in W than in mW
-    return axis.values / scale, f"{_NAMES.get(axis.key, axis.key)} ({unit})"
+    if axis.unit == "Hz" and 0 < np.max(np.abs(axis.values)) < 1e3:
+        scale, unit = 1.0, "Hz"         # single-excitation rates (G_0) read better in Hz
+    label = f"{axis.key}/2pi" if axis.unit == "Hz" else axis.key
+    return axis.values / scale, f"{label} ({unit})" if unit else label
 
 
 def _is_log(values) -> bool:
@@ -43,12 +42,11 @@ def _is_log(values) -> bool:
 
 def _mean_field_lines(ax, sweep, branch, points=60):
     """Lines of constant G and |<m>| from the mean field on a fine grid over the map."""
-    from linearized.sweep import Axis
     fine = []
     for a in sweep.axes:
         lo, hi = float(np.min(a.values)), float(np.max(a.values))
         v = np.geomspace(lo, hi, points) if _is_log(a.values) else np.linspace(lo, hi, points)
-        fine.append(Axis(a.key, v))
+        fine.append(Axis(a.key, v, a.unit))
     G, m = mean_field_grid(sweep.base, fine, branch)
     X, Y = np.meshgrid(_scaled(fine[0])[0], _scaled(fine[1])[0], indexing="ij")
     for z, levels, fmt, style in ((G, np.array([1, 4.5]) * 1e6,
@@ -80,20 +78,20 @@ def non_gaussian(data) -> np.ndarray:
 
 
 def mean_field_grid(base, axes, branch=None):
-    """Effective ``G`` (Hz) and ``|<m>|`` of the mean-field branch at every point of a grid in
-    physical parameters (NaN where no branch is stable or none was chosen among several)."""
-    import itertools
-    from linearized.meanfield import magnon_number
-    from linearized.physical import BranchError, NoStableBranch, resolve
+    """Effective ``G`` (Hz) and amplitude ``|<k>|`` of the driven mode's mean-field branch
+    (the base's ``--branch`` choice) at every point of a grid of a physically driven model
+    (NaN where no branch is stable or none was chosen among several)."""
     shape = tuple(len(a.values) for a in axes)
     G, m = np.full(shape, np.nan), np.full(shape, np.nan)
     for index in itertools.product(*(range(n) for n in shape)):
-        p = base.replace(**{a.key: float(a.values[i]) for a, i in zip(axes, index)})
         try:
-            r = resolve(p, branch)
+            p = base.replace(**{a.key: float(a.values[i]) for a, i in zip(axes, index)})
         except (BranchError, NoStableBranch):
             continue
-        G[index], m[index] = float(r.G), float(np.sqrt(magnon_number(r)))
+        if p.drive is not None:
+            k = p.drive[0]
+            G[index] = next(float(t[2]) for t in p.terms if t[0] == "radiation_pressure")
+            m[index] = float(p.means[k][1])
     return G, m
 
 
@@ -114,8 +112,7 @@ def run_validity(base, axes, out: str, settings: dict, run=None, **sweep_kw) -> 
     error = np.where(decided, error, np.nan)
     sweep.data["error"] = error
     tol = settings.get("tolerance", TOLERANCE)
-    if getattr(base, "is_physical", False) or (
-            not hasattr(base, "spec") and any(a.key in PHYSICAL_KEYS for a in axes)):
+    if base.spec.drive_parameters(base.to_dict(), [a.key for a in axes]):
         sweep.data["G_eff"], sweep.data["abs_m"] = mean_field_grid(base, axes,
                                                                    settings.get("branch"))
     npz = sweep.save(out)

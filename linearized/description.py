@@ -59,7 +59,7 @@ Couplings (``H`` is the coupling's Hamiltonian in the drive frame, operators of 
 Kerr and cross-Kerr terms need the mean field of their modes: that of a driven mode, or zero
 for a mode coupled to no driven mode; other cases are refused.
 
-Errors are :class:`linearized.params.ParameterError` with one sentence.
+Errors are :class:`linearized.units.ParameterError` with one sentence.
 """
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .params import MECH_BATHS, ParameterError
+from .units import MECH_BATHS, ParameterError
+from .system import System
 from .units import UnitError, parse_quantity
 
 if sys.version_info >= (3, 11):
@@ -132,6 +133,8 @@ class Mode:
     decay: str
     bath_frequency: str
     bath: str | None = None
+    #: names of its two quadratures (default ``X_name, Y_name``; mechanical ``x_name, p_name``)
+    quadratures: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,27 @@ class Coupling:
     G_0: str | None = None
     G: str | None = None
     drive: str | None = None
+    #: the physical form of a YIG sphere's drive (``[couplings.yig_drive]``), or None
+    yig: "YigDrive | None" = None
+
+
+#: fields of ``[couplings.yig_drive]``: parameter names (power W, diameter m, bare detuning
+#: Hz; optional: the Kerr parameter that accepts the value ``yig``)
+YIG_FIELDS = ("power", "diameter", "bare_detuning", "kerr")
+
+
+@dataclass(frozen=True)
+class YigDrive:
+    """A microwave drive of power ``power`` on a YIG sphere of diameter ``diameter`` (names of
+    parameters; constants and formulas in :mod:`linearized.physical`).  Used when the power
+    parameter has a value: the coupling then takes the physical form, ``drive`` being the Rabi
+    frequency of the sphere and the driven mode's detuning ``bare_detuning``; without it the
+    effective form (``G`` and the mode's effective detuning) holds.  ``kerr`` names the Kerr
+    parameter for which the value ``yig`` means the literature coefficient of the sphere."""
+    power: str
+    diameter: str
+    bare_detuning: str
+    kerr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,13 +204,50 @@ class ModelSpec:
         """Parameter values (SI): the defaults updated by ``changes`` (raw inputs, parsed)."""
         out = self.defaults()
         known = self.parameter
+        yig = []
         for key, raw in (changes or {}).items():
             if key not in known:
                 raise ParameterError(f"unknown parameter {key!r} for model {self.name}; its "
                                      f"parameters are {', '.join(known)}")
+            if isinstance(raw, str) and raw.strip().lower() == "yig":
+                yig.append(key)
+                continue
             numeric = not isinstance(raw, (str, bool)) and known[key].dimension != "choice"
             out[key] = raw if numeric else known[key].parse(raw)
+        for key in yig:
+            out[key] = self._yig_kerr(key, out)
         return out
+
+    def _yig_kerr(self, key: str, values: dict) -> float:
+        """``KEY = yig``: the literature Kerr coefficient of the YIG sphere whose diameter the
+        model's ``yig_drive`` names (:func:`linearized.physical.kerr_coefficient`)."""
+        from .physical import kerr_coefficient
+        drives = [c.yig for c in self.couplings if c.yig is not None and c.yig.kerr == key]
+        if not drives:
+            raise ParameterError(f"{key} = yig takes the Kerr coefficient of a YIG sphere; "
+                                 f"model {self.name} names no sphere whose Kerr parameter is "
+                                 f"{key}")
+        d = values.get(drives[0].diameter)
+        if d is None:
+            raise ParameterError(f"{key} = yig scales the literature Kerr coefficient to the "
+                                 f"sphere; give its diameter too (e.g. --set "
+                                 f"{drives[0].diameter}=250um)")
+        if not d > 0:
+            raise ParameterError(f"the sphere diameter {drives[0].diameter} must be positive")
+        return kerr_coefficient(float(d))
+
+    def drive_parameters(self, given=(), axes=()) -> tuple:
+        """The parameters of a physical drive in use: every one of a ``drive = E`` coupling,
+        and those of a YIG drive whose power has a value (a default, ``given``, or swept in
+        ``axes``).  Empty when every driven mode is in the effective form."""
+        out = []
+        for c in self.couplings:
+            if c.drive is not None:
+                out += sorted(expression_names(c.drive, "drive"))
+            if c.yig is not None and (c.yig.power in given or c.yig.power in axes or
+                                      self.parameter[c.yig.power].default is not None):
+                out += [c.yig.power, c.yig.diameter, c.yig.bare_detuning]
+        return tuple(out)
 
     def pair_index(self, pair=None) -> tuple:
         """Indices of a pair of mode names (default: the model's pair)."""
@@ -197,6 +258,12 @@ class ModelSpec:
     def to_dict(self) -> dict:
         return {"name": self.name, "hash": self.hash, "title": self.title,
                 "reference": self.reference, "path": self.path}
+
+    def evaluate(self, expr, values: Mapping[str, Any], where: str = "expression"):
+        """Value of one of this model's expressions (:func:`evaluate`).  A method, so that
+        :mod:`linearized.system`, which this module imports to check a file's defaults, does not
+        import this module back."""
+        return evaluate(expr, values, where)
 
 
 # -- expressions --------------------------------------------------------------------------------
@@ -299,9 +366,18 @@ def _parameter(name: str, decl) -> Parameter:
     unit = None
     if isinstance(decl, dict):
         unknown = set(decl) - {"value", "unit", "doc"}
-        if unknown or "value" not in decl:
+        if unknown or ("value" not in decl and "unit" not in decl):
             raise ParameterError(f"parameter {name}: a table needs 'value' (and may have "
-                                 f"'unit', 'doc'), got {sorted(decl)}")
+                                 f"'unit', 'doc'), or 'unit' alone for a parameter without "
+                                 f"a default, got {sorted(decl)}")
+        if "value" not in decl:         # no default: given only when asked for (e.g. P)
+            unit = decl["unit"]
+            dims = dict(_DIMENSION_OF_UNIT)
+            if unit not in dims and unit != "":
+                raise ParameterError(f"parameter {name}: unit must be Hz, K, W, m or \"\", "
+                                     f"not {unit!r}")
+            return Parameter(name, None, dims.get(unit, "dimensionless"), unit,
+                             str(decl.get("doc", "")))
         doc, unit, decl = str(decl.get("doc", "")), decl.get("unit"), decl["value"]
     if isinstance(decl, str) and decl.strip().lower() in MECH_BATHS:
         return Parameter(name, decl.strip().lower(), "choice", "", doc)
@@ -339,7 +415,7 @@ def _mode(table, index) -> Mode:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ParameterError(f"modes[{index}]: name {name!r} is not an identifier")
     mech = bool(table.get("mechanical", False))
-    allowed = {"name", "mechanical", "bath_frequency", "doc"}
+    allowed = {"name", "mechanical", "bath_frequency", "doc", "quadratures"}
     allowed |= {"frequency", "damping", "bath"} if mech else {"detuning", "decay"}
     unknown = set(table) - allowed
     if unknown:
@@ -356,7 +432,13 @@ def _mode(table, index) -> Mode:
         decay = _require(table, "decay", where)
         bath = None
         bf = _require(table, "bath_frequency", where)
-    return Mode(name, mech, _expr_text(det), _expr_text(decay), _expr_text(bf), bath)
+    quad = table.get("quadratures")
+    if quad is not None and (not isinstance(quad, list) or len(quad) != 2 or
+                             not all(isinstance(q, str) and q for q in quad)):
+        raise ParameterError(f"{where}: quadratures names its two quadratures, e.g. "
+                             f"[\"X1\", \"Y1\"]")
+    return Mode(name, mech, _expr_text(det), _expr_text(decay), _expr_text(bf), bath,
+                None if quad is None else tuple(quad))
 
 
 def _expr_text(x):
@@ -377,7 +459,7 @@ def _coupling(table, index) -> Coupling:
     if len(modes) != COUPLINGS[kind]:
         raise ParameterError(f"{where} takes {COUPLINGS[kind]} mode(s), got {list(modes)}")
     if kind == "radiation_pressure":
-        unknown = set(table) - {"kind", "modes", "G_0", "G", "drive", "doc"}
+        unknown = set(table) - {"kind", "modes", "G_0", "G", "drive", "yig_drive", "doc"}
         if unknown:
             raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         if "G_0" not in table:
@@ -391,11 +473,25 @@ def _coupling(table, index) -> Coupling:
         if "drive" in table:
             return Coupling(kind, modes, None, _expr_text(table["G_0"]), None,
                             _expr_text(table["drive"]))
-        return Coupling(kind, modes, None, _expr_text(table["G_0"]), _expr_text(table["G"]))
+        return Coupling(kind, modes, None, _expr_text(table["G_0"]), _expr_text(table["G"]),
+                        yig=_yig(table.get("yig_drive"), where))
     unknown = set(table) - {"kind", "modes", "mode", "rate", "doc"}
     if unknown:
         raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     return Coupling(kind, modes, _expr_text(_require(table, "rate", where)))
+
+
+def _yig(table, where):
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ParameterError(f"{where}: yig_drive must be a table")
+    unknown = set(table) - set(YIG_FIELDS)
+    missing = set(YIG_FIELDS[:3]) - set(table)
+    if unknown or missing:
+        raise ParameterError(f"{where}: yig_drive names the parameters power, diameter and "
+                             f"bare_detuning (and optionally kerr), got {sorted(table)}")
+    return YigDrive(*(str(table[f]) if f in table else None for f in YIG_FIELDS))
 
 
 def check_pair(pair, names) -> tuple:
@@ -439,6 +535,7 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
         raise ParameterError(f"{where}: the temperature parameter {temperature!r} is not "
                              f"declared under [parameters]")
     choice = {p.name for p in params if p.dimension == "choice"}
+    optional = {p.name for p in params if p.default is None}
 
     def check_expr(expr, what):
         for n in expression_names(expr, what):
@@ -446,6 +543,8 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
                 raise ParameterError(f"{what} uses {n!r}, which is not a declared parameter")
             if n in choice:
                 raise ParameterError(f"{what} uses the choice parameter {n!r} as a number")
+            if n in optional:
+                raise ParameterError(f"{what} uses {n!r}, which has no default value")
 
     units = {p.name: p.unit for p in params}
     if units[temperature] != "K":
@@ -478,6 +577,12 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
         for f in ("rate", "G_0", "G", "drive"):
             if getattr(c, f) is not None:
                 check_rate(getattr(c, f), f"coupling {i} ({c.kind}) {f}")
+        if c.yig is not None:
+            for f, unit in zip(YIG_FIELDS, ("W", "m", "Hz", "Hz")):
+                n = getattr(c.yig, f)
+                if n is not None and (n not in pnames or units[n] != unit):
+                    raise ParameterError(f"coupling {i} ({c.kind}) yig_drive: {f} must name "
+                                         f"a parameter declared in {unit}, not {n!r}")
         if c.kind == "radiation_pressure":
             k, l = (modes[names.index(x)] for x in c.modes)
             if k.mechanical or not l.mechanical:
@@ -491,7 +596,6 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
     spec = ModelSpec(name, str(doc.get("title", "")), str(doc.get("reference", "")), params,
                      modes, couplings, pair, temperature, text, path)
     # values-level checks need the defaults: rates positive, nothing uncoupled and undamped
-    from .system import System
     System.build(spec, spec.defaults())
     return spec
 

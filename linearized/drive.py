@@ -21,11 +21,12 @@ relative to the drive's, which the effective description's phase convention woul
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.optimize import brentq
 
-from .params import ParameterError
+from .units import ParameterError
 
 TWO_PI = 2.0 * np.pi
 
@@ -118,7 +119,6 @@ def drive_branches(system, k: int, l: int, G0: float, E: float, kerr: float = 0.
     n_max = 4.0 * (abs(E) / kmin) ** 2
     grid = np.unique(np.concatenate([[0.0], np.geomspace(n_max * 1e-12, n_max, points)]))
     vals = np.array([f(n) for n in grid])
-    from scipy.optimize import brentq
     roots = []
     for a, b, fa, fb in zip(grid[:-1], grid[1:], vals[:-1], vals[1:]):
         if fa == 0:
@@ -133,7 +133,6 @@ def resolve_drive(system, branch=None):
     """``(effective system, branches, chosen)``: the model with each physical drive replaced
     by the chosen branch's G and effective detuning (``branch``: None, the only stable one;
     ``lowest``, ``highest`` or an index), every branch listed with its stability."""
-    from .physical import select_branch
     drives = [(i, t) for i, t in enumerate(system.terms)
               if t[0] == "radiation_pressure" and t[4] is not None]
     if not drives:
@@ -177,7 +176,6 @@ def resolve_drive(system, branch=None):
 def _effective(system, ti, k, n, det):
     """``system`` with drive term ``ti`` replaced by its effective G at |<k>|^2 = n and mode
     k's detuning by ``det``."""
-    from dataclasses import replace
     kind, idx, _, G0, E = system.terms[ti]
     G = np.sqrt(2) * abs(float(G0)) * np.sqrt(n)
     terms = list(system.terms)
@@ -188,3 +186,39 @@ def _effective(system, ti, k, n, det):
     means[k] = (np.where(float(G0) < 0, -1.0, 1.0), np.asarray(np.sqrt(n)))
     return replace(system, terms=tuple(terms), frequency=tuple(freq), means=means,
                    drive=(k, idx[1], float(G0), float(E), float(system.frequency[k])))
+
+
+class BranchError(ValueError):
+    """The mean field has no unique stable branch and none was chosen (message for the user)."""
+
+
+class NoStableBranch(RuntimeError):
+    """No mean-field branch is stable: no steady state."""
+
+
+def select_branch(branches, branch=None):
+    """Pick a branch: ``None`` (the only stable one; refuse to guess among several),
+    ``"lowest"``/``"highest"`` (by magnon number) or an index into ``branches``."""
+    if branch is None:
+        stable = [b for b in branches if b.stable]
+        if not stable:
+            lam = max(b.max_real_eigenvalue for b in branches)
+            raise NoStableBranch(f"no mean-field branch is stable (largest Re lambda/2pi = "
+                                 f"{lam:.6g} Hz)")
+        if len(stable) > 1:
+            raise BranchError(f"the mean field is bistable: {len(stable)} stable branches "
+                              f"(indices {', '.join(str(b.index) for b in stable)}); choose one "
+                              f"with --branch lowest, highest or an index")
+        return stable[0]
+    if branch == "lowest":
+        return branches[0]
+    if branch == "highest":
+        return branches[-1]
+    try:
+        i = int(branch)
+    except (TypeError, ValueError):
+        raise BranchError(f"--branch must be lowest, highest or an index, not {branch!r}")
+    if not 0 <= i < len(branches):
+        raise BranchError(f"--branch {i} does not exist: the mean field has {len(branches)} "
+                          f"branch(es)")
+    return branches[i]

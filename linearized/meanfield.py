@@ -1,128 +1,74 @@
-"""Mean field (classical steady state) of Eq. (2): Eqs. (3), (4) and (7).
+"""The mean field implied by a model's effective couplings, and the drive that produces it.
 
-Frequencies and rates here are angular (rad/s) unless stated; the drive ``Omega`` is the Rabi
-frequency of Eq. (1) in rad/s.  The phase of ``<m>`` is fixed so that the effective coupling
-``G = i sqrt(2) G_0 <m>`` is real and positive, as the paper assumes (a common phase rotation
-of a1, a2 and m, which changes no entanglement measure).
+A ``radiation_pressure`` coupling in the effective form fixes its driven mode's amplitude,
+``<k> = -i sigma |<k>|`` with ``|<k>| = G / (sqrt2 |G_0|)`` and ``sigma = sign G_0`` (the phase
+convention of :mod:`linearized.description`: G real and positive).  The other field modes
+follow from the classical equations of the effective model (seed paper, Eq. 2 with the
+fluctuations dropped), in which only beam splitters carry the drive on:
+
+    0 = -(kappa_j + i Delta_j) <a_j> - i sum_bs g_jm <a_m>      (j not driven),
+    E_k = (kappa_k + i Delta_k) <k> + i sum_bs g_km <a_m>        (the drive i E_k (k^dag - k)),
+    <q_l> = -sum_k G_0 |<k>|^2 omega_l / (omega_l^2 + Gamma_q Gamma_p),
+
+with ``Delta_k`` the effective detuning; for the seed paper these are its Eq. (3) and
+``<q> = -(G_0/omega_b)|<m>|^2``.  ``|E_k|`` is the Rabi frequency Omega of Eq. (1) that gives
+this amplitude.  The same with every decay set to zero is the large-detuning approximation,
+the seed paper's Eq. (4) (``Omega_eq4``); it is singular where a field mode that carries the
+drive has zero detuning.  The bare detuning of the driven mode is
+``Delta_k0 = Delta_k - G_0 <q_l> - K (2 |<k>|^2 + 1)`` (with a Kerr term ``K (k^dag k)^2``).
+
+Frequencies are in Hz (ordinary frequency) on input and output.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from dataclasses import dataclass, field
 
 import numpy as np
 
-
-def _cavity_factors(params):
-    d1, d2 = params.angular("Delta_1"), params.angular("Delta_2")
-    k1, k2 = params.angular("kappa_1"), params.angular("kappa_2")
-    return 1j * d1 + k1, 1j * d2 + k2
-
-
-def eq3_denominator_ratio(params):
-    """``den / ((i D1 + k1)(i D2 + k2))`` of Eq. (3) in rad/s: ``<m> = Omega / ratio``."""
-    c1, c2 = _cavity_factors(params)
-    g1, g2 = params.angular("g_1"), params.angular("g_2")
-    dm, km = params.angular("Delta_m"), params.angular("kappa_m")
-    return (1j * dm + km) + g1 ** 2 / c1 + g2 ** 2 / c2
-
-
-def magnon_amplitude(Omega, params, approximate: bool = False):
-    """``<m>`` for drive ``Omega`` (rad/s): Eq. (3), or Eq. (4) if ``approximate``.
-
-    Uses the effective detuning ``params.Delta_m`` (Delta_m tilde) as given.  Eq. (3) is
-    defined everywhere (its denominator has real part ``kappa_m + sum_j g_j^2 kappa_j /
-    (Delta_j^2 + kappa_j^2) > 0``).  Eq. (4) is not: see :func:`eq4_singularity`; there it
-    gives NaN (``Delta_1 = Delta_2 = 0``: 0/0) or an infinite amplitude (its denominator
-    vanishes), never an exception.
-    """
-    if not approximate:
-        return Omega / eq3_denominator_ratio(params)
-    num, den = _eq4_terms(params)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(1j * Omega * num, dtype=complex) / np.asarray(den, dtype=complex)
-
-
-def _eq4_terms(params):
-    """Numerator ``Delta_1 Delta_2`` (times ``i Omega``) and denominator of Eq. (4), rad/s."""
-    d1, d2 = params.angular("Delta_1"), params.angular("Delta_2")
-    g1, g2 = params.angular("g_1"), params.angular("g_2")
-    dm = params.angular("Delta_m")
-    return d1 * d2, -dm * d1 * d2 + g1 ** 2 * d2 + g2 ** 2 * d1
-
-
-def eq4_singularity(params):
-    """Why Eq. (4) cannot give the drive for a nonzero ``<m>`` at this (single) point, or
-    ``None`` where it can.
-
-    Eq. (4), ``<m> = i Omega Delta_1 Delta_2 / (-Delta_m Delta_1 Delta_2 + g_1^2 Delta_2 +
-    g_2^2 Delta_1)``, assumes ``|Delta_j| >> kappa_j``: at ``Delta_1 = Delta_2 = 0`` it is 0/0
-    (its limit depends on the direction of approach), and with one detuning zero it gives
-    ``<m> = 0`` for every drive.  Where only its denominator vanishes the amplitude is infinite
-    and the drive it implies is 0, which is a number, not a singularity.
-    """
-    num, den = _eq4_terms(params)
-    if num == 0 and den == 0:
-        return ("Eq. (4) is 0/0 at Delta_1 = Delta_2 = 0 (it assumes |Delta_j| >> kappa_j); "
-                "use Eq. (3)")
-    if num == 0:
-        return ("Eq. (4) gives <m> = 0 for every drive when Delta_1 or Delta_2 is 0 (it "
-                "assumes |Delta_j| >> kappa_j); use Eq. (3)")
-    return None
-
-
-def effective_coupling(Omega, params, approximate: bool = False):
-    """``|G| = sqrt(2) G_0 |<m>|`` in rad/s; with ``approximate`` this is Eq. (7)."""
-    return np.sqrt(2.0) * params.angular("G_0") * np.abs(magnon_amplitude(Omega, params,
-                                                                          approximate))
-
-
-#: reason given for every field when the single-magnon coupling vanishes
-G0_ZERO = "G_0 = 0: the magnon amplitude G/(sqrt2 G_0) is undefined"
+#: reason given for every field when the single-excitation coupling vanishes
+G0_ZERO = "G_0 = 0: the amplitude G/(sqrt2 |G_0|) of the driven mode is undefined"
+EQ4_SINGULAR = ("the large-detuning approximation (Eq. 4) is singular here: a field mode that "
+                "carries the drive has zero detuning (it assumes |Delta| >> kappa); use the "
+                "exact drive")
 
 
 @dataclass(frozen=True)
 class MeanField:
-    """Mean values implied by the effective parameters (G, Delta_m tilde, G_0).
-
-    ``m``, ``a1``, ``a2`` are dimensionless amplitudes in the phase convention with G real;
-    ``q`` is the mean mechanical displacement; ``Omega`` is the drive Rabi frequency (rad/s)
-    that gives this ``<m>`` by Eq. (3), ``Omega_eq4`` the one Eq. (4) would need;
-    ``Delta_m0`` the bare magnon detuning (rad/s),
-    ``Delta_m0 = Delta_m - G_0 <q> - K (2 |<m>|^2 + 1)`` (Kerr shift of ``K (m^dag m)^2``).
-
-    A field that is undefined at this point is ``None`` (never NaN), and ``undefined`` holds
-    ``(field, reason)`` pairs saying why: every field when ``G_0 = 0`` (the amplitude is then
-    undefined), ``Omega_eq4`` where Eq. (4) is singular (:func:`eq4_singularity`).
-    """
-    m: Optional[complex]
-    a1: Optional[complex]
-    a2: Optional[complex]
-    q: Optional[float]
-    Omega: Optional[float]
-    Omega_eq4: Optional[float]
-    Delta_m0: Optional[float]
-    undefined: Tuple[Tuple[str, str], ...] = ()
-
-    def reason(self, field: str) -> Optional[str]:
-        """Why ``field`` is None, or None when it is defined."""
-        return dict(self.undefined).get(field)
+    """Mean values of every mode (``means``: complex amplitudes of the field modes, by name;
+    ``q``: mean displacement of each mechanical mode, by name) and, for each driven mode, the
+    drive that produces them (``drives``: name -> ``{"Omega", "Omega_eq4", "bare_detuning"}``,
+    Hz, None where undefined).  ``undefined``: ``(field, reason)`` pairs."""
+    means: dict
+    q: dict
+    drives: dict
+    undefined: tuple = ()
+    branch: dict | None = field(default=None)
 
     def to_dict(self) -> dict:
-        """JSON-ready (strict JSON: undefined values are null, never NaN)."""
-        def c(z):
-            if z is None:
-                return None
-            return {"re": _num(np.real(z)), "im": _num(np.imag(z)), "abs": _num(abs(z))}
+        """JSON-ready: each field mode's ``{re, im, abs}``, ``q`` (one mechanical mode) or
+        ``q_NAME``, ``drives``; with one driven mode also its ``Omega_over_2pi_Hz``,
+        ``Omega_eq4_over_2pi_Hz`` and ``Delta_<mode>0_over_2pi_Hz`` at the top level."""
+        out = {name: _complex(z) for name, z in self.means.items()}
+        if len(self.q) == 1:
+            out["q"] = _num(next(iter(self.q.values())))
+        else:
+            out.update({f"q_{name}": _num(v) for name, v in self.q.items()})
+        if len(self.drives) == 1:
+            (k, d), = self.drives.items()
+            out.update({"Omega_over_2pi_Hz": _num(d["Omega"]),
+                        "Omega_eq4_over_2pi_Hz": _num(d["Omega_eq4"]),
+                        f"Delta_{k}0_over_2pi_Hz": _num(d["bare_detuning"])})
+        out["drives"] = {k: {f: _num(v) for f, v in d.items()} for k, d in self.drives.items()}
+        out["undefined"] = dict(self.undefined)
+        if self.branch is not None:
+            out.update(self.branch)
+        return out
 
-        def hz(w):
-            return None if w is None else _num(w / (2 * np.pi))
 
-        return {"m": c(self.m), "a1": c(self.a1), "a2": c(self.a2), "q": _num(self.q),
-                "Omega_over_2pi_Hz": hz(self.Omega),
-                "Omega_eq4_over_2pi_Hz": hz(self.Omega_eq4),
-                "Delta_m0_over_2pi_Hz": hz(self.Delta_m0),
-                "undefined": dict(self.undefined)}
+def _complex(z):
+    if z is None:
+        return None
+    return {"re": _num(np.real(z)), "im": _num(np.imag(z)), "abs": _num(abs(z))}
 
 
 def _num(x):
@@ -133,46 +79,99 @@ def _num(x):
     return x if np.isfinite(x) else None
 
 
-def kerr_shift(K, n):
-    """Mean-field frequency shift ``K (2 n + 1)`` of the magnon by ``K (m^dag m)^2`` at magnon
-    number ``n`` (same units as K)."""
-    return K * (2 * n + 1)
-
-
-def magnon_number(params):
-    """Mean-field magnon number ``|<m>|^2 = G^2 / (2 G_0^2)`` (broadcasts over arrays)."""
-    G, G0 = np.asarray(params.G, float), np.asarray(params.G_0, float)
-    return G ** 2 / (2 * G0 ** 2)
-
-
-def mean_field(params) -> MeanField:
-    """Mean values ``<m>``, ``<a_j> = -i g_j <m> / (i Delta_j + kappa_j)``,
-    ``<q> = -(G_0/omega_b) |<m>|^2`` and the drive that produces them (Eq. 3 inverted).
-
-    Never raises for valid parameters: undefined fields are None, with the reason in
-    ``MeanField.undefined``.
-    """
-    G0 = float(params.angular("G_0"))
-    if G0 == 0.0:
-        names = ("m", "a1", "a2", "q", "Omega", "Omega_eq4", "Delta_m0")
-        return MeanField(None, None, None, None, None, None, None,
-                         undefined=tuple((k, G0_ZERO) for k in names))
-    m = -1j * float(params.angular("G")) / (np.sqrt(2.0) * G0)
-    c1, c2 = _cavity_factors(params)
-    a1 = complex(-1j * params.angular("g_1") * m / c1)
-    a2 = complex(-1j * params.angular("g_2") * m / c2)
-    q = -(G0 / float(params.angular("omega_b"))) * abs(m) ** 2
-    omega = complex(m * eq3_denominator_ratio(params))
-    undefined = []
-    why = eq4_singularity(params)
-    if why is None:
-        # Omega_eq4 = |<m>| / |<m>_eq4(Omega = 1)| = |<m>| |den| / |Delta_1 Delta_2|
-        num, den = _eq4_terms(params)
-        omega_eq4 = float(abs(m) * abs(den) / abs(num))
+def _field_solve(system, fixed: dict, with_decay: bool = True):
+    """Means of the field modes with those in ``fixed`` (index -> amplitude) given; the
+    others from the classical equations above.  None where they are singular."""
+    field = [j for j, b in enumerate(system.baths) if b is None]
+    free = [j for j in field if j not in fixed]
+    pos = {j: i for i, j in enumerate(free)}
+    M = np.zeros((len(free), len(free)), complex)
+    rhs = np.zeros(len(free), complex)
+    for j in free:
+        kappa = float(system.decay[j]) if with_decay else 0.0
+        M[pos[j], pos[j]] = -(kappa + 1j * float(system.frequency[j]))
+    for kind, idx, rate, *_ in system.terms:
+        if kind != "beam_splitter" or not all(i in field for i in idx):
+            continue
+        for a, b in (idx, idx[::-1]):
+            if a in pos and b in pos:
+                M[pos[a], pos[b]] += -1j * float(rate)
+            elif a in pos and b in fixed:
+                rhs[pos[a]] += 1j * float(rate) * fixed[b]
+    if free:
+        if np.linalg.cond(M) > 1e12:
+            return None
+        x = np.linalg.solve(M, rhs)
     else:
-        omega_eq4 = None
-        undefined.append(("Omega_eq4", why))
-    return MeanField(m=m, a1=a1, a2=a2, q=q, Omega=abs(omega), Omega_eq4=omega_eq4,
-                     Delta_m0=float(params.angular("Delta_m")) - G0 * q
-                     - kerr_shift(float(params.angular("K")), abs(m) ** 2),
-                     undefined=tuple(undefined))
+        x = []
+    out = dict(fixed)
+    out.update({j: x[pos[j]] for j in free})
+    return out
+
+
+def _drive(system, k, alpha, with_decay: bool = True) -> complex:
+    kappa = float(system.decay[k]) if with_decay else 0.0
+    E = (kappa + 1j * float(system.frequency[k])) * alpha[k]
+    for kind, idx, rate, *_ in system.terms:
+        if kind == "beam_splitter" and k in idx:
+            other = idx[1] if idx[0] == k else idx[0]
+            if other in alpha:
+                E += 1j * float(rate) * alpha[other]
+    return E
+
+
+def q_response(system, l) -> float:
+    """``<q_l> / (-G_0 n)``: the static mechanical response ``omega / (omega^2 + Gamma_q
+    Gamma_p)`` (``(0, gamma)`` for the Brownian bath, ``(gamma/2, gamma/2)`` for Lindblad)."""
+    w = float(system.frequency[l])
+    g = float(system.decay[l])
+    gq, gp = (0.0, g) if system.baths[l] == "brownian" else (g / 2, g / 2)
+    return w / (w * w + gq * gp)
+
+
+def mean_field(system) -> MeanField | None:
+    """The mean field of a model at one point (None for a model with no driven mode).
+
+    Never raises for valid parameters: undefined values are None, with the reason in
+    ``MeanField.undefined``.  Two-mode squeezing among the field modes (which would mix in the
+    conjugate amplitudes) leaves the other modes' means undefined."""
+    driven = {t[1][0]: t for t in system.terms if t[0] == "radiation_pressure"}
+    if not driven:
+        return None
+    names = system.mode_names
+    field = [j for j, b in enumerate(system.baths) if b is None]
+    if any(np.any(np.asarray(t[3], float) == 0) for t in driven.values()):
+        undefined = tuple((names[j], G0_ZERO) for j in field)
+        return MeanField({names[j]: None for j in field},
+                         {names[l]: None for l in system.mechanical},
+                         {names[k]: {"Omega": None, "Omega_eq4": None, "bare_detuning": None}
+                          for k in driven}, undefined)
+    fixed = {k: complex(-1j * float(system.means[k][0]) * float(system.means[k][1]))
+             for k in driven}
+    undefined = []
+    squeezed = any(t[0] == "two_mode_squeezing" and np.any(t[2] != 0) for t in system.terms)
+    exact = None if squeezed else _field_solve(system, fixed)
+    approx = None if squeezed else _field_solve(system, fixed, with_decay=False)
+    if exact is None:
+        undefined.append(("means", "the means of the undriven field modes are not solved "
+                                   "with two-mode squeezing among them"))
+    q = {}
+    for l in system.mechanical:
+        q[names[l]] = sum(-float(t[3]) * abs(fixed[k]) ** 2 * q_response(system, l)
+                          for k, t in driven.items() if t[1][1] == l)
+    drives = {}
+    for k, t in driven.items():
+        n = abs(fixed[k]) ** 2
+        kerr = sum(float(r) for kd, idx, r, *_ in system.terms if kd == "kerr" and idx == (k,))
+        l = t[1][1]
+        d = {"Omega": None if exact is None else abs(_drive(system, k, exact)),
+             "Omega_eq4": None,
+             "bare_detuning": float(system.frequency[k]) - float(t[3]) * q[names[l]]
+             - kerr * (2 * n + 1)}
+        if approx is not None:
+            d["Omega_eq4"] = abs(_drive(system, k, approx, with_decay=False))
+        elif exact is not None:
+            undefined.append(("Omega_eq4", EQ4_SINGULAR))
+        drives[names[k]] = d
+    means = {names[j]: (None if exact is None else exact[j]) for j in field}
+    return MeanField(means, q, drives, tuple(undefined))

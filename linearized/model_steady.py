@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .lyapunov import max_real_eigenvalue, steady_covariance, steady_covariance_batch
-from .measures import duan_sum, log_negativity, mode_occupations
+from .meanfield import mean_field
+from .measures import duan_sum, duan_sum_optimized, log_negativity, mode_occupations
 from .system import System
 
 
@@ -70,9 +71,23 @@ class ModelResult:
             why = (f"unstable: no steady state (largest Re lambda/2pi = "
                    f"{self.max_real_eigenvalue:.6g} Hz > 0)")
             undefined = {k: why for k in ("E_N", "duan", "pairs", "occupations", "covariance")}
+        best = None
+        if self.stable:
+            v, t1, t2 = duan_sum_optimized(pair_block(self.covariance, *s.pair))
+            if np.isfinite(v):
+                best = {"duan": v, "theta_1": t1, "theta_2": t2}
+        else:
+            undefined["duan_min_lo"] = undefined["E_N"]
+        mf = mean_field(s)
+        mf = None if mf is None else mf.to_dict()
+        if s.branch is not None:
+            mf.update({"branch": s.branch.index, "branches": [b.to_dict() for b in s.branches],
+                       "units": "n quanta; G, detuning, max_real_eigenvalue Hz; means "
+                                "sqrt(quanta)"})
         return {
             "model": s.spec.to_dict(), "pair": list(s.pair_names),
-            "E_N": _num(self.E_N), "duan": _num(self.duan), "pairs": self.pairs,
+            "E_N": _num(self.E_N), "duan": _num(self.duan), "duan_min_lo": best,
+            "pairs": self.pairs,
             "stable": self.stable, "max_real_eigenvalue": _num(self.max_real_eigenvalue),
             "occupations": {k: _num(v) for k, v in zip(s.mode_names, self.occupations)},
             "thermal_occupations": {k: _num(v) for k, v in
@@ -80,9 +95,7 @@ class ModelResult:
             "covariance": [[_num(x) for x in row] for row in self.covariance],
             "covariance_order": s.quadrature_names,
             "mech_bath": s.mech_bath, "params": s.to_dict(),
-            "mean_field": None if s.branch is None else {
-                "branch": s.branch.index, "branches": [b.to_dict() for b in s.branches],
-                "units": "n quanta; G, detuning, max_real_eigenvalue Hz; means sqrt(quanta)"},
+            "mean_field": mf,
             "units": {"max_real_eigenvalue": "Hz (Re lambda / 2pi)",
                       "params": {p.name: p.unit for p in s.spec.parameters},
                       "covariance": "dimensionless, vacuum = 1/2", "E_N": "natural log"},

@@ -63,7 +63,7 @@ import numpy as np
 from .lyapunov import max_real_eigenvalue, steady_covariance
 from .measures import duan_sum, duan_sum_optimized, log_negativity
 from .model_steady import pair_block
-from .params import ParameterError
+from .units import ParameterError
 from .system import System
 
 TWO_PI = 2.0 * np.pi

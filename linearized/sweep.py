@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .params import DIMENSIONS, PHYSICAL_DIMENSIONS, UNITS, ParameterError, Params, parse_value
-from .steady import solve_grid
+from .description import parse_model
+from .model_steady import solve_model_grid
+from .system import System, build_system
+from .units import ParameterError
 
 FORMAT = "mwent-sweep-1"
 
@@ -39,21 +41,17 @@ ARRAY_DOCS = {
 
 @dataclass(frozen=True)
 class Axis:
-    """One sweep axis: parameter ``key`` taking ``values`` (SI units of that key; ``axis_unit``
-    names the unit of a model file's parameter)."""
+    """One sweep axis: parameter ``key`` taking ``values`` in SI ``unit`` (Hz, K, W, m or
+    "" for a dimensionless parameter)."""
     key: str
     values: np.ndarray
-    axis_unit: str | None = None
-
-    @property
-    def unit(self) -> str:
-        return self.axis_unit if self.axis_unit is not None else UNITS[self.key]
+    unit: str = ""
 
 
-def parse_axis(text: str, parameters=None) -> Axis:
+def parse_axis(text: str, parameters) -> Axis:
     """Parse ``KEY=START:STOP:N`` or ``KEY=START:STOP:N:log`` (unit suffixes allowed, N >= 1
     points, inclusive ends; ``log`` spaces the points geometrically).  ``parameters``: the
-    ``{name: Parameter}`` of a model description (default: the paper's keys)."""
+    ``{name: Parameter}`` of the model description."""
     key, sep, rng = text.partition("=")
     key = key.strip()
     parts = rng.split(":")
@@ -63,19 +61,12 @@ def parse_axis(text: str, parameters=None) -> Axis:
     if not sep or len(parts) != 3:
         raise ParameterError(f"axis {text!r} is not of the form KEY=START:STOP:N[:log] "
                              f"(e.g. Delta_1=-20MHz:20MHz:201)")
-    unit = None
-    if parameters is not None:
-        numeric = [k for k, p in parameters.items() if p.dimension != "choice"]
-        if key not in numeric:
-            raise ParameterError(f"axis key {key!r} is not a numeric parameter of the model; "
-                                 f"its numeric parameters are {', '.join(numeric)}")
-        start, stop = parameters[key].parse(parts[0]), parameters[key].parse(parts[1])
-        unit = parameters[key].unit
-    elif key not in DIMENSIONS and key not in PHYSICAL_DIMENSIONS:
-        raise ParameterError(f"axis key {key!r} is not a numeric parameter; known keys are "
-                             f"{', '.join(list(DIMENSIONS) + list(PHYSICAL_DIMENSIONS))}")
-    else:
-        start, stop = parse_value(key, parts[0]), parse_value(key, parts[1])
+    numeric = [k for k, p in parameters.items() if p.dimension != "choice"]
+    if key not in numeric:
+        raise ParameterError(f"axis key {key!r} is not a numeric parameter of the model; "
+                             f"its numeric parameters are {', '.join(numeric)}")
+    start, stop = parameters[key].parse(parts[0]), parameters[key].parse(parts[1])
+    unit = parameters[key].unit
     try:
         n = int(parts[2])
     except ValueError:
@@ -90,8 +81,8 @@ def parse_axis(text: str, parameters=None) -> Axis:
 
 
 def grid_params(base, axes: list[Axis]):
-    """``base`` (:class:`Params` or a model's :class:`~linearized.system.System`) with each
-    axis key replaced by its values broadcast on an ``ij`` grid."""
+    """``base`` (a model's :class:`~linearized.system.System`) with each axis key replaced by
+    its values broadcast on an ``ij`` grid."""
     keys = [a.key for a in axes]
     if len(set(keys)) != len(keys):
         raise ParameterError(f"each axis key may appear once (got {', '.join(keys)})")
@@ -102,7 +93,7 @@ def grid_params(base, axes: list[Axis]):
 @dataclass(frozen=True)
 class Sweep:
     """A linearized sweep: base parameters, axes, and result arrays on the grid."""
-    base: Params
+    base: System
     axes: tuple
     data: dict = field(default_factory=dict)
     engine: str = "linearized"
@@ -139,17 +130,16 @@ class Sweep:
         meta = {"format": FORMAT, "engine": self.engine, "created": self.created,
                 "sweep_key": self.key,
                 "axes": [{"key": a.key, "unit": a.unit} for a in self.axes],
-                "base_params": self.base.to_dict(), "units": {k: UNITS[k] for k in DIMENSIONS},
+                "base_params": self.base.to_dict(),
                 "arrays": {k: ARRAY_DOCS.get(k, k) for k in self.data}}
-        spec = getattr(self.base, "spec", None)
-        if spec is not None:
-            meta.update({"model": spec.to_dict(), "model_toml": spec.source,
-                         "pair": list(self.base.pair_names),
-                         "units": {p.name: p.unit for p in spec.parameters},
-                         "pairs": [[self.base.mode_names[i], self.base.mode_names[j]]
-                                   for i, j in self.base.all_pairs()]})
-            meta["arrays"]["occupations"] = ("fluctuation occupations, last axis "
-                                             + ", ".join(spec.mode_names))
+        spec = self.base.spec
+        meta.update({"model": spec.to_dict(), "model_toml": spec.source,
+                     "pair": list(self.base.pair_names),
+                     "units": {p.name: p.unit for p in spec.parameters},
+                     "pairs": [[self.base.mode_names[i], self.base.mode_names[j]]
+                               for i, j in self.base.all_pairs()]})
+        meta["arrays"]["occupations"] = ("fluctuation occupations, last axis "
+                                         + ", ".join(spec.mode_names))
         arrays = {f"axis_{i}": a.values for i, a in enumerate(self.axes)}
         arrays.update(self.data)
         (np.savez_compressed if compress else np.savez)(path, meta=np.array(json.dumps(meta)),
@@ -162,17 +152,11 @@ class Sweep:
         to ``--out``).  A file that is not a mwent sweep raises :class:`ParameterError`."""
         meta, arrays = read_npz(path)
         try:
-            axes = tuple(Axis(a["key"], arrays[f"axis_{i}"],
-                              a["unit"] if "model" in meta else None)
+            axes = tuple(Axis(a["key"], arrays[f"axis_{i}"], a["unit"])
                          for i, a in enumerate(meta["axes"]))
             data = {k: v for k, v in arrays.items() if k != "meta" and not k.startswith("axis_")}
-            if "model" in meta:
-                from .description import parse_model
-                from .system import build_system
-                spec = parse_model(meta["model_toml"], meta["model"].get("path"))
-                base = build_system(spec, meta["base_params"], meta.get("pair"))
-            else:
-                base = Params(**meta["base_params"])
+            spec = parse_model(meta["model_toml"], meta["model"].get("path"))
+            base = build_system(spec, meta["base_params"], meta.get("pair"))
             return cls(base=base, axes=axes, data=data, engine=meta["engine"],
                        created=meta.get("created", ""), key=meta.get("sweep_key", ""))
         except (KeyError, TypeError, ValueError) as exc:
@@ -213,10 +197,11 @@ def read_npz(path, arrays: bool = True):
     return meta, data
 
 
-def run_linearized(base: Params, axes: list[Axis]) -> Sweep:
+def run_linearized(base: System, axes: list[Axis]) -> Sweep:
     """Evaluate the linearized model on the grid spanned by ``axes``."""
-    res = solve_grid(grid_params(base, axes))
+    res = solve_model_grid(grid_params(base, axes))
     data = {"E_N": res.E_N, "duan": res.duan, "stable": res.stable,
-            "occupations": res.occupations}
+            "occupations": res.occupations, "pair_E_N": res.pair_E_N,
+            "pair_duan": res.pair_duan}
     return Sweep(base=base, axes=tuple(axes), data=data,
                  created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))

@@ -28,14 +28,16 @@ Frequencies are inputs in Hz (ordinary frequency); matrices are in rad/s.  No Qu
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 
-from .description import ModelSpec, check_pair, evaluate
-from .params import MECH_BATHS, ParameterError
+from .drive import resolve_drive
+from .physical import rabi_frequency
 from .thermal import occupation
+from .units import MECH_BATHS, ParameterError
 
 TWO_PI = 2.0 * np.pi
 
@@ -50,7 +52,7 @@ class System:
     model; ``terms``: evaluated couplings ``(kind, mode indices, rate Hz, G_0 Hz)``;
     ``means``: ``{mode: (sigma, |<k>|)}`` of the driven modes.
     """
-    spec: ModelSpec
+    spec: ModelSpec         # linearized.description.ModelSpec (not imported: it imports this)
     values: dict
     frequency: tuple
     decay: tuple
@@ -65,6 +67,9 @@ class System:
     #: every mean-field branch of the physical drive (:class:`linearized.drive.DriveBranch`)
     branches: tuple = ()
     branch: Any = None
+    #: the branch asked for (None, "lowest", "highest" or an index): kept for :meth:`replace`,
+    #: which solves the mean field again at other values
+    branch_request: Any = None
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -74,9 +79,10 @@ class System:
         physical drive is resolved to the mean-field branch ``branch``
         (:func:`linearized.drive.resolve_drive`)."""
         values = dict(values)
-        num = {k: (v if isinstance(v, str) else np.asarray(v, float)) for k, v in values.items()}
+        num = {k: (v if isinstance(v, str) or v is None else np.asarray(v, float))
+               for k, v in values.items()}
         for k, v in num.items():
-            if not isinstance(v, str) and not np.all(np.isfinite(v)):
+            if v is not None and not isinstance(v, str) and not np.all(np.isfinite(v)):
                 raise ParameterError(f"{k} must be a finite number (got {values[k]!r})")
         T = num[spec.temperature]
         if np.any(T < 0):
@@ -86,9 +92,9 @@ class System:
                    if c.kind not in ("kerr", "squeezing")}
         freq, decay, nbar, baths = [], [], [], []
         for m in spec.modes:
-            f = np.asarray(evaluate(m.detuning, num, f"mode {m.name!r}"), float)
-            d = np.asarray(evaluate(m.decay, num, f"mode {m.name!r}"), float)
-            bf = np.asarray(evaluate(m.bath_frequency, num, f"mode {m.name!r}"), float)
+            f = np.asarray(spec.evaluate(m.detuning, num, f"mode {m.name!r}"), float)
+            d = np.asarray(spec.evaluate(m.decay, num, f"mode {m.name!r}"), float)
+            bf = np.asarray(spec.evaluate(m.bath_frequency, num, f"mode {m.name!r}"), float)
             what = "damping gamma" if m.mechanical else "decay kappa"
             if np.any(d < 0):
                 raise ParameterError(f"mode {m.name!r}: the {what} must not be negative")
@@ -116,12 +122,16 @@ class System:
         for i, c in enumerate(spec.couplings):
             idx = tuple(names.index(x) for x in c.modes)
             if c.kind == "radiation_pressure":
-                G0 = np.asarray(evaluate(c.G_0, num, f"coupling {i}"), float)
-                if c.drive is not None:
-                    E = np.asarray(evaluate(c.drive, num, f"coupling {i}"), float)
+                G0 = np.asarray(spec.evaluate(c.G_0, num, f"coupling {i}"), float)
+                if c.yig is not None and num.get(c.yig.power) is not None:
+                    E, freq[idx[0]] = yig_drive(c.yig, num)
                     terms.append((c.kind, idx, np.asarray(0.0), G0, E))
                     continue
-                G = np.asarray(evaluate(c.G, num, f"coupling {i}"), float)
+                if c.drive is not None:
+                    E = np.asarray(spec.evaluate(c.drive, num, f"coupling {i}"), float)
+                    terms.append((c.kind, idx, np.asarray(0.0), G0, E))
+                    continue
+                G = np.asarray(spec.evaluate(c.G, num, f"coupling {i}"), float)
                 if np.any(G < 0):
                     raise ParameterError(f"coupling {i} (radiation_pressure): G is the "
                                          f"linearized rate sqrt2 |G_0| |<k>| and must not be "
@@ -134,7 +144,7 @@ class System:
                 means[idx[0]] = (np.where(G0 < 0, -1.0, 1.0), s)
                 terms.append((c.kind, idx, G, G0, None))
             else:
-                rate = np.asarray(evaluate(c.rate, num, f"coupling {i}"), float)
+                rate = np.asarray(spec.evaluate(c.rate, num, f"coupling {i}"), float)
                 terms.append((c.kind, idx, rate, None, None))
         for i, t in enumerate(terms):
             if not all(np.all(np.isfinite(x)) for x in t[2:] if x is not None):
@@ -149,11 +159,11 @@ class System:
             sysm.shape
         except ValueError:
             raise ParameterError("array-valued parameters do not broadcast to one grid shape")
+        sysm = dataclasses.replace(sysm, branch_request=branch)
         if any(t[4] is not None for t in sysm.terms):
-            from dataclasses import replace
-            from .drive import resolve_drive
             eff, branches, chosen = resolve_drive(sysm, branch)
-            sysm = replace(eff, branches=tuple(branches), branch=chosen)
+            sysm = dataclasses.replace(eff, branches=tuple(branches), branch=chosen,
+                           values=_effective_values(spec, values, chosen))
         sysm._check_means()
         return sysm
 
@@ -209,13 +219,19 @@ class System:
 
     @property
     def _branch_choice(self):
-        return None if self.branch is None else self.branch.index
+        return self.branch_request
 
     def with_pair(self, pair) -> "System":
         return System.build(self.spec, self.values, pair, self.bath_override,
                             self._branch_choice)
 
     # -- views --------------------------------------------------------------------------------
+    def value(self, key: str) -> float:
+        """Parameter ``key`` as a float (SI); a :class:`ParameterError` for an unknown one."""
+        if self.values.get(key) is None:
+            raise ParameterError(f"model {self.name} has no value for the parameter {key!r}")
+        return float(self.values[key])
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -234,10 +250,12 @@ class System:
 
     @property
     def quadrature_names(self) -> list:
+        """Labels of the covariance matrix's rows: each mode's ``quadratures`` from the model
+        file, else ``X_name, Y_name`` (field) or ``x_name, p_name`` (mechanical)."""
         out = []
         for m in self.spec.modes:
-            out += [f"x_{m.name}", f"p_{m.name}"] if m.mechanical else \
-                [f"X_{m.name}", f"Y_{m.name}"]
+            out += list(m.quadratures) if m.quadratures else \
+                [f"x_{m.name}", f"p_{m.name}"] if m.mechanical else [f"X_{m.name}", f"Y_{m.name}"]
         return out
 
     @property
@@ -261,13 +279,14 @@ class System:
         return [(i, j) for i in range(n) for j in range(i + 1, n)]
 
     def pair_of(self, names) -> tuple:
-        names = check_pair(names, self.mode_names)
-        return tuple(self.mode_names.index(x) for x in names)
+        return self.spec.pair_index(names)
 
     def to_dict(self) -> dict:
+        """The parameter values (SI; lists for arrays), those without a value left out."""
         out = {}
         for k, v in self.values.items():
-            out[k] = v if isinstance(v, str) else np.asarray(v, float).tolist()
+            if v is not None:
+                out[k] = v if isinstance(v, str) else np.asarray(v, float).tolist()
         return out
 
     def point(self, index) -> "System":
@@ -377,6 +396,35 @@ class System:
                 c[k] = np.sqrt(rate)
                 out.append((c, float(N)))
         return tuple(out)
+
+
+def yig_drive(yig, num) -> tuple:
+    """``(E, bare detuning)`` in Hz of the physical drive of a YIG sphere: E the Rabi frequency
+    ``Omega/2pi`` of :func:`linearized.physical.rabi_frequency` for the power and diameter of
+    the named parameters (one sentence for a missing or invalid one)."""
+    missing = [n for n in (yig.diameter, yig.bare_detuning) if num.get(n) is None]
+    if missing:
+        raise ParameterError(f"the physical parametrization needs {yig.power}, {yig.diameter} "
+                             f"and {yig.bare_detuning}; missing {', '.join(missing)}")
+    P, d = num[yig.power], num[yig.diameter]
+    if np.any(P < 0):
+        raise ParameterError(f"the drive power {yig.power} must not be negative")
+    if np.any(d <= 0):
+        raise ParameterError(f"the sphere diameter {yig.diameter} must be positive")
+    return np.asarray(rabi_frequency(P, d) / TWO_PI), np.asarray(num[yig.bare_detuning], float)
+
+
+def _effective_values(spec: ModelSpec, values: dict, branch) -> dict:
+    """``values`` with the effective G and detuning of a YIG drive's chosen branch written
+    into the parameters its effective form names (what was solved, as the output reports)."""
+    out = dict(values)
+    for c in spec.couplings:
+        if c.yig is not None and values.get(c.yig.power) is not None:
+            mode = spec.modes[spec.mode_names.index(c.modes[0])]
+            for expr, v in ((c.G, branch.G), (mode.detuning, branch.detuning)):
+                if expr in out:
+                    out[expr] = float(v)
+    return out
 
 
 def build_system(spec: ModelSpec, changes: Mapping[str, Any] | None = None,

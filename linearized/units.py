@@ -22,6 +22,15 @@ class UnitError(ValueError):
     """A value that cannot be read as a quantity of the required dimension."""
 
 
+class ParameterError(ValueError):
+    """Invalid parameter input; the message is one sentence meant for the user."""
+
+
+#: the two models of a mechanical bath (docs/conventions.md): the seed paper's Brownian
+#: damping of p alone, and the Lindblad form a master equation has
+MECH_BATHS = ("brownian", "lindblad")
+
+
 def parse_quantity(text: str | float | int, dimension: str, key: str = "value") -> float:
     """Return the SI value of ``text`` for a quantity of the given ``dimension``.
 

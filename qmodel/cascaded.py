@@ -42,7 +42,7 @@ import numpy as np
 
 from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
 from linearized.output import _pair, augmented_matrices, default_centers, field_pair
-from linearized.params import ParameterError
+from linearized.units import ParameterError
 from linearized.system import System
 from .basis import Basis
 from .fockmap import log_negativity_12

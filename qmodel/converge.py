@@ -45,12 +45,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from linearized.measures import mode_occupations
-from linearized.params import Params
+from linearized.model_steady import solve_model
+from linearized.system import System
 from .defaults import MAX_DIM, TAIL_TOL, TOL
 from .basis import Basis, fock_basis, normal_basis, probability_set, set_basis
 from .fockmap import PairTarget, pair_target, physical_cutoffs_for
 from .measures import StateMeasures, exact_log_negativity, measure, pair_table
-from .model import bath_occupations, build_model, linearize, mode_labels, n_modes
+from .model import build_model
 from .solvers import SolverOptions, SolverTimeout, liouvillian_apply, steady_state
 
 BASES = ("normal", "fock", "self")
@@ -66,6 +67,12 @@ class NotConverged(RuntimeError):
         self.history = history
         self.best = best
         self.reason = reason
+
+
+def mode_labels(system) -> dict:
+    """``{"pair", "mode_names", "quadrature_names"}`` of a model, for the measures."""
+    return {"pair": tuple(system.pair), "mode_names": system.mode_names,
+            "quadrature_names": tuple(system.quadrature_names)}
 
 
 class Unstable(RuntimeError):
@@ -88,7 +95,10 @@ class ConvergenceOptions:
     thermal-product probability exceeds ``eps``, a set closed downwards; each growth step
     lowers ``eps`` tenfold from ``tail_tol * 1e-3``; a given ``eps`` is a fixed truncation).
     Its tails are the populations of the set's edge states, and the thermal-product population
-    outside the set is reported in the history (``outside_population``)."""
+    outside the set is reported in the history (``outside_population``).  Default
+    (``None``): the probability set where it applies (the normal basis, no fixed
+    ``cutoffs``), which reaches the same accuracy with several times fewer states; the box
+    otherwise.  The Python API, the command line and the sweeps all take this one rule."""
     basis: str = "normal"
     cutoffs: tuple | None = None
     tol: float = TOL
@@ -98,8 +108,13 @@ class ConvergenceOptions:
     residual_tol: float = 1e-10
     growth_steps: int = 2
     time_limit: float | None = None
-    truncation: str = "box"
+    truncation: str | None = None
     eps: float | None = None
+
+    def __post_init__(self):
+        if self.truncation is None:
+            object.__setattr__(self, "truncation", "probability" if (
+                self.basis == "normal" and self.cutoffs is None) else "box")
 
     @property
     def fixed_truncation(self) -> bool:
@@ -117,7 +132,7 @@ GAUSSIAN_FLOOR_FACTOR = 1e4
 @dataclass(frozen=True)
 class QResult:
     """A master-equation steady state with its convergence evidence."""
-    params: Params
+    params: System
     basis: str
     cutoffs: tuple
     dim: int
@@ -340,7 +355,7 @@ def _timeout(opts, history, detail):
                         f"converged: {detail}", history, best, "time_limit")
 
 
-def solve_master(params: Params, options: ConvergenceOptions | None = None,
+def solve_master(params: System, options: ConvergenceOptions | None = None,
                  progress=None, basis_cov=None, occupations=None,
                  deadline: float | None = None, start=None) -> QResult:
     """Steady state of the full master equation (``mech_bath`` forced to ``lindblad``).
@@ -365,7 +380,7 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
         return solve_self_consistent(params, opts, progress, deadline=deadline)
     params = params.replace(mech_bath="lindblad")
     if basis_cov is None:
-        lin = linearize(params)
+        lin = solve_model(params)
         if not lin.stable:
             raise Unstable(f"the linearized drift matrix has max Re lambda/2pi = "
                            f"{lin.max_real_eigenvalue:.6g} Hz > 0")
@@ -376,7 +391,7 @@ def solve_master(params: Params, options: ConvergenceOptions | None = None,
     from_linearized = basis_cov is None and opts.basis == "normal"
     physical = None
     if opts.basis == "normal":
-        modes = _basis("normal", cov, (2,) * n_modes(params))     # S and nu, once
+        modes = _basis("normal", cov, (2,) * params.n_modes)     # S and nu, once
         nbar = modes.nu - 0.5
         # physical thermal tails of tail_tol / 100 per mode: at the paper's optimum the mapping
         # then loses 1.3e-6 and its E_N is 6e-6 from the converged mapping's (1e-4 per mode
@@ -615,13 +630,13 @@ SEED_FLOOR = 1e-2
 FIRST_ROUND_TAIL = 1e-2
 
 
-def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=None,
+def solve_self_consistent(params: System, options: ConvergenceOptions, progress=None,
                           seed_cutoffs=None, max_rounds: int = 6,
                           deadline: float | None = None) -> QResult:
     """A normal-mode basis that owes nothing to the linearized theory.
 
     Solve in the plain basis at ``seed_cutoffs`` (start vector: the product of thermal states
-    at the baths' occupations, :func:`qmodel.model.bath_occupations`, at least
+    at the baths' occupations, :meth:`linearized.system.System.thermal_occupations`, at least
     :data:`SEED_FLOOR`; from the maximally mixed
     state GMRES took over 15 minutes at the cascaded model's d = 729, from this 12 s),
     take the covariance matrix and occupations of that state, build its normal-mode basis and
@@ -636,11 +651,11 @@ def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=
         deadline = t0 + float(options.time_limit)
     params = params.replace(mech_bath="lindblad")
     sub = replace(options, basis="normal")
-    seed_cutoffs = tuple(seed_cutoffs or (3,) * n_modes(params))
+    seed_cutoffs = tuple(seed_cutoffs or (3,) * params.n_modes)
     seed_basis = fock_basis(seed_cutoffs)
     try:
         st = steady_state(build_model(params, seed_basis), options.solver, deadline=deadline,
-                          x0=seed_basis.gaussian_guess(np.maximum(bath_occupations(params),
+                          x0=seed_basis.gaussian_guess(np.maximum(params.thermal_occupations(),
                                                                   SEED_FLOOR)))
     except SolverTimeout as exc:
         raise _timeout(options, [], str(exc)) from None
@@ -690,7 +705,7 @@ def solve_self_consistent(params: Params, options: ConvergenceOptions, progress=
                        history, history[-1], "self_consistency")
 
 
-def independent_check(params: Params, main: QResult, options: ConvergenceOptions,
+def independent_check(params: System, main: QResult, options: ConvergenceOptions,
                       deadline: float | None = None, seed_cutoffs=None,
                       max_rounds: int = 3):
     """Evidence that owes nothing to the linearized covariance matrix.
@@ -708,7 +723,7 @@ def independent_check(params: Params, main: QResult, options: ConvergenceOptions
         opts = replace(options, basis="normal", cutoffs=None, eps=main.basis_obj.eps)
     else:
         opts = replace(options, basis="normal", cutoffs=tuple(main.cutoffs))
-    seed_cutoffs = tuple(seed_cutoffs or (3,) * n_modes(params))
+    seed_cutoffs = tuple(seed_cutoffs or (3,) * params.n_modes)
     base = dict(required=True, independent=True, method="self-consistent normal modes",
                 seed_cutoffs=list(seed_cutoffs), cutoffs=list(main.cutoffs))
     try:

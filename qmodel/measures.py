@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.matrices import MODES as PAPER_MODES, QUADRATURES as PAPER_QUADRATURES
 from linearized.measures import (duan_sum, duan_sum_optimized, log_negativity,
                                  mode_occupations, symplectic_eigenvalues)
 from linearized.model_steady import pair_block
@@ -177,8 +176,8 @@ class StateMeasures:
     mapped_trace: float | None = None
     non_gaussianity_floor: float = 0.0
     pair: tuple = (0, 1)
-    mode_names: tuple = PAPER_MODES
-    quadrature_names: tuple = PAPER_QUADRATURES
+    mode_names: tuple = ()
+    quadrature_names: tuple = ()
 
     @property
     def non_gaussianity_excess(self) -> float:
@@ -202,11 +201,11 @@ class StateMeasures:
                 "covariance": self.covariance.tolist()}
 
 
-def measure(rho: np.ndarray, basis, physical_cutoffs=None, pair=(0, 1), mode_names=None,
-            quadrature_names=None) -> StateMeasures:
+def measure(rho: np.ndarray, basis, physical_cutoffs=None, *, pair, mode_names,
+            quadrature_names) -> StateMeasures:
     """All measures of :class:`StateMeasures` for ``rho`` written in ``basis``
     (``physical_cutoffs``: see :func:`exact_log_negativity`); E_N and Duan of the physical
-    modes ``pair`` (default the two cavities)."""
+    modes ``pair``, rows labelled by the model's ``mode_names`` and ``quadrature_names``."""
     mean, cov = moments(rho, basis)
     cav = pair_block(cov, *pair)
     occ = mode_occupations(cov) + 0.5 * (mean[0::2] ** 2 + mean[1::2] ** 2)
@@ -217,5 +216,5 @@ def measure(rho: np.ndarray, basis, physical_cutoffs=None, pair=(0, 1), mode_nam
                          tail_population=tail_populations(rho, basis),
                          non_gaussianity=non_gaussianity(rho, cov),
                          non_gaussianity_floor=truncation_floor(basis, occ), pair=tuple(pair),
-                         mode_names=tuple(mode_names or PAPER_MODES),
-                         quadrature_names=tuple(quadrature_names or PAPER_QUADRATURES))
+                         mode_names=tuple(mode_names),
+                         quadrature_names=tuple(quadrature_names))

@@ -1,62 +1,96 @@
-"""A second full model: the master equation in the undisplaced rotating frame.
-
-No linearization and no displacement: the drive appears as it is in Eq. (1),
-
-    H = D1 a1^dag a1 + D2 a2^dag a2 + Dm0 m^dag m + omega_b b^dag b + G_0 m^dag m q
-        + sum_j g_j (a_j^dag m + a_j m^dag) + i (E m^dag - E^* m) + K (m^dag m)^2,
-
-with the bare detuning ``Dm0`` and the complex drive ``E`` chosen so that the classical mean
-field is the one the displaced model expands around (``E = <m> (i Dm~ + A)``, Eq. 3, in the
-phase convention where G is real).  Solved in the plain Fock basis, it is practical only where
-the mean amplitudes are a few quanta; there it checks the displacement step directly: E_N
-(invariant under local displacements), the Duan sum of the fluctuations and ``<m>`` must agree
-with the displaced-frame model.
+"""The driven model without displacement or linearization (``mwent qmodel --frame
+undisplaced``): a check of the displacement step itself, in the plain Fock basis, for small
+drives whose mean amplitudes fit in a few levels.  Units of
+:func:`qmodel.generic.frequency_unit`.
 """
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from linearized.meanfield import eq3_denominator_ratio, mean_field
-from linearized.params import Params
+from linearized.meanfield import mean_field
+from linearized.measures import duan_sum, log_negativity
+from linearized.model_steady import pair_block
+from linearized.system import System
+from linearized.units import ParameterError
 from .basis import fock_basis
-from .measures import exact_log_negativity, moments
-from .model import Model, collapse_operators
+from .generic import _sym, collapse_operators, frequency_unit
+from .measures import exact_log_negativity, moments, tail_populations
+from .model import Model
 from .solvers import steady_state
-from linearized.measures import cavity_block, duan_sum, log_negativity
 
 
-def build_undisplaced(params: Params, cutoffs) -> Model:
-    """The driven model in the plain Fock basis (units of omega_b)."""
+def build_undisplaced(system: System, cutoffs):
+    """The driven model without displacement or linearization, in the plain Fock basis
+    (units of :func:`frequency_unit`): bare detunings, every coupling as written, the full
+    ``G_0 n_k q_l``, ``K (a^dag a)^2``, ``K n_a n_b`` and the drive ``i E (k^dag - k)``.
+    The drive is the model's physical one, or for the effective form (G given) the drive
+    that produces that mean field (:func:`linearized.meanfield.mean_field`, real E)."""
+    k, l, G0, E, bare = system.drive if system.drive is not None else _effective_drive(system)
+    u = frequency_unit(system)
     basis = fock_basis(cutoffs)
-    wb = float(params.omega_b)
-    mf = mean_field(params)
-    drive = complex(mf.m * eq3_denominator_ratio(params)) / (2 * np.pi * wb)   # E / omega_b
-    a1, a2, m, b = (basis.mode_annihilation(k) for k in range(4))
-    dag = lambda o: o.conj().T.tocsr()
-    u = lambda key: float(getattr(params, key)) / wb
-    q = (b + dag(b)) / np.sqrt(2)
-    nm = dag(m) @ m
-    H = (u("Delta_1") * dag(a1) @ a1 + u("Delta_2") * dag(a2) @ a2
-         + (mf.Delta_m0 / (2 * np.pi * wb)) * nm + dag(b) @ b
-         + u("G_0") * 0.5 * (nm @ q + q @ nm)
-         + u("g_1") * (dag(a1) @ m + a1 @ dag(m)) + u("g_2") * (dag(a2) @ m + a2 @ dag(m))
-         + 1j * (drive * dag(m) - np.conj(drive) * m)
-         + u("K") * nm @ nm)
+    ops = [basis.mode_annihilation(j) for j in range(system.n_modes)]
+    dag = lambda o: o.T.conj().tocsr()
+    num = [dag(o) @ o for o in ops]
+    H = sp.csr_matrix((basis.dim, basis.dim), dtype=complex)
+    for j, f in enumerate(system.frequency):
+        H = H + (float(bare if j == k else f) / u) * num[j]
+    for kind, idx, rate, g0, _ in system.terms:
+        r = float(rate) / u
+        if kind == "beam_splitter":
+            a, b = idx
+            H = H + r * (dag(ops[a]) @ ops[b] + ops[a] @ dag(ops[b]))
+        elif kind == "two_mode_squeezing":
+            a, b = idx
+            H = H + r * (dag(ops[a]) @ dag(ops[b]) + ops[a] @ ops[b])
+        elif kind == "squeezing":
+            (a,) = idx
+            H = H + (r / 2) * (dag(ops[a]) @ dag(ops[a]) + ops[a] @ ops[a])
+        elif kind == "kerr":
+            (a,) = idx
+            H = H + r * (num[a] @ num[a])
+        elif kind == "cross_kerr":
+            a, b = idx
+            H = H + r * (num[a] @ num[b])
+        elif kind == "radiation_pressure":
+            a, b = idx
+            q = (ops[b] + dag(ops[b])) / np.sqrt(2)
+            H = H + (float(g0) / u) * _sym(num[a], q)
+    H = H + 1j * (E / u) * (dag(ops[k]) - ops[k])
     H = ((H + dag(H)) / 2).tocsr()
-    return Model(params.replace(mech_bath="lindblad"), basis, H,
-                 collapse_operators(params, basis))
+    return Model(system.replace(mech_bath="lindblad"), basis, H,
+                 collapse_operators(system, basis))
 
 
-def solve_undisplaced(params: Params, cutoffs, options=None) -> dict:
-    """Steady state of the driven model: exact E_N, Duan sum and E_N from the fluctuations'
-    covariance matrix, mean amplitudes ``<m>``, ``<a_j>``, and the top-level populations."""
-    from .measures import tail_populations
-    model = build_undisplaced(params, cutoffs)
+def _effective_drive(system) -> tuple:
+    """``(k, l, G_0, E, bare detuning)`` (Hz) of the one drive that gives the effective G."""
+    driven = [t for t in system.terms if t[0] == "radiation_pressure"]
+    if len(driven) != 1:
+        raise ParameterError(f"the undisplaced frame needs one driven mode; this model has "
+                             f"{len(driven)}")
+    (k, l), G0 = driven[0][1], float(driven[0][3])
+    if G0 == 0:
+        raise ParameterError("the undisplaced frame needs G_0 != 0 (the drive follows from "
+                             "G / G_0)")
+    d = mean_field(system).drives[system.mode_names[k]]
+    if d["Omega"] is None:
+        raise ParameterError("the undisplaced frame needs the drive that gives G, which is "
+                             "undefined here")
+    return k, l, G0, d["Omega"], d["bare_detuning"]
+
+
+def solve_undisplaced(system: System, cutoffs, options=None) -> dict:
+    """Steady state of :func:`build_undisplaced`: exact E_N of the system's pair (partial
+    transpose; invariant under the local displacements), E_N of the fluctuations'
+    covariance matrix, Duan sum, every mode's mean amplitude, the top-level populations."""
+    model = build_undisplaced(system, cutoffs)
     state = steady_state(model, options)
     mean, cov = moments(state.rho, model.basis)
-    en, _ = exact_log_negativity(state.rho, model.basis)
-    amp = lambda k: complex(mean[2 * k], mean[2 * k + 1]) / np.sqrt(2)
-    return {"E_N": en, "E_N_gaussian": float(log_negativity(cavity_block(cov))),
-            "duan": float(duan_sum(cavity_block(cov))), "m": amp(2), "a1": amp(0), "a2": amp(1),
-            "q": float(mean[6]), "tail_population": tail_populations(state.rho, model.basis),
-            "cutoffs": tuple(cutoffs), "residual": state.residual, "seconds": state.seconds}
+    en, _ = exact_log_negativity(state.rho, model.basis, pair=system.pair)
+    blk = pair_block(cov, *system.pair)
+    return {"E_N": en, "E_N_gaussian": float(log_negativity(blk)), "duan": float(duan_sum(blk)),
+            "means": {name: complex(mean[2 * j], mean[2 * j + 1]) / np.sqrt(2)
+                      for j, name in enumerate(system.mode_names)},
+            "tail_population": tail_populations(state.rho, model.basis),
+            "cutoffs": tuple(cutoffs), "residual": state.residual, "seconds": state.seconds,
+            "rho": state.rho, "model": model}

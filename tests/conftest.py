@@ -1,12 +1,14 @@
 import numpy as np
 import pytest
 
-from linearized.params import PRESETS
+from linearized.description import load_model
+from linearized.system import build_system
 
 
 @pytest.fixture
 def paper():
-    return PRESETS["paper"]
+    """The seed paper's model at its Fig. 2(a) optimum (the model file's defaults)."""
+    return build_system(load_model("paper"))
 
 
 @pytest.fixture

@@ -19,11 +19,6 @@ BW, CENTERS = 0.7e6, (10e6, -9e6)
 
 
 @pytest.fixture
-def paper():
-    return build_system(load_model("paper"))
-
-
-@pytest.fixture
 def two_cavity():
     return build_system(parse_model(TWO_CAVITY))
 
@@ -163,7 +158,7 @@ def test_two_cavity_operators_reproduce_the_augmented_and_hand_written_matrices(
 
 
 def test_a_filter_on_a_mechanical_mode_is_refused(two_cavity):
-    from linearized.params import ParameterError
+    from linearized.units import ParameterError
     with pytest.raises(ParameterError, match="mechanical"):
         filtered_system(two_cavity.with_pair(("a", "b")), BW)
 

@@ -7,16 +7,11 @@ from linearized.model_steady import solve_model as solve
 from linearized.output import (apply_detection, filter_transfer, filtered_output,
                                homodyne_spectra, large_bandwidth_limit, output_spectral_matrix,
                                output_transfer)
-from linearized.params import ParameterError
+from linearized.units import ParameterError
 from linearized.system import build_system
 from two_cavity import TWO_CAVITY, reference_matrices
 
 CENTERS = (10e6, -10e6)
-
-
-@pytest.fixture
-def paper():
-    return build_system(load_model("paper"))
 
 
 @pytest.fixture

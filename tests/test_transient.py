@@ -14,11 +14,6 @@ from test_output import TWO_CAVITY
 H_OVER_K = 6.62607015e-34 / 1.380649e-23
 
 
-@pytest.fixture
-def paper():
-    return build_system(load_model("paper"))
-
-
 def test_initial_state_is_thermal(paper):
     V0 = covariance_at(paper, 0.0)[0]
     np.testing.assert_allclose(V0, thermal_covariance(paper), rtol=1e-10, atol=1e-12)

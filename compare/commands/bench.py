@@ -1,7 +1,7 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
-from .common import EXIT_OK, CliError, emit, load_params
+from .common import EXIT_OK, CliError, emit, load_system
 
 HELP = "speed, as ratios against baselines run in this process"
 DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "
@@ -48,7 +48,7 @@ def _param_args(args) -> list:
 
 def run(args) -> int:
     from compare.bench import bench_linearized
-    base = load_params(args)
+    base = load_system(args)
     if not 2 <= args.grid <= 2001:
         raise CliError("--grid must be between 2 and 2001")
     out, lines = {}, []
@@ -80,8 +80,8 @@ def run(args) -> int:
     if args.only in (None, "qmodel"):
         from compare.bench import bench_qmodel
         q = out["qmodel"] = bench_qmodel(base, args.cap, args.scaling)
-        po = q.get("paper_optimum") or q["model_point"]
-        what = "paper optimum" if "paper_optimum" in q else f"model {base.name} point"
+        po = q["model_point"]
+        what = f"model {base.name} point"
         lines.append(f"qmodel {what} converged ({po['basis']} basis, d = {po['dim']}): "
                      f"{po['seconds']:.1f} s, E_N = {po['E_N']:.6f}")
         for row in q["vs_qutip_default"]:

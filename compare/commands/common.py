@@ -12,6 +12,16 @@ import math
 import os
 import sys
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from linearized.description import load_model
+from linearized.drive import BranchError, NoStableBranch
+from linearized.sweep import grid_params, parse_axis
+from linearized.system import build_system
+
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_UNSTABLE, EXIT_NOT_CONVERGED = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
 
@@ -71,46 +81,100 @@ def emit(obj: dict, as_json: bool, text: str) -> None:
 
 # -- inputs -------------------------------------------------------------------------------------
 
-def uses_model_file(args) -> bool:
-    """True when the command runs on a model description (``--model`` other than the seed
-    paper's, or a ``--pair`` other than its two cavities) rather than the paper's fixed
-    parametrization (which keeps its presets, physical drive and every existing number)."""
-    if getattr(args, "model", None) not in (None, "paper"):
-        return True
-    pair = _pair(args)
-    return pair is not None and pair != ["a1", "a2"]
-
-
 def _pair(args):
     """``--pair X,Y`` as a list of names (None when not given)."""
     text = getattr(args, "pair", None)
     return None if not text else [x.strip() for x in text.split(",")]
 
 
-def load_system(args):
-    """A :class:`linearized.system.System` from ``--model``, ``--config``, ``--set`` and
-    ``--pair`` (the model's own defaults, then the config file, then ``--set``)."""
-    from compare.params_io import parse_set, read_config
-    from linearized.description import load_model
-    from linearized.system import build_system
+def parse_set(items) -> dict:
+    """``["KEY=VALUE", ...]`` -> ``{KEY: VALUE}`` (values still strings)."""
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--set expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def read_config(path) -> dict:
+    """Parameters from a TOML file: top-level keys, or a ``[params]`` table; ``preset = NAME``
+    and ``model = NAME`` may name what they modify."""
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except FileNotFoundError:
+        raise CliError(f"config file {path} does not exist")
+    except OSError as exc:
+        raise CliError(f"config file {path} cannot be read ({exc.strerror})")
+    except tomllib.TOMLDecodeError as exc:
+        raise CliError(f"config file {path} is not valid TOML ({exc})")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"config file {path} is not UTF-8 text (byte {exc.object[exc.start]:#x} "
+                       f"at position {exc.start}); TOML files are UTF-8")
+    table = dict(doc.get("params", {}))
+    table.update({k: v for k, v in doc.items() if k != "params"})
+    return table
+
+
+#: named parameter sets: a preset is a model's own defaults (``paper``: the seed paper's
+#: Fig. 2(a) optimum, the defaults of the model file ``paper``)
+PRESETS = ("paper",)
+
+
+def input_values(args, spec) -> dict:
+    """The raw values a command was given for ``spec``: the config file's, then ``--set``."""
     name = getattr(args, "model", None) or "paper"
-    if getattr(args, "preset", None) not in (None, "paper") or (
-            getattr(args, "preset", None) == "paper" and name != "paper"):
-        raise CliError(f"--preset names a parameter set of the seed paper's model; the model "
-                       f"{name} carries its own defaults (change them with --set or --config)")
-    from linearized.physical import BranchError, NoStableBranch
-    spec = load_model(name)
-    branch = getattr(args, "branch", None)
-    if branch is not None and not any(c.drive for c in spec.couplings):
-        raise CliError(f"--branch chooses a mean-field branch of a physical drive; the model "
-                       f"{spec.name} gives the effective coupling G instead")
+    preset = getattr(args, "preset", None)
     values = {}
     if getattr(args, "config", None):
         values = read_config(args.config)
+        preset = preset or values.get("preset")
         values.pop("preset", None)
         if values.pop("model", name) not in (name, spec.name):
             raise CliError(f"the config file {args.config} names another model")
-    values.update(parse_set(args.set))
+    if preset is not None:
+        if preset not in PRESETS:
+            raise CliError(f"unknown preset {preset!r}; available: {', '.join(PRESETS)}")
+        if spec.name != preset:
+            raise CliError(f"--preset names a parameter set of the seed paper's model; the "
+                           f"model {spec.name} carries its own defaults (change them with "
+                           f"--set or --config)")
+    values.update(parse_set(getattr(args, "set", None)))
+    return values
+
+
+def _physical_conflict(spec, values: dict, axes=()) -> None:
+    """A YIG drive's physical keys and its effective G and detuning cannot both be given."""
+    given = set(values) | set(axes)
+    for c in spec.couplings:
+        if c.yig is None:
+            continue
+        mode = spec.modes[spec.mode_names.index(c.modes[0])]
+        physical = [k for k in (c.yig.power, c.yig.bare_detuning) if k in given]
+        effective = [k for k in (c.G, mode.detuning) if k in given]
+        if physical and effective:
+            raise CliError(f"give either the effective {' and '.join(effective)} or the "
+                           f"physical {c.yig.power}, {c.yig.diameter} and "
+                           f"{c.yig.bare_detuning}, not both")
+
+
+def load_system(args, axes=()):
+    """The model at the requested values: a :class:`linearized.system.System` from
+    ``--model`` (default ``paper``), ``--preset``, ``--config``, ``--set``, ``--pair`` and
+    ``--branch`` (the model's own defaults, then the config file, then ``--set``).  ``axes``:
+    the keys a sweep will vary (a physical drive swept is resolved point by point)."""
+    spec = load_model(getattr(args, "model", None) or "paper")
+    values = input_values(args, spec)
+    _physical_conflict(spec, values, axes)
+    branch = getattr(args, "branch", None)
+    driven = physical_keys(spec, values, axes)
+    if branch is not None and not driven:
+        raise CliError(f"--branch chooses a mean-field branch of a physical drive; the model "
+                       f"{spec.name} is given in its effective form (G) here"
+                       + ("; give the drive power too" if any(c.yig for c in spec.couplings)
+                          else ""))
     try:
         return build_system(spec, values, _pair(args), branch)
     except BranchError as exc:
@@ -119,34 +183,14 @@ def load_system(args):
         raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
 
 
-def model_info(params) -> dict:
-    """``{"model": {name, hash, ...}}`` of what was solved (the paper's file for Params)."""
-    from linearized.description import load_model
-    from linearized.system import System
-    spec = params.spec if isinstance(params, System) else load_model("paper")
-    return spec.to_dict()
+def physical_keys(spec, values=(), axes=()) -> tuple:
+    """:meth:`linearized.description.ModelSpec.drive_parameters` of the request."""
+    return spec.drive_parameters(values, axes)
 
 
-def load_params(args, resolve: bool = True):
-    """Parameters from ``--preset``, ``--config``, ``--set`` (and ``--branch``): the paper's
-    :class:`Params`, or with ``--model``/``--pair`` a :class:`linearized.system.System`."""
-    if uses_model_file(args):
-        return load_system(args)
-    from compare.params_io import load_params as load
-    from linearized.physical import BranchError, NoStableBranch
-    if getattr(args, "branch", None) is not None:
-        from compare.params_io import _merged
-        _, values = _merged(args.preset, args.config, args.set)
-        axes = [a.split("=")[0].strip() for a in getattr(args, "axis", None) or []]
-        if "P" not in values and "P" not in axes:
-            raise CliError("--branch chooses among the mean-field branches of a drive power: "
-                           "give P, diameter and Delta_m0 too (or drop --branch)")
-    try:
-        return load(args.preset, args.config, args.set, args.branch, resolve)
-    except BranchError as exc:
-        raise CliError(str(exc))
-    except NoStableBranch as exc:
-        raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
+def model_info(system) -> dict:
+    """``{"name", "hash", ...}`` of the model that was solved."""
+    return system.spec.to_dict()
 
 
 def finite_positive(value, flag: str) -> float:
@@ -216,23 +260,21 @@ def convergence_options(args, n_modes: int = 4):
     else:
         check_dimension(args.max_dim, f"--max-dim {args.max_dim}")
     extra = {}
-    # the probability set is the default where it applies (the normal basis, no fixed box):
-    # it reaches the same accuracy with several times fewer states (README, scaling table)
-    truncation = getattr(args, "truncation", None) or (
-        "probability" if args.basis == "normal" and cut is None else "box")
+    truncation = getattr(args, "truncation", None)
     eps = getattr(args, "eps", None)
-    if truncation == "probability":
+    if truncation == "probability" or (truncation is None and eps is not None):
         if args.basis != "normal":
             raise CliError("--truncation probability works in the normal-mode basis "
                            "(--basis normal)")
         if cut is not None:
             raise CliError("--cutoffs fixes a box; with --truncation probability fix --eps "
                            "instead")
-        if eps is not None and not (math.isfinite(eps) and 0 < eps < 1):
+    if eps is not None:
+        if truncation == "box" or cut is not None or args.basis != "normal":
+            raise CliError("--eps goes with --truncation probability")
+        if not (math.isfinite(eps) and 0 < eps < 1):
             raise CliError(f"--eps must be between 0 and 1 (got {eps!r})")
-        extra.update(truncation="probability", eps=eps)
-    elif eps is not None:
-        raise CliError("--eps goes with --truncation probability")
+    extra.update(truncation=truncation, eps=eps)
     time_limit = getattr(args, "time_limit", None)
     if time_limit is not None:
         extra["time_limit"] = finite_positive(time_limit, "--time-limit")
@@ -289,44 +331,38 @@ MAX_GRID_POINTS = 10_000_000
 
 
 def grid_inputs(args):
-    """Base parameters and axes of a sweep or validity map, checked before anything runs.
+    """Base model and axes of a sweep or validity map, checked before anything runs.
 
-    Physical axes (P, diameter, Delta_m0) leave the base unresolved: each point is resolved
-    to G and Delta_m on its own.
-    """
-    from compare.params_io import yig_kerr_requested
-    from linearized.params import PHYSICAL_KEYS
-    from linearized.sweep import grid_params, parse_axis
-    if uses_model_file(args):
-        base = load_system(args)
-        axes = [parse_axis(a, base.spec.parameter) for a in args.axis]
-        n = math.prod(len(a.values) for a in axes)
-        if n > MAX_GRID_POINTS:
-            raise CliError(f"the grid has {n:.3g} points, more than the {MAX_GRID_POINTS:.0e} "
-                           f"one sweep holds in memory; split it into several sweeps")
-        if base.drive is None:
-            grid_params(base, axes)       # validates every grid value
-        else:                             # a physical drive is solved point by point
-            for corner in (0, -1):
-                base.replace(**{a.key: float(a.values[corner]) for a in axes})
-        check_executor(args)
-        if args.workers is not None and args.workers < 1:
-            raise CliError("--workers must be at least 1")
-        return base, axes
-    axes = [parse_axis(a) for a in args.axis]
+    A physical drive (its power given or swept) is solved point by point: the corners of the
+    grid are checked here, every point when it runs."""
+    spec = load_model(getattr(args, "model", None) or "paper")
+    keys = [a.split("=")[0].strip() for a in args.axis]
+    base = load_system(args, axes=keys)
+    axes = [parse_axis(a, base.spec.parameter) for a in args.axis]
     n = math.prod(len(a.values) for a in axes)
     if n > MAX_GRID_POINTS:
         raise CliError(f"the grid has {n:.3g} points, more than the {MAX_GRID_POINTS:.0e} one "
                        f"sweep holds in memory; split it into several sweeps")
-    physical_axes = any(a.key in PHYSICAL_KEYS for a in axes)
-    base = load_params(args, resolve=not physical_axes)
-    grid_params(base, axes)           # validates every grid value
-    if any(a.key == "diameter" for a in axes) and yig_kerr_requested(args.config, args.set):
-        raise CliError("K = yig is fixed by the base diameter; a diameter axis would keep it, "
-                       "so give K as a number or do not sweep the diameter")
-    if any(a.key in ("G", "Delta_m") for a in axes) and (base.is_physical or physical_axes):
-        raise CliError("give either effective (G, Delta_m) or physical (P, diameter, "
-                       "Delta_m0) axes and parameters, not both")
+    given = set(input_values(args, spec))
+    both = [a.key for a in axes if a.key in given]
+    if both:
+        raise CliError(f"{both[0]} is both swept (--axis) and set (--set or --config); give "
+                       f"it once")
+    for c in spec.couplings:
+        kerr = c.yig.kerr if c.yig is not None else None
+        if kerr and c.yig.diameter in keys and \
+                str(input_values(args, spec).get(kerr, "")).strip().lower() == "yig":
+            raise CliError(f"{kerr} = yig is fixed by the base {c.yig.diameter}; a "
+                           f"{c.yig.diameter} axis would keep it, so give {kerr} as a number "
+                           f"or do not sweep the {c.yig.diameter}")
+    if physical_keys(spec, given, keys):          # a physical drive is solved point by point
+        for corner in (0, -1):
+            try:
+                base.replace(**{a.key: float(a.values[corner]) for a in axes})
+            except NoStableBranch:
+                pass                              # an unstable corner is a result, not an error
+    else:
+        grid_params(base, axes)                   # validates every grid value
     check_executor(args)
     if args.workers is not None and args.workers < 1:
         raise CliError("--workers must be at least 1")
@@ -361,14 +397,11 @@ def check_executor(args) -> None:
 def sweep_settings(args, engine) -> dict:
     """The solver settings that key a sweep point in the store (and that it runs with)."""
     settings = {"branch": args.branch} if args.branch is not None else {}
-    n_modes = 4
-    if uses_model_file(args):
-        # the model's identity (its file's hash) and the pair key every stored point
-        system = load_system(args)
-        settings.update({"model": system.spec.hash, "pair": list(system.pair_names)})
-        n_modes = system.n_modes
+    # the model's identity (its file's hash) and the pair key every stored point
+    system = load_system(args, axes=[a.split("=")[0].strip() for a in args.axis])
+    settings.update({"model": system.spec.hash, "pair": list(system.pair_names)})
     if engine != "linearized":
-        opts = convergence_options(args, n_modes)
+        opts = convergence_options(args, system.n_modes)
         if opts.truncation != "box":
             settings.update({"truncation": opts.truncation, "eps": opts.eps})
         settings.update({"basis": opts.basis,

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_dimension,
                      check_output_dir,
-                     convergence_options, emit, finite_positive, load_params, load_system,
-                     model_info, progress_printer)
+                     convergence_options, emit, finite_positive, load_system, model_info,
+                     progress_printer)
 from .qmodel import add_qmodel_options
 
 HELP = "linearized theory vs master equation, with a verdict"
@@ -87,12 +87,10 @@ def table(c, out: dict) -> str:
 def run(args) -> int:
     from compare.comparison import compare, plain_basis_curve
     from qmodel.converge import Unstable
-
-    from qmodel.model import n_modes
+    params = load_system(args)
     if getattr(args, "output", False):
-        return run_output(args, load_system(args))
-    params = load_params(args)
-    opts = convergence_options(args, n_modes(params))
+        return run_output(args, params)
+    opts = convergence_options(args, params.n_modes)
     tolerance = finite_positive(args.tolerance, "--tolerance")
     if args.report:
         check_output_dir(args.report, "--report")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import EXIT_OK, CliError, check_output_dir, emit, load_params
+from .common import EXIT_OK, CliError, check_output_dir, emit, load_system
 
 HELP = "reproduce one of the paper's figures (PNG + data)"
 DESCRIPTION = ("Compute one of the paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from the linearized "
@@ -100,13 +100,13 @@ def run(args) -> int:
         return _map(args)
     if args.axis:
         raise CliError("--axis goes with 'figure map' (the paper's figures have fixed axes)")
-    from .common import uses_model_file
-    if uses_model_file(args):
+    from compare.figures import make_figure
+    base = load_system(args)
+    if base.spec.name != "paper" or base.spec.path is not None or \
+            tuple(base.pair) != base.spec.pair_index():
         raise CliError(f"figure {args.name} is a figure of the seed paper; for another model "
                        f"use 'mwent figure map --model NAME --axis KEY=START:STOP:N' (one or "
                        f"two axes)")
-    from compare.figures import make_figure
-    base = load_params(args)
     if args.points is not None and args.points < 2:
         raise CliError("--points must be at least 2")
     if args.points is not None and args.points > 2001:
@@ -188,19 +188,17 @@ def _run_compare_figure(args, base, grid, settings, make, progress):
                     retry_failed=args.retry_failed)
 
 
-def _output(args, _base) -> int:
+def _output(args, system) -> int:
     from compare.output_figure import make_output_figure
     from linearized.model_steady import solve_model
     from linearized.output import field_pair
-    from linearized.params import parse_value
-    from .common import load_system
+    from linearized.units import parse_quantity
     from .linearized import unstable_error
-    bw = parse_value("G", args.bandwidth)
+    bw = parse_quantity(args.bandwidth, "frequency", "--bandwidth")
     if not bw > 0:
         raise CliError(f"--bandwidth must be positive (got {args.bandwidth})")
     if args.points is not None and args.points > 201:
         raise CliError("--points must be at most 201 for the output figure")
-    system = load_system(args)
     field_pair(system)
     res = solve_model(system)
     if not res.stable:

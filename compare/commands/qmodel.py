@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import sys
 
+from linearized.model_steady import solve_model as solve
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, CliError, convergence_options, emit,
-                     load_params, model_info, progress_printer)
+                     load_system, model_info, progress_printer)
 
 HELP = "steady state of the full master equation, converged"
-DESCRIPTION = ("Solve the four-mode master equation in the displaced frame (the nonlinear "
-               "residue G_0 m^dag m q kept) in a truncated Fock space, growing the truncation "
+DESCRIPTION = ("Solve the model's master equation in the displaced frame (the nonlinear "
+               "residue, e.g. G_0 m^dag m q, kept) in a truncated Fock space, growing the truncation "
                "until E_N and the Duan sum stop moving and the top-level populations are "
                "small.  The mechanical bath is always the Lindblad form.")
 
@@ -61,7 +62,6 @@ def add_arguments(p) -> None:
 
 def linearized_reference(params):
     """Both bath models of the linearized theory, for the JSON's ``linearized`` entry."""
-    from qmodel.model import linearize as solve
     lin = {bath: solve(params.replace(mech_bath=bath)) for bath in ("lindblad", "brownian")}
     return lin, {bath: {"E_N": r.E_N, "duan": r.duan, "stable": r.stable}
                  for bath, r in lin.items()}
@@ -70,14 +70,9 @@ def linearized_reference(params):
 def run(args) -> int:
     from qmodel.converge import NotConverged, Unstable, solve_master
     from qmodel.solvers import SolverError
-
-    from qmodel.model import n_modes
-    params = load_params(args)
-    opts = convergence_options(args, n_modes(params))
+    params = load_system(args)
+    opts = convergence_options(args, params.n_modes)
     if args.frame == "undisplaced":
-        from linearized.system import System
-        if isinstance(params, System):
-            return _undisplaced_model(args, params, opts)
         return _undisplaced(args, params, opts)
     lin, reference = linearized_reference(params)
     note = None
@@ -163,32 +158,6 @@ def _tail_reason(res, args) -> str:
             f"cutoffs {','.join(map(str, res.cutoffs))}")
 
 
-def _undisplaced(args, params, opts) -> int:
-    from linearized.meanfield import mean_field
-    from qmodel.solvers import SolverError
-    from qmodel.undisplaced import solve_undisplaced
-    if opts.cutoffs is None:
-        raise CliError("--frame undisplaced needs fixed --cutoffs N1,N2,NM,NB large enough to "
-                       "hold the mean amplitudes")
-    if not params.G_0 > 0:
-        raise CliError("--frame undisplaced needs G_0 > 0 (the drive follows from G / G_0)")
-    mf = mean_field(params)
-    try:
-        r = solve_undisplaced(params, opts.cutoffs, opts.solver)
-    except SolverError as exc:
-        raise CliError(f"the steady-state solver failed: {exc}", EXIT_NOT_CONVERGED)
-    c = lambda z: None if z is None else {"re": z.real, "im": z.imag}
-    out = _undisplaced_payload(r, opts, {
-        "E_N": r["E_N"], "E_N_gaussian": r["E_N_gaussian"], "duan": r["duan"],
-        "m": c(r["m"]), "a1": c(r["a1"]), "a2": c(r["a2"]), "q": r["q"],
-        "mean_field": {"m": c(mf.m), "a1": c(mf.a1), "a2": c(mf.a2), "q": mf.q}})
-    text = (f"undisplaced master equation (cutoffs {','.join(map(str, r['cutoffs']))}): "
-            f"E_N = {r['E_N']:.6f}, Duan = {r['duan']:.6f}\n"
-            f"  <m> = {r['m']:.6g} (mean field {mf.m:.6g})")
-    emit(out, args.json, text)
-    return EXIT_OK
-
-
 def _undisplaced_payload(r, opts, fields: dict) -> dict:
     """The JSON of a fixed plain-basis undisplaced solve (its tails are its only evidence);
     exit 4 when a top level holds more than ``--tail-tol``."""
@@ -207,7 +176,7 @@ def _undisplaced_payload(r, opts, fields: dict) -> dict:
 
 def _undisplaced_model(args, system, opts) -> int:
     """``--frame undisplaced`` for a model file with a physical drive."""
-    from qmodel.generic import solve_undisplaced
+    from qmodel.undisplaced import solve_undisplaced
     from qmodel.solvers import SolverError
     if opts.cutoffs is None:
         raise CliError(f"--frame undisplaced needs fixed --cutoffs (one per mode: "

@@ -93,7 +93,7 @@ def check_same_sweep(out: str, engine, base, axes, settings) -> None:
     import os
 
     from compare.sweeps import sweep_identity
-    from linearized.params import ParameterError
+    from linearized.units import ParameterError
     from linearized.sweep import npz_path, read_meta
     path = npz_path(out)
     if not os.path.exists(path):

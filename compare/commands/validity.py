@@ -29,7 +29,7 @@ def add_arguments(p) -> None:
     add_qmodel_options(p)
 
 
-def _value(key, v, unit=None) -> str:
+def _value(key, v, unit="") -> str:
     from compare.validity import _scaled
     from linearized.sweep import Axis
     import numpy as np
@@ -62,8 +62,8 @@ def run(args) -> int:
              f"{out['unstable_points']}, failed {out['failed_points']}",
              f"  boundary: the first {k1} above tolerance, for each {k0}:"]
     for row in out["boundary"]:
-        lines.append(f"    {k0} = {_value(k0, row[k0], axes[0].axis_unit)}: "
-                     f"{k1} = {_value(k1, row[k1], axes[1].axis_unit)}")
+        lines.append(f"    {k0} = {_value(k0, row[k0], axes[0].unit)}: "
+                     f"{k1} = {_value(k1, row[k1], axes[1].unit)}")
     lines.append(f"  wrote {', '.join(out['figures'])} and {out['file']}")
     emit(out, args.json, "\n".join(lines))
     return EXIT_OK
