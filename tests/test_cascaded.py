@@ -331,3 +331,46 @@ def test_cli_compare_output_rejects_four_cutoffs(capsys):
     from compare.cli import main
     code = main(["compare", "--output", "--cutoffs", "2,2,2,2", *WEAK_ARGS])
     assert code == 2 and "six" in capsys.readouterr().err
+
+
+def test_two_cavity_filter_pair_from_the_master_equation_agrees(two_cavity):
+    # the whole --output engine on a model file: the cascaded master equation of a, c, b and
+    # the filters, grown by the same loop, lands on the linear filtered pair; every line of the
+    # main solve's evidence passes (the independent basis is left to the slow CLI test)
+    from compare.output_compare import compare_output
+    from linearized.output import filtered_output
+    from qmodel.converge import ConvergenceOptions
+    p = two_cavity.replace(T=0.0, G_a=0.8e6, G_c=0.4e6, gamma_m=1e5)
+    lin = filtered_output(p, 1e6)
+    out = compare_output(p, 1e6, options=ConvergenceOptions(truncation="probability", tol=1e-4,
+                                                            tail_tol=1e-3), independent=False)
+    assert out["pair"] == ["a", "c"] and out["qmodel"]["pair"] == ["f1", "f2"]
+    assert out["linearized"]["E_N"] == lin.E_N > 0.1 and out["filter"]["centers"] == [1e7, -1e7]
+    q = out["qmodel"]
+    assert abs(q["E_N"] - lin.E_N) < 2e-4
+    assert abs(q["E_N_gaussian"] - lin.E_N) < 1e-5 and abs(q["duan"] - lin.duan) < 1e-5
+    ev = {e["name"]: e["passed"] for e in out["evidence"]}
+    assert ev.pop("independent_basis") is None and all(ev.values()) and len(ev) == 5
+    assert out["verdict"] == "undecided"          # never "agree" without the independent basis
+
+
+@pytest.mark.slow
+def test_compare_output_is_decided_on_li2018(capsys):
+    # the outputs of li2018's cavity and magnon (its phonon holds ~20 thermal quanta at 10 mK):
+    # the cascaded master equation agrees with the linear filtered pair, with every line of
+    # evidence including the basis independent of the linearized theory (a few minutes)
+    import json
+    from compare.cli import main
+    from linearized.output import filtered_output
+    code = main(["compare", "--output", "--model", "li2018", "--pair", "a,m", "--bandwidth",
+                 "1MHz", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["verdict"] == "agree"
+    li = build_system(load_model("li2018"), {"mech_bath": "lindblad"}, pair=("a", "m"))
+    lin = filtered_output(li, 1e6)
+    assert out["linearized"]["E_N"] == pytest.approx(lin.E_N, rel=1e-12) and lin.E_N > 0.2
+    assert out["filter"]["centers"] == [-10e6, 9e6]
+    assert abs(out["qmodel"]["E_N"] - lin.E_N) < 2e-4
+    assert abs(out["qmodel"]["duan"] - lin.duan) < 1e-5
+    ev = {e["name"]: e for e in out["evidence"]}
+    assert ev["independent_basis"]["passed"] and ev["mapping"]["passed"]
