@@ -56,6 +56,26 @@ def _common(p: argparse.ArgumentParser, presets) -> None:
                         "highest or an index (see 'mwent meanfield')")
 
 
+class _Unset(list):
+    """Stands for an option not given (a list, so that an appending option can append)."""
+
+
+def _given(argv, args) -> frozenset:
+    """The options given on the command line, told from those left at their defaults even
+    when a given value equals the default (``--bandwidth 1MHz``): the subcommand's arguments
+    parsed again into a namespace where every option holds its own :class:`_Unset` marker,
+    which argparse leaves in place of a default.  Read by
+    :func:`compare.commands.common.given`."""
+    from linearized.params import PRESETS
+    p = _Parser(prog=f"mwent {args.command}")
+    _common(p, PRESETS)
+    _module(args.command).add_arguments(p)
+    unset = {dest: _Unset() for dest in vars(args)}
+    # the parser takes no option before the command, so what follows it is the command's
+    again = p.parse_args(argv[argv.index(args.command) + 1:], argparse.Namespace(**unset))
+    return frozenset(k for k, v in vars(again).items() if v is not unset.get(k))
+
+
 def _module(name: str):
     return importlib.import_module(f"compare.commands.{COMMANDS[name]}")
 
@@ -174,6 +194,7 @@ def _main(argv) -> int:
             return EXIT_INPUT
         args = parser.parse_args(argv)
         as_json = getattr(args, "json", False)
+        args.given = _given(argv, args)
         import warnings
         import numpy as np
         with warnings.catch_warnings(), np.errstate(all="ignore"):

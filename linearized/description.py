@@ -269,6 +269,11 @@ def evaluate(expr, values: Mapping[str, Any], where: str = "expression"):
     def refuse(why):
         return ParameterError(f"{where}: {expr!r} {why}")
 
+    # each says "not a finite number", the words of System.build's check on the values
+    zero = "divides by zero, so it is not a finite number"
+    overflow = ("is not a finite number: it overflows (beyond the largest floating-point "
+                "number, about 1.8e308)")
+
     def ev(node):
         if isinstance(node, ast.Expression):
             return ev(node.body)
@@ -299,19 +304,17 @@ def evaluate(expr, values: Mapping[str, Any], where: str = "expression"):
             return a * b
         if isinstance(op, ast.Div):
             if np.any(np.asarray(b) == 0):
-                raise refuse("divides by zero")
+                raise refuse(zero)
             return a / b
         if np.any((np.asarray(a) < 0) & (np.asarray(b) != np.round(b))):
             raise refuse("raises a negative number to a non-integer power, which is not "
                          "real")
         return a ** b
-    overflow = ("overflows (a value beyond the largest floating-point number, about "
-                "1.8e308)")
     with np.errstate(all="ignore"):
         try:
             value = ev(tree)
         except ZeroDivisionError:
-            raise refuse("divides by zero") from None
+            raise refuse(zero) from None
         except OverflowError:
             raise refuse(overflow) from None
         except RecursionError:

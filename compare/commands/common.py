@@ -305,6 +305,7 @@ def grid_inputs(args):
     from compare.params_io import yig_kerr_requested
     from linearized.params import PHYSICAL_KEYS
     from linearized.sweep import grid_params, parse_axis
+    refuse_set(args, {a.split("=", 1)[0].strip() for a in args.axis}, AXIS_REPLACES_SET)
     if uses_model_file(args):
         base = load_system(args)
         axes = [parse_axis(a, base.spec.parameter) for a in args.axis]
@@ -342,8 +343,10 @@ def grid_inputs(args):
 
 
 def check_executor(args) -> None:
-    """``--executor dask`` needs the extra installed and a scheduler address that parses."""
+    """``--executor dask`` needs the extra installed and a scheduler address that parses;
+    ``--scheduler`` goes with it, and ``--workers`` with local processes or a LocalCluster."""
     if args.executor != "dask":
+        refuse_options(args, ("scheduler",), "--executor dask")
         return
     if not args.scheduler:
         raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786, or "
@@ -364,6 +367,8 @@ def check_executor(args) -> None:
             (u.scheme != "inproc" and port is None):
         raise CliError(f"--scheduler {args.scheduler!r} is not a scheduler address like "
                        f"tcp://HOST:8786")
+    refuse_options(args, ("workers",), "local processes or --scheduler local (a running Dask "
+                                       "cluster has its own workers)")
 
 
 def sweep_settings(args, engine) -> dict:
@@ -389,3 +394,39 @@ def sweep_settings(args, engine) -> dict:
     if engine == "compare":
         settings["tolerance"] = finite_positive(args.tolerance, "--tolerance")
     return settings
+
+
+# -- options that do not apply: refused, never silently ignored ---------------------------------
+
+def given(args, dest: str) -> bool:
+    """True when option ``dest`` was given on the command line (``args.given``, set by
+    :func:`compare.cli.main`), even with its default value."""
+    return dest in args.given
+
+
+def flag(dest: str) -> str:
+    """The command-line spelling of option ``dest`` (``max_dim`` -> ``--max-dim``)."""
+    return "--" + dest.replace("_", "-")
+
+
+def refuse_options(args, dests, goes_with: str) -> None:
+    """Refuse (exit 2) the first of the options ``dests`` that was given: in this request it
+    would change nothing, and an option is never silently ignored.  ``goes_with`` completes
+    the sentence "--X goes with ..." (the request where the option applies)."""
+    for dest in dests:
+        if given(args, dest):
+            raise CliError(f"{flag(dest)} goes with {goes_with}; drop it here")
+
+
+#: why a --set of a swept parameter is refused
+AXIS_REPLACES_SET = "is replaced by --axis {key} at every point; drop one of the two"
+
+
+def refuse_set(args, keys, why: str) -> None:
+    """Refuse (exit 2) a ``--set KEY=...`` of a parameter in ``keys``, which the request
+    replaces, rather than drop it unsaid: the sentence is "--set KEY " + ``why`` (which may
+    use ``{key}``)."""
+    for item in args.set:
+        key = item.split("=", 1)[0].strip()
+        if key in keys:
+            raise CliError(f"--set {key} {why.format(key=key)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_dimension,
                      check_output_dir,
                      convergence_options, emit, finite_positive, load_params, model_info,
-                     paper_only, progress_printer)
+                     paper_only, progress_printer, refuse_options)
 from .qmodel import add_qmodel_options
 
 HELP = "linearized theory vs master equation, with a verdict"
@@ -87,8 +87,10 @@ def run(args) -> int:
     from qmodel.converge import Unstable
 
     from qmodel.model import n_modes
+    if not args.output:
+        refuse_options(args, ("bandwidth", "centers"), "--output (the filtered output modes)")
     params = load_params(args)
-    if getattr(args, "output", False):
+    if args.output:
         paper_only(args, "mwent compare --output")
         return run_output(args, params)
     opts = convergence_options(args, n_modes(params))

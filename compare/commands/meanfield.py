@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .common import EXIT_OK, CliError, emit, load_params
+from .common import EXIT_OK, CliError, emit, load_params, refuse_options
 
 HELP = "mean-field branches for a drive power, sphere and bare detuning; or the drive for a G"
 DESCRIPTION = ("With P, diameter, Delta_m0 and G_0: every real solution of the self-consistent "
@@ -27,7 +27,11 @@ def kerr_text(k: dict, params, yig: bool = True) -> str:
         what = f"the model's K/2pi = {k['K']:.3g} Hz"
     return (f"{what}: shift {k['shift'] / 1e6:.4g} MHz = {k['shift_over_kappa_m']:.3g} kappa_m, "
             f"{'negligible' if k['negligible'] else 'NOT negligible'} "
-            f"(K|<m>|^3/Omega = {k['K_m3_over_Omega']:.3g})")
+            f"(K|<m>|^3/Omega = {_g(k['K_m3_over_Omega'])})")
+
+
+def _g(x) -> str:
+    return "n/a" if x is None else f"{x:.3g}"
 
 
 def _target(args, params) -> int:
@@ -121,6 +125,9 @@ def _model(args) -> int:
 
 def run(args) -> int:
     from .common import uses_model_file
+    refuse_options(args, ("branch",), "the commands that solve one branch (meanfield lists "
+                                      "every branch)")
+    refuse_options(args, ("pair",), "the commands that give a pair's E_N and Duan sum")
     if uses_model_file(args):
         return _model(args)
     from linearized import physical as ph
