@@ -36,7 +36,9 @@ File format (every rate and frequency an ordinary frequency in Hz, the papers' "
     rate = "g_ma"
 
 Every field that takes a value takes an *expression*: a parameter name, a number (SI), or
-arithmetic of them (``+ - * / **``, ``sqrt``, ``pi``), e.g. ``"0.9 * omega_b"``.
+arithmetic of them (``+ - * / **``, ``sqrt``, ``pi``), e.g. ``"0.9 * omega_b"``, of at most
+``MAX_EXPRESSION`` characters, and real: a non-real value (``(-1)**0.5``), a division by zero
+or an overflow is refused.  No parameter may be named ``pi``, ``sqrt`` or a Python keyword.
 
 Couplings (``H`` is the coupling's Hamiltonian in the drive frame, operators of the modes):
 
