@@ -1,7 +1,7 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
-from .common import EXIT_OK, CliError, emit, load_system
+from .common import EXIT_OK, CliError, emit, load_system, refuse_options, refuse_set
 
 HELP = "speed, as ratios against baselines run in this process"
 DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "
@@ -48,7 +48,18 @@ def _param_args(args) -> list:
 
 def run(args) -> int:
     from compare.bench import bench_linearized
+    parts = ("linearized", "sweep", "qmodel") if args.only is None else (args.only,)
+    for dest, used_by in (("grid", ("linearized", "sweep")), ("cap", ("qmodel", "truncation")),
+                          ("max_dim", ("truncation",)), ("scaling", ("qmodel",))):
+        if not set(parts) & set(used_by):
+            refuse_options(args, (dest,), " or ".join(f"--only {u}" for u in used_by)
+                           + (" (or no --only)" if set(used_by) - {"truncation"} else ""))
     base = load_system(args)
+    if set(parts) & {"linearized", "sweep"}:
+        from compare.bench import bench_axes
+        refuse_set(args, bench_axes(base), "is replaced by the linearized and sweep "
+                                           "benchmarks' axis {key} (+-20 MHz); run them "
+                                           "without it, or with --only qmodel")
     if not 2 <= args.grid <= 2001:
         raise CliError("--grid must be between 2 and 2001")
     out, lines = {}, []

@@ -335,8 +335,9 @@ def grid_inputs(args):
 
     A physical drive (its power given or swept) is solved point by point: the corners of the
     grid are checked here, every point when it runs."""
+    keys = [a.split("=", 1)[0].strip() for a in args.axis]
+    refuse_set(args, set(keys), AXIS_REPLACES_SET)
     spec = load_model(getattr(args, "model", None) or "paper")
-    keys = [a.split("=")[0].strip() for a in args.axis]
     base = load_system(args, axes=keys)
     axes = [parse_axis(a, base.spec.parameter) for a in args.axis]
     n = math.prod(len(a.values) for a in axes)
@@ -344,10 +345,6 @@ def grid_inputs(args):
         raise CliError(f"the grid has {n:.3g} points, more than the {MAX_GRID_POINTS:.0e} one "
                        f"sweep holds in memory; split it into several sweeps")
     given = set(input_values(args, spec))
-    both = [a.key for a in axes if a.key in given]
-    if both:
-        raise CliError(f"{both[0]} is both swept (--axis) and set (--set or --config); give "
-                       f"it once")
     for c in spec.couplings:
         kerr = c.yig.kerr if c.yig is not None else None
         if kerr and c.yig.diameter in keys and \
@@ -370,8 +367,10 @@ def grid_inputs(args):
 
 
 def check_executor(args) -> None:
-    """``--executor dask`` needs the extra installed and a scheduler address that parses."""
+    """``--executor dask`` needs the extra installed and a scheduler address that parses;
+    ``--scheduler`` goes with it, and ``--workers`` with local processes or a LocalCluster."""
     if args.executor != "dask":
+        refuse_options(args, ("scheduler",), "--executor dask")
         return
     if not args.scheduler:
         raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786, or "
@@ -392,6 +391,8 @@ def check_executor(args) -> None:
             (u.scheme != "inproc" and port is None):
         raise CliError(f"--scheduler {args.scheduler!r} is not a scheduler address like "
                        f"tcp://HOST:8786")
+    refuse_options(args, ("workers",), "local processes or --scheduler local (a running Dask "
+                                       "cluster has its own workers)")
 
 
 def sweep_settings(args, engine) -> dict:
@@ -414,3 +415,39 @@ def sweep_settings(args, engine) -> dict:
     if engine == "compare":
         settings["tolerance"] = finite_positive(args.tolerance, "--tolerance")
     return settings
+
+
+# -- options that do not apply: refused, never silently ignored ---------------------------------
+
+def given(args, dest: str) -> bool:
+    """True when option ``dest`` was given on the command line (``args.given``, set by
+    :func:`compare.cli.main`), even with its default value."""
+    return dest in args.given
+
+
+def flag(dest: str) -> str:
+    """The command-line spelling of option ``dest`` (``max_dim`` -> ``--max-dim``)."""
+    return "--" + dest.replace("_", "-")
+
+
+def refuse_options(args, dests, goes_with: str) -> None:
+    """Refuse (exit 2) the first of the options ``dests`` that was given: in this request it
+    would change nothing, and an option is never silently ignored.  ``goes_with`` completes
+    the sentence "--X goes with ..." (the request where the option applies)."""
+    for dest in dests:
+        if given(args, dest):
+            raise CliError(f"{flag(dest)} goes with {goes_with}; drop it here")
+
+
+#: why a --set of a swept parameter is refused
+AXIS_REPLACES_SET = "is replaced by --axis {key} at every point; drop one of the two"
+
+
+def refuse_set(args, keys, why: str) -> None:
+    """Refuse (exit 2) a ``--set KEY=...`` of a parameter in ``keys``, which the request
+    replaces, rather than drop it unsaid: the sentence is "--set KEY " + ``why`` (which may
+    use ``{key}``)."""
+    for item in args.set:
+        key = item.split("=", 1)[0].strip()
+        if key in keys:
+            raise CliError(f"--set {key} {why.format(key=key)}")

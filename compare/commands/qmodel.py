@@ -5,13 +5,18 @@ import sys
 
 from linearized.model_steady import solve_model as solve
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, CliError, convergence_options, emit,
-                     load_system, model_info, progress_printer)
+                     load_system, model_info, progress_printer, refuse_options)
 
 HELP = "steady state of the full master equation, converged"
 DESCRIPTION = ("Solve the model's master equation in the displaced frame (the nonlinear "
                "residue, e.g. G_0 m^dag m q, kept) in a truncated Fock space, growing the truncation "
                "until E_N and the Duan sum stop moving and the top-level populations are "
                "small.  The mechanical bath is always the Lindblad form.")
+
+
+#: the master-equation options of add_qmodel_options (refused where no master equation runs)
+QMODEL_OPTIONS = ("basis", "cutoffs", "tol", "tail_tol", "max_dim", "time_limit", "truncation",
+                  "eps", "solver")
 
 
 def add_qmodel_options(p) -> None:
@@ -70,6 +75,10 @@ def linearized_reference(params):
 def run(args) -> int:
     from qmodel.converge import NotConverged, Unstable, solve_master
     from qmodel.solvers import SolverError
+    if args.frame == "undisplaced":
+        refuse_options(args, ("basis", "tol", "time_limit", "truncation", "eps"),
+                       "the displaced frame (--frame undisplaced solves once, in the plain "
+                       "basis, at the fixed --cutoffs)")
     params = load_system(args)
     opts = convergence_options(args, params.n_modes)
     if args.frame == "undisplaced":

@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 import re
 
-from .common import EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_system, parse_cutoffs
+from .common import (EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_system,
+                     parse_cutoffs, refuse_options)
 
 HELP = "E_N(t) and Duan(t) after switch-on from the thermal state, and the time to 90%%"
 DESCRIPTION = (
@@ -84,7 +85,10 @@ def run(args) -> int:
     if t_min is not None and t_max is not None and not t_max > t_min:
         raise CliError(f"--t-max ({args.t_max}) must be later than --t-min ({args.t_min})")
     cutoffs = None
-    if args.master_equation:
+    if not args.master_equation:
+        refuse_options(args, ("cutoffs", "me_points", "tol", "tail_tol", "max_dim"),
+                       "--master-equation")
+    else:
         if args.cutoffs is None:
             raise CliError("--master-equation needs --cutoffs N1,N2,N3,N4")
         cutoffs = parse_cutoffs(args.cutoffs)
@@ -95,8 +99,6 @@ def run(args) -> int:
         if math.prod(cutoffs) > args.max_dim:
             raise CliError(f"--cutoffs {args.cutoffs} give d = {math.prod(cutoffs)}, more "
                            f"than --max-dim {args.max_dim}")
-    elif args.cutoffs is not None:
-        raise CliError("--cutoffs is only used with --master-equation")
     params = load_system(args)
     lin = solve(params)
     if not lin.stable:
