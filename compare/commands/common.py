@@ -21,6 +21,7 @@ from linearized.description import load_model
 from linearized.drive import BranchError, NoStableBranch
 from linearized.sweep import grid_params, parse_axis
 from linearized.system import build_system
+from linearized.units import ParameterError
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_UNSTABLE, EXIT_NOT_CONVERGED = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -171,12 +172,18 @@ def load_system(args, axes=()):
     branch = getattr(args, "branch", None)
     driven = physical_keys(spec, values, axes)
     if branch is not None and not driven:
+        powers = [c.yig.power for c in spec.couplings if c.yig is not None]
         raise CliError(f"--branch chooses a mean-field branch of a physical drive; the model "
                        f"{spec.name} is given in its effective form (G) here"
-                       + ("; give the drive power too" if any(c.yig for c in spec.couplings)
-                          else ""))
+                       + (f"; give the drive power {powers[0]} too" if powers else ""))
     try:
         return build_system(spec, values, _pair(args), branch)
+    except ParameterError as exc:
+        culprit = [k for k in values if f"{k!r}" in str(exc)
+                   and k not in parse_set(getattr(args, "set", None))]
+        if getattr(args, "config", None) and culprit:
+            raise CliError(f"{exc} (in the config file {args.config})") from None
+        raise
     except BranchError as exc:
         raise CliError(str(exc))
     except NoStableBranch as exc:

@@ -183,7 +183,7 @@ def _undisplaced_payload(r, opts, fields: dict) -> dict:
     return out
 
 
-def _undisplaced_model(args, system, opts) -> int:
+def _undisplaced(args, system, opts) -> int:
     """``--frame undisplaced`` for a model file with a physical drive."""
     from qmodel.undisplaced import solve_undisplaced
     from qmodel.solvers import SolverError
