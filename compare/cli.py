@@ -1,7 +1,7 @@
 """The ``mwent`` command line: the parser and the one place where errors become exit codes.
 
 Each subcommand lives in its own module of :mod:`compare.commands` (``add_arguments`` and
-``run``).  Exit codes (DESIGN.md): 0 success; 1 an unexpected failure (one line, no
+``run``).  Exit codes (docs/cli.md): 0 success; 1 an unexpected failure (one line, no
 traceback); 2 bad input; 3 no steady state (unstable); 4 a master equation that did not
 converge, or a verdict left undecided; 130 interrupted (Ctrl-C).  Errors are one sentence on
 stderr; ``--json`` prints one strict JSON object on stdout, on the error paths too.

@@ -1,7 +1,7 @@
 """What every subcommand shares: errors with exit codes, strict JSON output, parameter and
 option parsing, checks made before anything is computed.
 
-Exit codes (DESIGN.md): 0 success; 2 bad input; 3 no steady state (unstable); 4 a master
+Exit codes (docs/cli.md): 0 success; 2 bad input; 3 no steady state (unstable); 4 a master
 equation that did not converge; 1 anything else; 130 interrupted.  The mapping from exceptions
 to these codes lives in one place, :func:`compare.cli.main`.
 """
@@ -206,17 +206,19 @@ def finite_positive(value, flag: str) -> float:
     return float(value)
 
 
-def parse_cutoffs(text: str, n: int = 4) -> tuple:
-    """``n`` comma-separated levels per tensor factor (one per mode), each at least 2."""
+def parse_cutoffs(text: str, n: int) -> tuple:
+    """``n`` comma-separated levels per tensor factor (one per mode of the model), each at
+    least 2; the error says how many the model takes."""
     words = {4: "four", 2: "two", 3: "three", 5: "five", 6: "six"}.get(n, str(n))
     example = ",".join(["3"] * n)
     try:
         cut = tuple(int(x) for x in text.split(","))
     except ValueError:
-        raise CliError(f"--cutoffs expects {words} integers like {example}, got {text!r}")
+        raise CliError(f"--cutoffs expects {words} integers like {example} (one per mode of "
+                       f"the model), got {text!r}")
     if len(cut) != n or min(cut) < 2:
         raise CliError(f"--cutoffs expects {words} integers of at least 2 (levels per tensor "
-                       f"factor), got {text!r}")
+                       f"factor, one per mode of the model), got {text!r}")
     return cut
 
 

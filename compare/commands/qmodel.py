@@ -27,10 +27,11 @@ def add_qmodel_options(p) -> None:
                         "fock: the plain Fock basis of a1, a2, m, b; self: normal modes of "
                         "the master equation's own state, iterated (owes nothing to the "
                         "linearized theory)")
-    p.add_argument("--cutoffs", metavar="N1,N2,N3,N4",
-                   help="fixed truncation, levels per tensor factor (each >= 2): in the fock "
-                        "basis the factors are a1,a2,m,b; in the normal and self bases they "
-                        "are the normal modes, most occupied first.  A fixed truncation "
+    p.add_argument("--cutoffs", metavar="N1,N2,...",
+                   help="fixed truncation, levels per tensor factor (each >= 2), one per mode "
+                        "of the model (four for the paper): in the fock basis the factors are "
+                        "the model's modes in its order (paper: a1,a2,m,b); in the normal and "
+                        "self bases they are the normal modes, most occupied first.  A fixed truncation "
                         "carries no convergence evidence (compare then never says agree). "
                         "Default: grow automatically until converged")
     p.add_argument("--tol", type=float, default=TOL,
