@@ -32,7 +32,13 @@ Conventions for the pages (also in docs/architecture.md, "Documentation"):
   placeholder (``...``, ``{``, ``|`` or an
   upper-case word such as NAME, FILE, PATH, HOST) or asks for ``--help``.
 
+* Every relative link (``[text](page.md#heading)``) must name a file and a heading that exist,
+  and docs/cli.md must name every subcommand and option of the parser.
+
 Reduced sizes keep this file to a few minutes on two cores; the full sizes are the pages'.
+A master-equation example of the paper's model is usually reduced to a cold, weakly coupled
+point, ``add --set T=0 --set G=1MHz --set g_1=1MHz --set g_2=1MHz --tol 1e-2 --tail-tol 1e-2``
+(a few states, every line of evidence still computed).
 """
 from __future__ import annotations
 
@@ -257,3 +263,34 @@ def test_cli_page_names_every_option(parser):
                 if flag.startswith("--") and flag != "--help" and f"`{flag}" not in page:
                     missing.append(f"{name} {flag}")
     assert not missing, "docs/cli.md does not name: " + ", ".join(missing)
+
+
+def _anchors(path: pathlib.Path) -> set:
+    """GitHub's anchors of a page: its headings' slugs and explicit ``<a id=...>``."""
+    text = path.read_text()
+    out = set(re.findall(r'<a id="([^"]+)"', text))
+    in_fence = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            out.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return out
+
+
+def test_links_resolve():
+    """Every relative link of the pages names a file that exists, and a heading that exists."""
+    broken = []
+    for path in PAGES:
+        text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue                         # http:, mailto: ...
+            file, _, anchor = target.partition("#")
+            dest = (path.parent / file).resolve() if file else path
+            if not dest.exists():
+                broken.append(f"{path.name}: {target} (no such file)")
+            elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
+                broken.append(f"{path.name}: {target} (no such heading)")
+    assert not broken, "; ".join(broken)
