@@ -1,6 +1,7 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
+from qmodel.defaults import MAX_DIM
 from .common import EXIT_OK, CliError, emit, load_system, refuse_options, refuse_set
 
 HELP = "speed, as ratios against baselines run in this process"
@@ -23,9 +24,10 @@ def add_arguments(p) -> None:
                    help="time cap for QuTiP's default steadystate, and with --only "
                         "truncation for each of the two runs (default 60; a hot point's box "
                         "needs minutes)")
-    p.add_argument("--max-dim", type=int, default=6000, metavar="N",
-                   help="--only truncation: largest dimension both truncations may grow to "
-                        "(default 6000)")
+    p.add_argument("--max-dim", type=int, default=MAX_DIM, metavar="N",
+                   help=f"--only truncation: largest dimension both truncations may grow to "
+                        f"(default {MAX_DIM}, as everywhere; a hot point's box baseline needs "
+                        f"more, e.g. 6000)")
     p.add_argument("--scaling", type=float, default=0.0, metavar="SECONDS",
                    help="also find the largest plain-basis dimension solved within this "
                         "time (default: skip)")
