@@ -18,6 +18,7 @@ from linearized.model_steady import pair_block, solve_model_grid
 from linearized.sweep import grid_params, parse_axis
 from qmodel.basis import fock_basis
 from qmodel.converge import ConvergenceOptions, solve_master
+from qmodel.defaults import MAX_DIM
 from qmodel.model import build_model
 from qmodel.solvers import steady_state
 
@@ -255,7 +256,7 @@ def _qmodel_command(param_args, truncation: str, cap: float, max_dim: int) -> di
     return {"seconds": sec, "capped_at": None, "exit_code": r.returncode, "result": result}
 
 
-def bench_truncation(param_args=(), cap: float = 600.0, max_dim: int = 6000) -> dict:
+def bench_truncation(param_args=(), cap: float = 600.0, max_dim: int = MAX_DIM) -> dict:
     """The box against the probability truncation on one point, end to end: the command
     ``mwent qmodel`` (a new process, mech_bath=lindblad) with ``--truncation box`` (the
     baseline, capped at ``cap`` seconds) and ``--truncation probability``, run one after the

@@ -17,9 +17,11 @@ from .validity import _scaled as _label
 def _grid(system, axes):
     """Every pair's E_N and Duan on the grid, and the stable points: the linearized sweep's
     own block evaluation (batched; point by point for a physical drive)."""
-    from .sweeps import OK, _model_block
+    from .sweeps import OK, _linearized_block
     shape = tuple(len(a.values) for a in axes)
-    status, values, _ = _model_block(system, axes, shape, 0, int(np.prod(shape)))
+    point_by_point = bool(system.spec.drive_parameters(system.to_dict(), [a.key for a in axes]))
+    status, values, _ = _linearized_block(system, axes, shape, 0, int(np.prod(shape)),
+                                          point_by_point)
     n, k = system.n_modes, len(system.all_pairs())
     en = values[:, 2 + n:2 + n + k].reshape(shape + (k,))
     du = values[:, 2 + n + k:].reshape(shape + (k,))

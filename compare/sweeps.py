@@ -122,6 +122,15 @@ class SweepError(RuntimeError):
     point finished before is in the store.  The message is one sentence for the user."""
 
 
+class SchedulerUnreachable(SweepError):
+    """Nothing answers at the Dask scheduler address given: bad input, before any point ran."""
+
+
+#: seconds to wait for a Dask scheduler to answer (Dask's own default is 30 s; a scheduler
+#: that is up answers in well under a second, even across a network)
+CONNECT_TIMEOUT = 10.0
+
+
 # -- threads and local workers ---------------------------------------------------------------
 
 def available_cores() -> int:
@@ -449,12 +458,18 @@ def _dask_client(scheduler, workers=None):
             raise SweepError(f"cannot start a Dask LocalCluster here "
                              f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
                              ) from None
+    import dask
+    from dask.utils import parse_timedelta
+    # Dask's configured connect timeout, if shorter, else ours
+    timeout = min(CONNECT_TIMEOUT, parse_timedelta(
+        dask.config.get("distributed.comm.timeouts.connect"), default="seconds"))
     try:
-        return Client(scheduler), True, None
+        return Client(scheduler, timeout=timeout), True, None
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SweepError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); check "
-                         f"the address and that the scheduler is running") from None
+        raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {scheduler} "
+                                   f"({reason}); check the address and that the scheduler is "
+                                   f"running") from None
 
 
 def _collect(futures, as_completed, record, failures, total, store_path) -> None:

@@ -36,7 +36,9 @@ File format (every rate and frequency an ordinary frequency in Hz, the papers' "
     rate = "g_ma"
 
 Every field that takes a value takes an *expression*: a parameter name, a number (SI), or
-arithmetic of them (``+ - * / **``, ``sqrt``, ``pi``), e.g. ``"0.9 * omega_b"``.
+arithmetic of them (``+ - * / **``, ``sqrt``, ``pi``), e.g. ``"0.9 * omega_b"``, of at most
+``MAX_EXPRESSION`` characters, and real: a non-real value (``(-1)**0.5``), a division by zero
+or an overflow is refused.  No parameter may be named ``pi``, ``sqrt`` or a Python keyword.
 
 Couplings (``H`` is the coupling's Hamiltonian in the drive frame, operators of the modes):
 
@@ -65,6 +67,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import keyword
 import math
 import os
 import re
@@ -93,6 +96,10 @@ _PREFIXES = ("T", "G", "M", "k", "", "m", "u", "µ", "n", "p")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FUNCS = {"sqrt": math.sqrt}
 _CONSTS = {"pi": math.pi}
+#: longest expression accepted (characters): far beyond any rate a model needs, and short
+#: enough that parsing and evaluating it stay well inside Python's recursion limit (a sum of
+#: N terms nests N deep)
+MAX_EXPRESSION = 1000
 
 MODELS_DIR = os.path.join(os.path.dirname(__file__), "models")
 
@@ -270,12 +277,12 @@ class ModelSpec:
 
 def expression_names(expr: str, where: str) -> set:
     """Names used by an expression (raises for anything but arithmetic of names/numbers)."""
-    tree = _parse_expr(expr, where)
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in _FUNCS and node.id not in _CONSTS:
-            names.add(node.id)
-    return names
+    return _names(_parse_expr(expr, where))
+
+
+def _names(tree) -> set:
+    return {node.id for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and node.id not in _FUNCS and node.id not in _CONSTS}
 
 
 def _parse_expr(expr, where):
@@ -286,10 +293,14 @@ def _parse_expr(expr, where):
     if not isinstance(expr, str) or not expr.strip():
         raise ParameterError(f"{where}: expected a parameter name, number or expression, "
                              f"got {expr!r}")
+    if len(expr) > MAX_EXPRESSION:
+        raise _too_long(expr, where)
     try:
         tree = ast.parse(expr.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError):
         raise ParameterError(f"{where}: cannot read {expr!r} as an expression") from None
+    except (RecursionError, MemoryError):
+        raise _too_long(expr, where) from None
     allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load, ast.Constant,
                ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.Call)
     for node in ast.walk(tree):
@@ -305,10 +316,32 @@ def _parse_expr(expr, where):
     return tree
 
 
+def _too_long(expr, where) -> ParameterError:
+    if len(expr) > MAX_EXPRESSION:
+        return ParameterError(f"{where}: the expression is {len(expr)} characters long, more "
+                              f"than the {MAX_EXPRESSION} an expression may have (give a long "
+                              f"sum a parameter of its own)")
+    return ParameterError(f"{where}: {expr!r} is nested too deeply to evaluate")
+
+
 def evaluate(expr, values: Mapping[str, Any], where: str = "expression"):
-    """Value of ``expr`` with the parameter ``values`` (floats or NumPy arrays)."""
+    """Value of ``expr`` with the parameter ``values`` (floats or NumPy arrays).
+
+    Every value is real: a negative number to a non-integer power, the square root of a
+    negative number, a division by zero and an overflow are refused (ParameterError, one
+    sentence), rather than turned into a complex number whose imaginary part a caller would
+    drop, or into an exception with no sentence.
+    """
     import numpy as np
     tree = _parse_expr(expr, where)
+
+    def refuse(why):
+        return ParameterError(f"{where}: {expr!r} {why}")
+
+    # each says "not a finite number", the words of System.build's check on the values
+    zero = "divides by zero, so it is not a finite number"
+    overflow = ("is not a finite number: it overflows (beyond the largest floating-point "
+                "number, about 1.8e308)")
 
     def ev(node):
         if isinstance(node, ast.Expression):
@@ -325,7 +358,11 @@ def evaluate(expr, values: Mapping[str, Any], where: str = "expression"):
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.Call):
-            return np.sqrt(ev(node.args[0]))
+            v = ev(node.args[0])
+            if np.any(np.asarray(v) < 0):
+                raise refuse("takes the square root of a negative number, which is not "
+                             "real")
+            return np.sqrt(v)
         a, b = ev(node.left), ev(node.right)
         op = node.op
         if isinstance(op, ast.Add):
@@ -335,10 +372,29 @@ def evaluate(expr, values: Mapping[str, Any], where: str = "expression"):
         if isinstance(op, ast.Mult):
             return a * b
         if isinstance(op, ast.Div):
+            if np.any(np.asarray(b) == 0):
+                raise refuse(zero)
             return a / b
+        if np.any((np.asarray(a) < 0) & (np.asarray(b) != np.round(b))):
+            raise refuse("raises a negative number to a non-integer power, which is not "
+                         "real")
         return a ** b
-    with np.errstate(all="ignore"):   # a non-finite result is refused by the caller
-        return ev(tree)
+    with np.errstate(all="ignore"):
+        try:
+            value = ev(tree)
+        except ZeroDivisionError:
+            raise refuse(zero) from None
+        except OverflowError:
+            raise refuse(overflow) from None
+        except RecursionError:
+            raise _too_long(expr, where) from None
+    used = [values[n] for n in _names(tree)]
+    if not np.all(np.isfinite(value)) and all(np.all(np.isfinite(v)) for v in used):
+        # finite inputs, no division by zero, nothing non-real: only an overflow is left
+        # (1e300 * 1e300 is inf without an exception); a non-finite input is the caller's
+        # to refuse
+        raise refuse(overflow)
+    return value
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -362,6 +418,13 @@ def _dimension(text: str, name: str) -> tuple:
 def _parameter(name: str, decl) -> Parameter:
     if not _NAME.match(name):
         raise ParameterError(f"parameter name {name!r} is not an identifier")
+    if name in _CONSTS or name in _FUNCS or keyword.iskeyword(name):
+        # an expression reads the name as the constant, the function or Python syntax, never
+        # as this parameter (a parameter pi was silently the constant 3.14159...)
+        what = (f"would be read as the constant {name} in every expression" if name in _CONSTS
+                else f"would be read as the function {name}(x) in every expression"
+                if name in _FUNCS else "is a reserved word that no expression can use")
+        raise ParameterError(f"parameter name {name!r} {what}; choose another name")
     doc = ""
     unit = None
     if isinstance(decl, dict):
@@ -595,8 +658,11 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
     check_pair(pair, names)
     spec = ModelSpec(name, str(doc.get("title", "")), str(doc.get("reference", "")), params,
                      modes, couplings, pair, temperature, text, path)
-    # values-level checks need the defaults: rates positive, nothing uncoupled and undamped
-    System.build(spec, spec.defaults())
+    # values-level checks need the defaults: rates positive, nothing uncoupled and undamped.
+    # A physical drive is resolved to an explicitly chosen branch, which need not be stable:
+    # whether the defaults have a (unique) stable steady state is the solving command's
+    # question, and a --set may change the answer
+    System.build(spec, spec.defaults(), branch="lowest")
     return spec
 
 

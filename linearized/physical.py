@@ -80,7 +80,9 @@ def kerr_check(K: float, n: float, kappa_m: float, Omega: float) -> dict:
     """
     shift = K * (2 * n + 1)
     return {"K": K, "shift": shift, "shift_over_kappa_m": abs(shift) / kappa_m,
-            "K_m3_over_Omega": abs(2 * np.pi * K) * n ** 1.5 / Omega if Omega > 0 else None,
+            # no drive (Omega = 0) leaves no mean field (n = 0) and so no Kerr force: 0
+            "K_m3_over_Omega": (abs(2 * np.pi * K) * n ** 1.5 / Omega if Omega > 0 else
+                                0.0 if n == 0 else None),
             "negligible": bool(abs(shift) < KERR_NEGLIGIBLE * kappa_m)}
 
 

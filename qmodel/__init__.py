@@ -1,1 +1,2 @@
-"""Full four-mode master equation in QuTiP (displaced frame)."""
+"""The full master equation of any model in QuTiP (displaced frame): bases and state sets,
+solvers, measures, the convergence loop and its evidence."""

@@ -8,5 +8,6 @@ loading the solver.
 TOL = 1e-4
 #: population of each tensor factor's top Fock level below which the truncation holds the state
 TAIL_TOL = 1e-4
-#: largest Hilbert-space dimension tried before giving up (exit 4)
-MAX_DIM = 1500
+#: largest Hilbert-space dimension tried before giving up (exit 4), for every command (four
+#: modes and the cascaded six alike: the probability set keeps the paper's points below it)
+MAX_DIM = 2000

@@ -1,5 +1,4 @@
-"""Measures on a density matrix of the four-mode model (moments and tails: of any number of
-modes), in any basis.
+"""Measures on a density matrix of a model (any number of modes), in any basis.
 
 Moments are basis-free: the physical quadratures are ``r_phys = S r_new`` and expectation
 values of normally ordered monomials of the new modes (``<c_k>``, ``<c_k^dag c_l>``,
@@ -7,10 +6,11 @@ values of normally ordered monomials of the new modes (``<c_k>``, ``<c_k^dag c_l
 occupations and Eq. (9) on rho's covariance matrix come out right in every basis.
 
 The exact logarithmic negativity ``E_N = ln || rho_12^{T_2} ||_1`` needs the reduced state of
-the two *physical* cavities.  In the ``fock`` basis it is a partial trace.  In the ``normal``
-basis the tensor factors are normal modes, and tracing "factors 3 and 4" would trace the wrong
-modes and give a wrong answer (DESIGN.md); there the state is first mapped to the physical Fock
-basis (:mod:`qmodel.fockmap`) and the population lost to that mapping is reported.
+the two *physical* modes of the pair.  In the ``fock`` basis it is a partial trace.  In the
+``normal`` basis the tensor factors are normal modes, and tracing the other factors would trace
+the wrong modes and give a wrong answer (silently 0 at the seed paper's optimum;
+docs/master-equation.md); there the state is first mapped to the physical Fock basis
+(:mod:`qmodel.fockmap`) and the population lost to that mapping is reported.
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def _expect(op, rho):
 
 
 def moments(rho: np.ndarray, basis):
-    """``(mean, cov)`` of the physical quadratures (``(X1, Y1, X2, Y2, x, y, q, p)`` for the
-    four-mode model; ``(x_1, p_1, ..., x_n, p_n)`` of the physical modes in general).
+    """``(mean, cov)`` of the physical quadratures ``(x_1, p_1, ..., x_n, p_n)`` of the
+    model's modes (the rows of its ``quadrature_names``).
 
     ``cov`` is the symmetrised covariance (vacuum 1/2), ``mean`` the first moments.
     """

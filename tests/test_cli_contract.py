@@ -56,7 +56,7 @@ CASES = [
     (["meanfield", "--set", "P=6.3mW", "--set", "diameter=250um", "--set", "Delta_m0=10MHz"], 0),
     (["meanfield", "--set", "diameter=250um", "--target-G", "4.5MHz"], 0),
     (["meanfield", "--set", "diameter=250um", "--target-G", "0"], 2),
-    (["meanfield"], 2),
+    (["meanfield"], 0),
     (["figure", "3", "--points", "5"], 0),
     (["figure", "3", "--points", "1"], 2),
     (["bench", "--only", "linearized", "--grid", "3"], 0),
@@ -79,7 +79,7 @@ CASES = [
       "1"], 0),
     (["qmodel", "--model", "li2018", "--cutoffs", "3,3,3,3"], 2),
     (["qmodel", "--model", "vitali2007", "--set", "G=0.02MHz"], 4),
-    (["qmodel", "--model", "li2018", "--frame", "undisplaced", "--cutoffs", "3,3,3"], 2),
+    (["qmodel", "--model", "li2018", "--frame", "undisplaced", "--cutoffs", "3,3,3"], 4),
     (["compare", "--model", "li2018", "--basis", "fock", "--cutoffs", "3,3,3"], 4),
     (["sweep", "--model", "li2018", "--axis", "Delta_a=-1MHz:1MHz:3"], 0),
     (["sweep", "--model", "li2018", "--axis", "Delta_1=-1MHz:1MHz:3"], 2),
@@ -90,7 +90,7 @@ CASES = [
     (["figure", "map", "--model", "li2018", "--axis", "T=0:1mK:2", "--axis", "T=0:1mK:2"], 2),
     (["figure", "2a", "--axis", "Delta_1=0:1MHz:2"], 2),
     (["bench", "--model", "li2018", "--only", "linearized", "--grid", "3"], 0),
-    (["meanfield", "--model", "li2018", "--target-G", "1MHz"], 2),
+    (["meanfield", "--model", "li2018", "--target-G", "1MHz"], 0),
     (["output", "--model", "li2018"], 2),
 ]
 

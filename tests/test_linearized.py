@@ -112,7 +112,7 @@ def test_fig2a_maximum_near_sidebands(paper):
     i, j = np.unravel_index(np.nanargmax(en), en.shape)
     d1, d2 = s.axes[0].values[i] / 1e7, s.axes[1].values[j] / 1e7
     # the paper: the maximum lies at Delta_1 = -Delta_2 ~ +-omega_b (two symmetric lobes)
-    # (the model's own maximum is at about (0.81, -0.77) omega_b: see the README)
+    # (the model's own maximum is at about (0.81, -0.77) omega_b: docs/reproducing-the-paper.md)
     assert abs(abs(d1) - 1) < 0.3 and abs(abs(d2) - 1) < 0.3 and d1 * d2 < 0
     np.testing.assert_allclose(en, en.T, atol=1e-10)       # swap symmetry of the map
     # a continuous optimiser on the SciPy solution lands within one grid step (0.05 omega_b)

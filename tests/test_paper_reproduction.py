@@ -71,7 +71,7 @@ def test_fig3_vanishing_temperature_matches_independent_bisection(capsys, tmp_pa
     lo, hi = v["grid_bracket_K"]
     assert lo <= tv <= hi and hi - lo == pytest.approx(v["grid_step_K"])
     if points == 201:
-        # the value written in the README, not the paper's ~140 mK
+        # the value written in docs/reproducing-the-paper.md, not the paper's ~140 mK
         assert round(1e3 * tv) == 185
 
 

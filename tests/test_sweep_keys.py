@@ -54,8 +54,12 @@ def _single(capsys, command, sets, extra=()):
 
 
 def _sweep(capsys, engine, sets, axis, extra=()):
+    # the axis sets its key (a --set of it is refused); the linearized engine takes no workers
+    key = axis.split("=")[0]
+    sets = [s for s in sets if not s.startswith(key + "=")]
+    workers = [] if engine == "linearized" else ["--workers", "1"]
     code = main(["sweep", "--engine", engine, *[a for s in sets for a in ("--set", s)],
-                 "--axis", axis, *extra, "--workers", "1", "--json", "--list-points"])
+                 "--axis", axis, *extra, *workers, "--json", "--list-points"])
     doc = json.loads(capsys.readouterr()[0])
     assert code == 0, doc
     return doc["points"]

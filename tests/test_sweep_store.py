@@ -293,9 +293,10 @@ def test_foreign_store_at_out_exits_2(tmp_path, capsys, content):
         con.commit()
         con.close()
     before = store.read_bytes()
-    for engine in ("linearized", "qmodel"):
-        code = main(["sweep", "--engine", engine, "--axis", "T=20mK:40mK:2", "--basis",
-                     "fock", "--cutoffs", "3,3,2,3", "--out", str(tmp_path / "map")])
+    for engine, qm in (("linearized", []), ("qmodel", ["--basis", "fock", "--cutoffs",
+                                                       "3,3,2,3"])):
+        code = main(["sweep", "--engine", engine, "--axis", "T=20mK:40mK:2", *qm,
+                     "--out", str(tmp_path / "map")])
         err = capsys.readouterr()[1]
         assert code == 2 and err.count("\n") == 1 and "not a mwent result store" in err
     code = main(["validity", "--axis", "G_0=1e4Hz:1e5Hz:2", "--axis", "T=20mK:40mK:2",

@@ -1,7 +1,8 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
-from .common import EXIT_OK, CliError, emit, load_system
+from qmodel.defaults import MAX_DIM
+from .common import EXIT_OK, CliError, emit, load_system, refuse_options, refuse_set
 
 HELP = "speed, as ratios against baselines run in this process"
 DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "
@@ -23,9 +24,10 @@ def add_arguments(p) -> None:
                    help="time cap for QuTiP's default steadystate, and with --only "
                         "truncation for each of the two runs (default 60; a hot point's box "
                         "needs minutes)")
-    p.add_argument("--max-dim", type=int, default=6000, metavar="N",
-                   help="--only truncation: largest dimension both truncations may grow to "
-                        "(default 6000)")
+    p.add_argument("--max-dim", type=int, default=MAX_DIM, metavar="N",
+                   help=f"--only truncation: largest dimension both truncations may grow to "
+                        f"(default {MAX_DIM}, as everywhere; a hot point's box baseline needs "
+                        f"more, e.g. 6000)")
     p.add_argument("--scaling", type=float, default=0.0, metavar="SECONDS",
                    help="also find the largest plain-basis dimension solved within this "
                         "time (default: skip)")
@@ -48,7 +50,18 @@ def _param_args(args) -> list:
 
 def run(args) -> int:
     from compare.bench import bench_linearized
+    parts = ("linearized", "sweep", "qmodel") if args.only is None else (args.only,)
+    for dest, used_by in (("grid", ("linearized", "sweep")), ("cap", ("qmodel", "truncation")),
+                          ("max_dim", ("truncation",)), ("scaling", ("qmodel",))):
+        if not set(parts) & set(used_by):
+            refuse_options(args, (dest,), " or ".join(f"--only {u}" for u in used_by)
+                           + (" (or no --only)" if set(used_by) - {"truncation"} else ""))
     base = load_system(args)
+    if set(parts) & {"linearized", "sweep"}:
+        from compare.bench import bench_axes
+        refuse_set(args, bench_axes(base), "is replaced by the linearized and sweep "
+                                           "benchmarks' axis {key} (+-20 MHz); run them "
+                                           "without it, or with --only qmodel")
     if not 2 <= args.grid <= 2001:
         raise CliError("--grid must be between 2 and 2001")
     out, lines = {}, []

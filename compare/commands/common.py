@@ -1,7 +1,7 @@
 """What every subcommand shares: errors with exit codes, strict JSON output, parameter and
 option parsing, checks made before anything is computed.
 
-Exit codes (DESIGN.md): 0 success; 2 bad input; 3 no steady state (unstable); 4 a master
+Exit codes (docs/cli.md): 0 success; 2 bad input; 3 no steady state (unstable); 4 a master
 equation that did not converge; 1 anything else; 130 interrupted.  The mapping from exceptions
 to these codes lives in one place, :func:`compare.cli.main`.
 """
@@ -21,6 +21,7 @@ from linearized.description import load_model
 from linearized.drive import BranchError, NoStableBranch
 from linearized.sweep import grid_params, parse_axis
 from linearized.system import build_system
+from linearized.units import ParameterError
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_UNSTABLE, EXIT_NOT_CONVERGED = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -171,12 +172,18 @@ def load_system(args, axes=()):
     branch = getattr(args, "branch", None)
     driven = physical_keys(spec, values, axes)
     if branch is not None and not driven:
+        powers = [c.yig.power for c in spec.couplings if c.yig is not None]
         raise CliError(f"--branch chooses a mean-field branch of a physical drive; the model "
                        f"{spec.name} is given in its effective form (G) here"
-                       + ("; give the drive power too" if any(c.yig for c in spec.couplings)
-                          else ""))
+                       + (f"; give the drive power {powers[0]} too" if powers else ""))
     try:
         return build_system(spec, values, _pair(args), branch)
+    except ParameterError as exc:
+        culprit = [k for k in values if f"{k!r}" in str(exc)
+                   and k not in parse_set(getattr(args, "set", None))]
+        if getattr(args, "config", None) and culprit:
+            raise CliError(f"{exc} (in the config file {args.config})") from None
+        raise
     except BranchError as exc:
         raise CliError(str(exc))
     except NoStableBranch as exc:
@@ -199,17 +206,19 @@ def finite_positive(value, flag: str) -> float:
     return float(value)
 
 
-def parse_cutoffs(text: str, n: int = 4) -> tuple:
-    """``n`` comma-separated levels per tensor factor (one per mode), each at least 2."""
+def parse_cutoffs(text: str, n: int) -> tuple:
+    """``n`` comma-separated levels per tensor factor (one per mode of the model), each at
+    least 2; the error says how many the model takes."""
     words = {4: "four", 2: "two", 3: "three", 5: "five", 6: "six"}.get(n, str(n))
     example = ",".join(["3"] * n)
     try:
         cut = tuple(int(x) for x in text.split(","))
     except ValueError:
-        raise CliError(f"--cutoffs expects {words} integers like {example}, got {text!r}")
+        raise CliError(f"--cutoffs expects {words} integers like {example} (one per mode of "
+                       f"the model), got {text!r}")
     if len(cut) != n or min(cut) < 2:
         raise CliError(f"--cutoffs expects {words} integers of at least 2 (levels per tensor "
-                       f"factor), got {text!r}")
+                       f"factor, one per mode of the model), got {text!r}")
     return cut
 
 
@@ -335,8 +344,9 @@ def grid_inputs(args):
 
     A physical drive (its power given or swept) is solved point by point: the corners of the
     grid are checked here, every point when it runs."""
+    keys = [a.split("=", 1)[0].strip() for a in args.axis]
+    refuse_set(args, set(keys), AXIS_REPLACES_SET)
     spec = load_model(getattr(args, "model", None) or "paper")
-    keys = [a.split("=")[0].strip() for a in args.axis]
     base = load_system(args, axes=keys)
     axes = [parse_axis(a, base.spec.parameter) for a in args.axis]
     n = math.prod(len(a.values) for a in axes)
@@ -344,10 +354,6 @@ def grid_inputs(args):
         raise CliError(f"the grid has {n:.3g} points, more than the {MAX_GRID_POINTS:.0e} one "
                        f"sweep holds in memory; split it into several sweeps")
     given = set(input_values(args, spec))
-    both = [a.key for a in axes if a.key in given]
-    if both:
-        raise CliError(f"{both[0]} is both swept (--axis) and set (--set or --config); give "
-                       f"it once")
     for c in spec.couplings:
         kerr = c.yig.kerr if c.yig is not None else None
         if kerr and c.yig.diameter in keys and \
@@ -370,8 +376,10 @@ def grid_inputs(args):
 
 
 def check_executor(args) -> None:
-    """``--executor dask`` needs the extra installed and a scheduler address that parses."""
+    """``--executor dask`` needs the extra installed and a scheduler address that parses;
+    ``--scheduler`` goes with it, and ``--workers`` with local processes or a LocalCluster."""
     if args.executor != "dask":
+        refuse_options(args, ("scheduler",), "--executor dask")
         return
     if not args.scheduler:
         raise CliError("--executor dask needs --scheduler ADDR (e.g. tcp://HOST:8786, or "
@@ -392,6 +400,8 @@ def check_executor(args) -> None:
             (u.scheme != "inproc" and port is None):
         raise CliError(f"--scheduler {args.scheduler!r} is not a scheduler address like "
                        f"tcp://HOST:8786")
+    refuse_options(args, ("workers",), "local processes or --scheduler local (a running Dask "
+                                       "cluster has its own workers)")
 
 
 def sweep_settings(args, engine) -> dict:
@@ -414,3 +424,39 @@ def sweep_settings(args, engine) -> dict:
     if engine == "compare":
         settings["tolerance"] = finite_positive(args.tolerance, "--tolerance")
     return settings
+
+
+# -- options that do not apply: refused, never silently ignored ---------------------------------
+
+def given(args, dest: str) -> bool:
+    """True when option ``dest`` was given on the command line (``args.given``, set by
+    :func:`compare.cli.main`), even with its default value."""
+    return dest in args.given
+
+
+def flag(dest: str) -> str:
+    """The command-line spelling of option ``dest`` (``max_dim`` -> ``--max-dim``)."""
+    return "--" + dest.replace("_", "-")
+
+
+def refuse_options(args, dests, goes_with: str) -> None:
+    """Refuse (exit 2) the first of the options ``dests`` that was given: in this request it
+    would change nothing, and an option is never silently ignored.  ``goes_with`` completes
+    the sentence "--X goes with ..." (the request where the option applies)."""
+    for dest in dests:
+        if given(args, dest):
+            raise CliError(f"{flag(dest)} goes with {goes_with}; drop it here")
+
+
+#: why a --set of a swept parameter is refused
+AXIS_REPLACES_SET = "is replaced by --axis {key} at every point; drop one of the two"
+
+
+def refuse_set(args, keys, why: str) -> None:
+    """Refuse (exit 2) a ``--set KEY=...`` of a parameter in ``keys``, which the request
+    replaces, rather than drop it unsaid: the sentence is "--set KEY " + ``why`` (which may
+    use ``{key}``)."""
+    for item in args.set:
+        key = item.split("=", 1)[0].strip()
+        if key in keys:
+            raise CliError(f"--set {key} {why.format(key=key)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError, check_dimension,
                      check_output_dir,
                      convergence_options, emit, finite_positive, load_system, model_info,
-                     progress_printer)
+                     progress_printer, refuse_options)
 from .qmodel import add_qmodel_options
 
 HELP = "linearized theory vs master equation, with a verdict"
@@ -87,8 +87,10 @@ def table(c, out: dict) -> str:
 def run(args) -> int:
     from compare.comparison import compare, plain_basis_curve
     from qmodel.converge import Unstable
+    if not args.output:
+        refuse_options(args, ("bandwidth", "centers"), "--output (the filtered output modes)")
     params = load_system(args)
-    if getattr(args, "output", False):
+    if args.output:
         return run_output(args, params)
     opts = convergence_options(args, params.n_modes)
     tolerance = finite_positive(args.tolerance, "--tolerance")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import EXIT_OK, CliError, check_output_dir, emit, load_system
+from .common import (AXIS_REPLACES_SET, EXIT_OK, CliError, check_output_dir, emit,
+                     load_system, refuse_options, refuse_set)
+from .qmodel import QMODEL_OPTIONS
 
 HELP = "reproduce one of the paper's figures (PNG + data)"
 DESCRIPTION = ("Compute one of the paper's Figs. 2(a), 2(b), 3, 4(a), 4(b) from the linearized "
@@ -92,7 +94,9 @@ def describe(out: dict) -> list:
 
 def run(args) -> int:
     if args.engine != "compare":
-        _no_compare_options(args)
+        refuse_options(args, _COMPARE_ONLY, "--engine compare (the master-equation points)")
+    if args.name != "output":
+        refuse_options(args, ("bandwidth",), "figure output (the filter bandwidth)")
     if args.name == "map":
         if args.engine == "compare":
             raise CliError("--engine compare draws the paper's Figs. 2a, 2b, 3, 4a, 4b; for a "
@@ -107,6 +111,11 @@ def run(args) -> int:
         raise CliError(f"figure {args.name} is a figure of the seed paper; for another model "
                        f"use 'mwent figure map --model NAME --axis KEY=START:STOP:N' (one or "
                        f"two axes)")
+    if args.name != "output":
+        refuse_set(args, _figure_keys(args.name, base, args.as_given),
+                   f"is replaced by figure {args.name}'s own values (its axes and fixed "
+                   f"parameters)" + ("; --as-given draws Fig. 3 at the parameters as given"
+                                     if args.name == "3" else ""))
     if args.points is not None and args.points < 2:
         raise CliError("--points must be at least 2")
     if args.points is not None and args.points > 2001:
@@ -124,21 +133,18 @@ def run(args) -> int:
 
 
 #: options that only a master-equation figure (``--engine compare``) takes
-_COMPARE_ONLY = ("grid", "executor", "scheduler", "workers", "retry_failed", "basis",
-                 "cutoffs", "time_limit", "truncation", "eps", "solver", "tol", "tail_tol",
-                 "max_dim", "tolerance")
+_COMPARE_ONLY = ("grid", "executor", "scheduler", "workers", "retry_failed", *QMODEL_OPTIONS,
+                 "tolerance")
 
 
-def _no_compare_options(args) -> None:
-    """Refuse (exit 2) a master-equation option given to the linearized engine, rather than
-    ignore it: any value other than the parser's default."""
-    import argparse
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    given = [n for n in _COMPARE_ONLY if getattr(args, n, None) != parser.get_default(n)]
-    if given:
-        raise CliError(f"--{given[0].replace('_', '-')} goes with --engine compare (the "
-                       f"master-equation points)")
+def _figure_keys(name: str, base, as_given: bool) -> set:
+    """The parameters figure ``name`` sets itself (its axes and fixed values; Fig. 3 also
+    those of the Fig. 2(b) optimum it starts from, unless ``as_given``): a ``--set`` of one
+    would be replaced."""
+    from compare.figures import _spec
+    names = (name, "2b") if name == "3" and not as_given else (name,)
+    return {k for n in names for spec in [_spec(n, base, 2)]
+            for k in [a[0] for a in spec.axes] + list(spec.fixed)}
 
 
 def _compare(args, base) -> int:
@@ -227,6 +233,7 @@ def _map(args) -> int:
         raise CliError("figure map takes its points from --axis (no --points, --as-given)")
     system = load_system(args)
     axes = [parse_axis(a, system.spec.parameter) for a in args.axis]
+    refuse_set(args, {a.key for a in axes}, AXIS_REPLACES_SET)
     if len({a.key for a in axes}) != len(axes):
         raise CliError("each --axis key may appear once")
     if np.prod([len(a.values) for a in axes]) > 1_000_000:

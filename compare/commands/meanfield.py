@@ -8,7 +8,7 @@ import numpy as np
 from linearized import physical as ph
 from linearized.meanfield import mean_field
 from .common import (EXIT_OK, CliError, emit, input_values, load_system, model_info,
-                     physical_keys)
+                     physical_keys, refuse_options)
 from linearized.description import load_model
 from linearized.system import build_system
 
@@ -36,7 +36,11 @@ def kerr_text(k: dict, yig: bool = True, used: bool = False) -> str:
         what = f"the model's K/2pi = {k['K']:.3g} Hz"
     return (f"{what}: shift {k['shift'] / 1e6:.4g} MHz = {k['shift_over_kappa_m']:.3g} kappa_m, "
             f"{'negligible' if k['negligible'] else 'NOT negligible'} "
-            f"(K|<m>|^3/Omega = {k['K_m3_over_Omega']:.3g})")
+            f"(K|<m>|^3/Omega = {_g(k['K_m3_over_Omega'])})")
+
+
+def _g(x) -> str:
+    return "n/a" if x is None else f"{x:.3g}"
 
 
 def _driven(spec):
@@ -173,6 +177,9 @@ def _branches(args, spec, values) -> int:
 
 
 def run(args) -> int:
+    refuse_options(args, ("branch",), "the commands that solve one branch (meanfield lists "
+                                      "every branch)")
+    refuse_options(args, ("pair",), "the commands that give a pair's E_N and Duan sum")
     spec = load_model(args.model or "paper")
     values = input_values(args, spec)
     if args.target_G is not None:

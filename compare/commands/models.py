@@ -1,7 +1,7 @@
 """``mwent models``: the shipped model descriptions, and each one's file to start from."""
 from __future__ import annotations
 
-from .common import EXIT_OK, CliError, emit
+from .common import EXIT_OK, CliError, emit, refuse_options
 
 HELP = "list the shipped models, or print one's model file (models show NAME)"
 DESCRIPTION = ("Without arguments: every shipped model with one line each.  'models show NAME' "
@@ -17,6 +17,12 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from linearized.description import load_model, shipped_models
+    refuse_options(args, ("model", "set", "config", "preset", "pair", "branch"),
+                   "the commands that solve a model ('mwent models' lists, shows and checks "
+                   "model files)")
+    if args.action == "list" and args.name:
+        raise CliError(f"'mwent models list' takes no name (got {args.name!r}); 'mwent "
+                       f"models show {args.name}' prints that model's file")
     if args.action == "list":
         rows = []
         for name in shipped_models():

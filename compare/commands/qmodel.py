@@ -5,13 +5,18 @@ import sys
 
 from linearized.model_steady import solve_model as solve
 from .common import (EXIT_NOT_CONVERGED, EXIT_OK, CliError, convergence_options, emit,
-                     load_system, model_info, progress_printer)
+                     load_system, model_info, progress_printer, refuse_options)
 
 HELP = "steady state of the full master equation, converged"
 DESCRIPTION = ("Solve the model's master equation in the displaced frame (the nonlinear "
                "residue, e.g. G_0 m^dag m q, kept) in a truncated Fock space, growing the truncation "
                "until E_N and the Duan sum stop moving and the top-level populations are "
                "small.  The mechanical bath is always the Lindblad form.")
+
+
+#: the master-equation options of add_qmodel_options (refused where no master equation runs)
+QMODEL_OPTIONS = ("basis", "cutoffs", "tol", "tail_tol", "max_dim", "time_limit", "truncation",
+                  "eps", "solver")
 
 
 def add_qmodel_options(p) -> None:
@@ -22,10 +27,11 @@ def add_qmodel_options(p) -> None:
                         "fock: the plain Fock basis of a1, a2, m, b; self: normal modes of "
                         "the master equation's own state, iterated (owes nothing to the "
                         "linearized theory)")
-    p.add_argument("--cutoffs", metavar="N1,N2,N3,N4",
-                   help="fixed truncation, levels per tensor factor (each >= 2): in the fock "
-                        "basis the factors are a1,a2,m,b; in the normal and self bases they "
-                        "are the normal modes, most occupied first.  A fixed truncation "
+    p.add_argument("--cutoffs", metavar="N1,N2,...",
+                   help="fixed truncation, levels per tensor factor (each >= 2), one per mode "
+                        "of the model (four for the paper): in the fock basis the factors are "
+                        "the model's modes in its order (paper: a1,a2,m,b); in the normal and "
+                        "self bases they are the normal modes, most occupied first.  A fixed truncation "
                         "carries no convergence evidence (compare then never says agree). "
                         "Default: grow automatically until converged")
     p.add_argument("--tol", type=float, default=TOL,
@@ -70,6 +76,10 @@ def linearized_reference(params):
 def run(args) -> int:
     from qmodel.converge import NotConverged, Unstable, solve_master
     from qmodel.solvers import SolverError
+    if args.frame == "undisplaced":
+        refuse_options(args, ("basis", "tol", "time_limit", "truncation", "eps"),
+                       "the displaced frame (--frame undisplaced solves once, in the plain "
+                       "basis, at the fixed --cutoffs)")
     params = load_system(args)
     opts = convergence_options(args, params.n_modes)
     if args.frame == "undisplaced":
@@ -174,7 +184,7 @@ def _undisplaced_payload(r, opts, fields: dict) -> dict:
     return out
 
 
-def _undisplaced_model(args, system, opts) -> int:
+def _undisplaced(args, system, opts) -> int:
     """``--frame undisplaced`` for a model file with a physical drive."""
     from qmodel.undisplaced import solve_undisplaced
     from qmodel.solvers import SolverError

@@ -4,9 +4,9 @@ from __future__ import annotations
 import contextlib
 import sys
 
-from .common import (EXIT_ERROR, EXIT_OK, CliError, check_output_dir, check_output_prefix,
-                     emit, grid_inputs, sweep_settings)
-from .qmodel import add_qmodel_options
+from .common import (EXIT_ERROR, EXIT_INPUT, EXIT_OK, CliError, check_output_dir,
+                     check_output_prefix, emit, grid_inputs, refuse_options, sweep_settings)
+from .qmodel import QMODEL_OPTIONS, add_qmodel_options
 
 HELP = "evaluate a grid of parameter points (resumable)"
 DESCRIPTION = ("Evaluate the linearized theory, the master equation or the comparison on "
@@ -65,11 +65,13 @@ def sweep_errors(store_path):
     """Map a sweep's store, executor and write failures to one-sentence errors (used by
     ``sweep`` and by ``figure --engine compare``)."""
     from compare.store import StoreError
-    from compare.sweeps import SweepError
+    from compare.sweeps import SchedulerUnreachable, SweepError
     try:
         yield
     except StoreError as exc:
         raise CliError(str(exc))
+    except SchedulerUnreachable as exc:    # the address given: bad input, nothing computed
+        raise CliError(str(exc), EXIT_INPUT)
     except SweepError as exc:
         raise CliError(str(exc), EXIT_ERROR)
     except OSError as exc:
@@ -114,7 +116,19 @@ def run(args) -> int:
         raise CliError("sweep needs at least one --axis KEY=START:STOP:N")
     if args.report and args.engine != "compare":
         raise CliError("--report needs --engine compare (it shows both methods)")
+    if not args.out:
+        refuse_options(args, ("overwrite",), "--out (it replaces PATH.npz)")
+    if not args.json:
+        refuse_options(args, ("list_points",), "--json (the text summary lists no points)")
     base, axes = grid_inputs(args)
+    if args.engine == "linearized":
+        refuse_options(args, ("executor", "scheduler", "workers"),
+                       "--engine qmodel or compare (the linearized engine solves the whole "
+                       "grid at once, in this process)")
+        refuse_options(args, QMODEL_OPTIONS, "--engine qmodel or compare (the master "
+                                             "equation)")
+    if args.engine != "compare":
+        refuse_options(args, ("tolerance",), "--engine compare (the verdict)")
     settings = sweep_settings(args, args.engine)
     if args.out:
         check_output_prefix(args.out, "--out")
@@ -124,9 +138,6 @@ def run(args) -> int:
         check_output_prefix(args.store, "--store", suffixes=())
     if args.report:
         check_output_dir(args.report, "--report")
-    if args.executor == "dask" and args.engine == "linearized":
-        print("mwent: note: the linearized engine solves the whole grid at once in this "
-              "process; --executor dask is not used for it", file=sys.stderr)
     store = args.store or (f"{args.out}.sqlite" if args.out else ":memory:")
     run_ = run_grid(args, args.engine, base, axes, store, settings)
     sweep = run_.to_sweep()

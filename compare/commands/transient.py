@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import re
 
-from .common import EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_system, parse_cutoffs
+from .common import (EXIT_NOT_CONVERGED, EXIT_OK, CliError, emit, load_system,
+                     parse_cutoffs, refuse_options)
 
 HELP = "E_N(t) and Duan(t) after switch-on from the thermal state, and the time to 90%%"
 DESCRIPTION = (
@@ -90,8 +91,9 @@ def run(args) -> int:
         raise CliError(f"--t-max ({args.t_max}) must be later than --t-min ({args.t_min})")
     if args.master_equation and args.cutoffs is None:
         raise CliError("--master-equation needs --cutoffs N1,N2,... (one per mode)")
-    if not args.master_equation and args.cutoffs is not None:
-        raise CliError("--cutoffs is only used with --master-equation")
+    if not args.master_equation:
+        refuse_options(args, ("cutoffs", "me_points", "tol", "tail_tol", "max_dim"),
+                       "--master-equation")
     system = load_system(args)
     cutoffs = None
     if args.master_equation:
