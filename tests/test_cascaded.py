@@ -354,11 +354,10 @@ def test_two_cavity_filter_pair_from_the_master_equation_agrees(two_cavity):
     assert out["verdict"] == "undecided"          # never "agree" without the independent basis
 
 
-@pytest.mark.slow
 def test_compare_output_is_decided_on_li2018(capsys):
     # the outputs of li2018's cavity and magnon (its phonon holds ~20 thermal quanta at 10 mK):
     # the cascaded master equation agrees with the linear filtered pair, with every line of
-    # evidence including the basis independent of the linearized theory (a few minutes)
+    # evidence including the basis independent of the linearized theory
     import json
     from compare.cli import main
     from linearized.output import filtered_output
