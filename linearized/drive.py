@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .units import ParameterError
 
@@ -119,6 +118,9 @@ def drive_branches(system, k: int, l: int, G0: float, E: float, kerr: float = 0.
     n_max = 4.0 * (abs(E) / kmin) ** 2
     grid = np.unique(np.concatenate([[0.0], np.geomspace(n_max * 1e-12, n_max, points)]))
     vals = np.array([f(n) for n in grid])
+    # imported here: a single-point solve without a physical drive does not load SciPy's
+    # optimizers (tests/test_startup.py measures that path)
+    from scipy.optimize import brentq
     roots = []
     for a, b, fa, fb in zip(grid[:-1], grid[1:], vals[:-1], vals[1:]):
         if fa == 0:

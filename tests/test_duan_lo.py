@@ -118,11 +118,19 @@ def test_two_mode_squeezed_vacuum_analytic_minimum(r, phases):
     assert _duan_fixed(rotate_cavities(V, t1, t2)) == pytest.approx(value, rel=1e-12, abs=1e-14)
 
 
-def test_paper_preset_cavity_block():
-    from linearized.params import PRESETS
-    from linearized.steady import solve
-    res = solve(PRESETS["paper"])
+def test_paper_preset_cavity_block(paper):
+    import reference_drifts as ref
+    from linearized.model_steady import solve_model
+    res = solve_model(paper)
     V = res.covariance[:4, :4]
+    # the same block from the hand-written Eq. (6) and D and SciPy's Lyapunov solver
+    v = lambda *keys: [paper.value(k) for k in keys]
+    A = ref.yu2020_drift(*v("Delta_1", "Delta_2", "Delta_m", "kappa_1", "kappa_2", "kappa_m",
+                            "g_1", "g_2", "G", "omega_b", "gamma_b"))
+    D = ref.yu2020_diffusion(*v("kappa_1", "kappa_2", "kappa_m", "gamma_b", "omega_m",
+                                "omega_b", "T"))
+    np.testing.assert_allclose(V, scipy.linalg.solve_continuous_lyapunov(A, -D)[:4, :4],
+                               rtol=1e-8, atol=1e-10)
     value, t1, t2 = duan_sum_optimized(V)
     assert _duan_fixed(V) == pytest.approx(2.063619, abs=1e-6)
     assert value == pytest.approx(1.814294, abs=1e-6)

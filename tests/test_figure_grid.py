@@ -13,9 +13,10 @@ import pytest
 
 from compare.cli import main
 from compare.figures import _spec, fig2b_optimum
-from linearized.params import PRESETS
-from linearized.steady import solve_grid
+from linearized.description import load_model
+from linearized.model_steady import solve_model_grid as solve_grid
 from linearized.sweep import Axis, grid_params
+from linearized.system import build_system
 
 QM = ["--basis", "fock", "--cutoffs", "3,3,2,3", "--tail-tol", "1"]
 
@@ -25,7 +26,7 @@ def _reject(token):
 
 
 def _points(name, n):
-    base = PRESETS["paper"]
+    base = build_system(load_model("paper"))
     spec = _spec(name, base, n)
     start = base.replace(**spec.fixed) if name != "3" else fig2b_optimum(base, 21)
     axes = [Axis(k, np.linspace(a, b, n)) for k, a, b, _ in spec.axes]
@@ -40,7 +41,7 @@ def _sets(p):
             "G", "G_0", "omega_b", "gamma_b", "omega_m", "T")
     out = []
     for k in keys:
-        out += ["--set", f"{k}={float(getattr(p, k))!r}"]
+        out += ["--set", f"{k}={p.value(k)!r}"]
     return out
 
 
@@ -75,11 +76,11 @@ def test_figure_points_run_through_every_command(capsys, name, n):
         assert code in (3, 4) and (doc is None or doc.get("verdict") != "agree")
         if stable:
             code, doc = _run(capsys, ["meanfield", "--set", "diameter=250um", "--set",
-                                      f"G_0={float(p.G_0)!r}", "--set",
-                                      f"Delta_1={float(p.Delta_1)!r}", "--set",
-                                      f"Delta_2={float(p.Delta_2)!r}", "--set",
-                                      f"kappa_2={float(p.kappa_2)!r}", "--set",
-                                      f"g_2={float(p.g_2)!r}", "--target-G",
-                                      f"{float(p.G)!r}"])
+                                      f"G_0={p.value('G_0')!r}", "--set",
+                                      f"Delta_1={p.value('Delta_1')!r}", "--set",
+                                      f"Delta_2={p.value('Delta_2')!r}", "--set",
+                                      f"kappa_2={p.value('kappa_2')!r}", "--set",
+                                      f"g_2={p.value('g_2')!r}", "--target-G",
+                                      f"{p.value('G')!r}"])
             assert code == 0 and doc["P"] > 0
     assert seen > 0

@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
 
-from linearized.params import ParameterError, Params
+from compare.commands.common import CliError, parse_set
+from linearized.description import load_model
+from linearized.system import build_system
 from linearized.thermal import occupation
-from linearized.units import UnitError, parse_quantity
+from linearized.units import ParameterError, UnitError, parse_quantity
 
 
 @pytest.mark.parametrize("text,dim,value", [
@@ -23,14 +25,32 @@ def test_parse_quantity_rejects(text, dim):
         parse_quantity(text, dim)
 
 
-def test_from_mapping_and_validation(paper):
-    p = Params.from_mapping({"kappa_1": "2MHz", "T": "50mK", "mech_bath": "lindblad"})
-    assert p.kappa_1 == 2e6 and p.T == 0.05 and p.mech_bath == "lindblad"
-    assert p.g_1 == paper.g_1
-    for bad in ({"kappa_1": "0"}, {"gamma_b": "-1Hz"}, {"T": "-1mK"}, {"nope": 1},
-                {"mech_bath": "ohmic"}, {"P": "-6mW"}, {"diameter": "0um"}, {"P": "6MHz"}):
+def test_model_file_values_are_read_with_their_units(paper):
+    # the paper's model file writes "20mK", "0.3Hz", "10GHz", "-10MHz": SI values here
+    assert paper.value("T") == 0.02 and paper.value("G_0") == 0.3
+    assert paper.value("omega_m") == 1e10 and paper.value("Delta_2") == -1e7
+    assert paper.spec.parameter["P"].unit == "W" and paper.values["P"] is None
+
+
+def test_set_values_and_validation(paper):
+    spec = load_model("paper")
+    raw = parse_set(["kappa_1=2MHz", "T = 50mK", "mech_bath=lindblad", "Delta_1=-2.5e1kHz"])
+    assert raw == {"kappa_1": "2MHz", "T": "50mK", "mech_bath": "lindblad",
+                   "Delta_1": "-2.5e1kHz"}
+    p = build_system(spec, raw)
+    assert p.value("kappa_1") == 2e6 and p.value("T") == 0.05 and p.mech_bath == "lindblad"
+    assert p.value("Delta_1") == -2.5e4                     # a negative detuning is fine
+    assert p.value("g_1") == paper.value("g_1")
+    for bad in (["T"], ["=1"]):
+        with pytest.raises(CliError):
+            parse_set(bad)
+    physical = {"P": "6.3mW", "diameter": "250um", "Delta_m0": "10MHz"}
+    for bad in ({"gamma_b": "-1Hz"}, {"kappa_1": "-1MHz"}, {"g_1": "nan"}, {"T": "-1mK"},
+                {"T": "10MHz"}, {"nope": 1}, {"mech_bath": "ohmic"}, {"kappa_m": float("nan")},
+                {**physical, "P": "-6mW"}, {**physical, "diameter": "0um"},
+                {**physical, "P": "6MHz"}, {"P": "6.3mW"}):
         with pytest.raises(ParameterError):
-            Params.from_mapping(bad)
+            build_system(spec, bad)
     with pytest.raises(ParameterError):
         paper.replace(Delta_1=np.array([1.0, np.nan]))
 

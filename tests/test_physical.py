@@ -5,9 +5,34 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from compare.params_io import load_params
 from linearized import physical as ph
-from linearized.params import ParameterError
+from linearized.description import load_model
+from linearized.meanfield import mean_field
+from linearized.system import build_system
+from linearized.units import ParameterError
+
+#: the paper's physical drive: power, sphere and bare magnon detuning
+DRIVE = {"P": "6.3mW", "diameter": "250um", "Delta_m0": "10MHz"}
+
+
+def physical(changes=None, branch="lowest"):
+    """The paper's model with its physical drive (every mean-field branch solved)."""
+    return build_system(load_model("paper"), {**DRIVE, **(changes or {})}, branch=branch)
+
+
+def _eq3_den(p, Delta_m):
+    """Drive per magnon amplitude of the paper's Eq. (3), written out here (Hz): the
+    classical equations with E = <m> (i Delta_m + kappa_m + sum_j g_j^2 / (i Delta_j + kappa_j))
+    at the effective magnon detuning Delta_m."""
+    v = {k: p.value(k) for k in ("Delta_1", "Delta_2", "kappa_1", "kappa_2", "kappa_m",
+                                 "g_1", "g_2")}
+    return (1j * Delta_m + v["kappa_m"] + v["g_1"] ** 2 / (1j * v["Delta_1"] + v["kappa_1"])
+            + v["g_2"] ** 2 / (1j * v["Delta_2"] + v["kappa_2"]))
+
+
+def eq3_magnon_number(Omega, p, Delta_m):
+    """|<m>|^2 of the paper's Eq. (3) for the drive Omega (Hz)."""
+    return abs(Omega / _eq3_den(p, Delta_m)) ** 2
 
 
 def test_sphere_and_drive_by_hand():
@@ -26,40 +51,46 @@ def test_sphere_and_drive_by_hand():
 def test_papers_drive_power_within_its_rounding(paper, G0, P_paper):
     # "6.3 mW (0.57 mW) gives G/2pi = 4.5 MHz for G0/2pi = 0.3 Hz (1 Hz)": Eq. (4)'s value
     # rounds to the paper's figures; Eq. (3), exact, is 2% higher
-    p = paper.replace(G_0=G0)
-    P4 = ph.power_for_rabi(ph.drive_for_coupling(p, approximate=True)[0], 250e-6)
-    P3 = ph.power_for_rabi(ph.drive_for_coupling(p)[0], 250e-6)
+    drive = mean_field(paper.replace(G_0=G0)).drives["m"]
+    P4 = ph.power_for_rabi(2 * np.pi * drive["Omega_eq4"], 250e-6)
+    P3 = ph.power_for_rabi(2 * np.pi * drive["Omega"], 250e-6)
     assert float(f"{P4 * 1e3:.2g}") == pytest.approx(P_paper * 1e3)    # two figures, as quoted
     assert 1.01 < P3 / P4 < 1.03
 
 
-def test_three_branches_middle_unstable(paper):
-    br = ph.mean_field_branches(paper, ph.rabi_frequency(6.3e-3, 250e-6), 10e6)
+def test_three_branches_middle_unstable():
+    p = physical()
+    br = p.branches
     assert len(br) == 3
     assert br[0].stable and not br[1].stable
     assert [b.n for b in br] == sorted(b.n for b in br)
     # each root is self-consistent: Eq. (3) at its own shifted detuning gives back n
+    Omega = ph.rabi_frequency(6.3e-3, 250e-6) / (2 * np.pi)
     for b in br:
-        eff = paper.replace(G=b.G, Delta_m=b.Delta_m)
-        from linearized.meanfield import magnon_amplitude
-        assert abs(magnon_amplitude(ph.rabi_frequency(6.3e-3, 250e-6), eff)) ** 2 == \
-            pytest.approx(b.n, rel=1e-9)
-        assert b.Delta_m == pytest.approx(10e6 - paper.G_0 ** 2 / paper.omega_b * b.n)
+        assert eq3_magnon_number(Omega, p, b.detuning) == pytest.approx(b.n, rel=1e-9)
+        assert b.detuning == pytest.approx(10e6 - 0.3 ** 2 / 10e6 * b.n)
+        assert b.G == pytest.approx(np.sqrt(2) * 0.3 * np.sqrt(b.n), rel=1e-12)
 
 
 def test_physical_point_reproduces_effective_one(paper):
     # drive for G = 4.5 MHz at Delta_m = 9 MHz, then back: same G, Delta_m (round trip)
-    Omega, d0 = ph.drive_for_coupling(paper)
-    P = ph.power_for_rabi(Omega, 250e-6)
-    p = load_params("paper", None, [f"P={P}", "diameter=250um", f"Delta_m0={d0}"])
-    assert p.G == pytest.approx(4.5e6, rel=1e-9) and p.Delta_m == pytest.approx(9e6, rel=1e-9)
+    drive = mean_field(paper).drives["m"]
+    P = ph.power_for_rabi(2 * np.pi * drive["Omega"], 250e-6)
+    p = build_system(load_model("paper"), {"P": P, "diameter": "250um",
+                                           "Delta_m0": drive["bare_detuning"]})
+    assert p.value("G") == pytest.approx(4.5e6, rel=1e-9)
+    assert p.value("Delta_m") == pytest.approx(9e6, rel=1e-9)
+    assert p.branch.G == pytest.approx(4.5e6, rel=1e-9)
 
 
-def test_mixing_effective_and_physical_is_an_error():
-    with pytest.raises(ParameterError, match="not both"):
-        load_params("paper", None, ["P=6mW", "G=4MHz", "diameter=250um", "Delta_m0=10MHz"])
+def test_mixing_effective_and_physical_is_an_error(capsys):
+    assert main(["linearized", "--set", "P=6mW", "--set", "G=4MHz", "--set", "diameter=250um",
+                 "--set", "Delta_m0=10MHz"]) == 2
+    assert "not both" in capsys.readouterr()[1]
+    assert main(["linearized", "--set", "P=6mW"]) == 2
+    assert "missing" in capsys.readouterr()[1]
     with pytest.raises(ParameterError, match="missing"):
-        load_params("paper", None, ["P=6mW"])
+        build_system(load_model("paper"), {"P": "6mW"})
 
 
 def test_meanfield_cli(capsys):
@@ -96,23 +127,45 @@ def test_bistable_point_refuses_to_guess(capsys):
     assert main(["linearized", *BISTABLE, "--branch", "1"]) == 3      # the unstable one
 
 
+def drive_frame(p):
+    """``e^{-i theta}`` that takes the effective frame (``<m> = -i|<m>|``) to the undisplaced
+    frame's, whose drive ``E = e^{i theta} |E|`` is real: E from the paper's Eq. (3) here."""
+    E = mean_field(p).means["m"] * _eq3_den(p, p.value("Delta_m"))
+    return np.conj(E) / abs(E)
+
+
+def rotated_duan(cov, rot):
+    """Duan sum of the pair (a1, a2) after turning both cavities by ``a -> a rot``
+    (x' = cos x + sin y, y' = -sin x + cos y for rot = e^{-i phi}), Eq. (10) written here."""
+    from linearized.model_steady import pair_block
+    c, s_ = rot.real, -rot.imag
+    R1 = np.array([[c, s_], [-s_, c]])
+    R = np.kron(np.eye(2), R1)
+    C = R @ pair_block(cov, 0, 1) @ R.T
+    u = np.array([1.0, 0.0, 1.0, 0.0])                # X+ = x_1 + x_2
+    v = np.array([0.0, 1.0, 0.0, -1.0])               # Y- = y_1 - y_2
+    return float(u @ C @ u + v @ C @ v)
+
+
 @pytest.mark.slow
 def test_undisplaced_model_agrees_with_displaced(paper):
     # a small-amplitude point (|<m>| = 0.49): the driven, undisplaced master equation in the
-    # plain basis must reproduce the displaced-frame model: a direct check of displacement
-    from linearized.meanfield import mean_field
+    # plain basis must reproduce the displaced-frame model: a direct check of displacement.
+    # The undisplaced frame has a real drive: means and Duan turned into it (E_N is invariant)
     from qmodel.converge import ConvergenceOptions, solve_master
     from qmodel.undisplaced import solve_undisplaced
     p = paper.replace(G_0=1e6, G=0.7e6, g_1=1.5e6, g_2=1.5e6, T=1e-3, mech_bath="lindblad")
     d = solve_master(p, ConvergenceOptions(tol=1e-5, tail_tol=1e-5))
     u = solve_undisplaced(p, (4, 4, 6, 6))
+    rot = drive_frame(p)
     assert u["tail_population"].max() < 1e-5
     assert u["E_N"] == pytest.approx(d.measures.E_N, abs=2e-5) and u["E_N"] > 1e-3
-    assert u["duan"] == pytest.approx(d.measures.duan, abs=1e-4)
+    assert u["duan"] == pytest.approx(rotated_duan(d.measures.covariance, rot), abs=1e-4)
     fm = d.measures.first_moments
-    m_displaced = mean_field(p).m + complex(fm[4], fm[5]) / np.sqrt(2)
-    assert abs(u["m"] - m_displaced) < 1e-4
-    assert abs(u["m"] - mean_field(p).m) > 1e-3     # quantum corrections are resolved
+    m_mf = mean_field(p).means["m"]
+    m_displaced = (m_mf + complex(fm[4], fm[5]) / np.sqrt(2)) * rot
+    assert abs(u["means"]["m"] - m_displaced) < 1e-4
+    assert abs(u["means"]["m"] - m_mf * rot) > 1e-3     # quantum corrections are resolved
 
 
 @pytest.mark.slow
@@ -126,26 +179,29 @@ def test_kerr_term_displaced_vs_undisplaced(paper):
     d = solve_master(p, ConvergenceOptions(tol=1e-6, tail_tol=1e-6))
     u = solve_undisplaced(p, (4, 4, 6, 6))
     assert u["E_N"] == pytest.approx(d.measures.E_N, abs=5e-5)
-    assert u["duan"] == pytest.approx(d.measures.duan, abs=1e-4)
+    assert u["duan"] == pytest.approx(rotated_duan(d.measures.covariance, drive_frame(p)),
+                                      abs=1e-4)
     # the Kerr term matters here: E_N moves by far more than that tolerance
     no_kerr = solve_master(p.replace(K=0.0), ConvergenceOptions(tol=1e-6, tail_tol=1e-6))
     assert abs(no_kerr.measures.E_N - d.measures.E_N) > 1e-3
 
 
-def test_kerr_enters_the_mean_field(paper):
+def test_kerr_enters_the_mean_field(capsys):
     # with K the branch detuning is Delta_m0 + K(2n + 1) - (G_0^2/omega_b) n, and each root is
     # self-consistent under Eq. (3)
-    from linearized.meanfield import magnon_amplitude
-    p = paper.replace(K=4e-9)
-    Omega = ph.rabi_frequency(6.3e-3, 250e-6)
-    for b in ph.mean_field_branches(p, Omega, 10e6):
-        assert b.Delta_m == pytest.approx(10e6 + 4e-9 * (2 * b.n + 1) - 0.3 ** 2 / 1e7 * b.n)
-        eff = p.replace(G=b.G, Delta_m=b.Delta_m)
-        assert abs(magnon_amplitude(Omega, eff)) ** 2 == pytest.approx(b.n, rel=1e-9)
-        assert b.kerr_shift == pytest.approx(4e-9 * (2 * b.n + 1))
+    p = physical({"K": 4e-9})
+    Omega = ph.rabi_frequency(6.3e-3, 250e-6) / (2 * np.pi)
+    for b in p.branches:
+        assert b.detuning == pytest.approx(10e6 + 4e-9 * (2 * b.n + 1) - 0.3 ** 2 / 1e7 * b.n)
+        assert eq3_magnon_number(Omega, p, b.detuning) == pytest.approx(b.n, rel=1e-9)
+    sets = [x for k, v in {**DRIVE, "K": "4e-9"}.items() for x in ("--set", f"{k}={v}")]
+    assert main(["meanfield", *sets, "--json"]) == 0
+    doc = json.loads(capsys.readouterr()[0])
+    for row in doc["branches"]:
+        assert row["kerr_shift"] == pytest.approx(4e-9 * (2 * row["n"] + 1))
 
 
-def test_undisplaced_frame_cli(capsys):
+def test_undisplaced_frame_cli(capsys, paper):
     small = ["--set", "G_0=1MHz", "--set", "G=0.7MHz", "--set", "g_1=1.5MHz", "--set",
              "g_2=1.5MHz", "--set", "T=1mK", "--frame", "undisplaced"]
     assert main(["qmodel", *small]) == 2                       # needs --cutoffs
@@ -153,7 +209,9 @@ def test_undisplaced_frame_cli(capsys):
     code = main(["qmodel", *small, "--cutoffs", "3,3,5,5", "--tail-tol", "1e-3", "--json"])
     doc = json.loads(capsys.readouterr()[0])
     assert code == 0 and doc["frame"] == "undisplaced"
-    assert abs(doc["m"]["im"] - doc["mean_field"]["m"]["im"]) < 0.01
+    # |<m>| = G / (sqrt2 G_0) = 0.495 (the frame's phase is the drive's, so compare moduli)
+    m = doc["means"]["m"]
+    assert abs(abs(complex(m["re"], m["im"])) - 0.7 / np.sqrt(2)) < 0.01
     assert 0 < doc["E_N"] < 0.01
 
 
@@ -195,10 +253,10 @@ def test_literature_kerr_lies_between_anisotropy_estimates():
 
 
 def test_kerr_yig_option(capsys):
-    p = load_params("paper", sets=["K=yig", "diameter=250um"])
-    assert p.K == pytest.approx(6.4e-9)
+    p = build_system(load_model("paper"), {"K": "yig", "diameter": "250um"})
+    assert p.value("K") == pytest.approx(6.4e-9)
     with pytest.raises(ParameterError, match="diameter"):
-        load_params("paper", sets=["K=yig"])
+        build_system(load_model("paper"), {"K": "yig"})
     # meanfield reports the Kerr estimate at the paper's drive: at G_0 = 0.3 Hz the shift
     # 6.4e-9 * (2 * 1.125e14 + 1) Hz = 1.44 MHz exceeds kappa_m (1 MHz); at 1 Hz it is 0.13 MHz
     for G0, shift, negligible in ((0.3, 1.44e6, False), (1.0, 0.1296e6, False), (10.0, 1.296e3, True)):

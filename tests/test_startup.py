@@ -10,16 +10,15 @@ import pytest
 import scipy.linalg
 
 import linearized.lyapunov as lyap
-from linearized.matrices import diffusion_matrix, drift_matrix
-from linearized.params import PRESETS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SINGLE_POINT = """
 import json, sys
-import linearized.steady, linearized.physical
-from linearized.params import PRESETS
-d = linearized.steady.solve(PRESETS['paper']).to_dict()
+import linearized.model_steady, linearized.physical
+from linearized.description import load_model
+from linearized.system import build_system
+d = linearized.model_steady.solve_model(build_system(load_model('paper'))).to_dict()
 json.dumps(d, allow_nan=False)
 print(json.dumps(sorted(m for m in sys.modules
                         if m.split('.')[0] in ('scipy', 'numba', 'qutip', 'llvmlite'))))
@@ -30,8 +29,8 @@ import json, sys
 import numpy as np
 import linearized
 before = 'numba' in sys.modules
-from linearized.params import PRESETS
-g = linearized.solve_grid(PRESETS['paper'].replace(Delta_1=np.array([9e6, 10e6])))
+paper = linearized.build_system(linearized.load_model('paper'))
+g = linearized.solve_model_grid(paper.replace(Delta_1=np.array([9e6, 10e6])))
 print(json.dumps([before, 'numba' in sys.modules, g.E_N.tolist()]))
 """
 
@@ -77,9 +76,9 @@ def test_numpy_lyapunov_against_scipy_random(rng):
 @pytest.mark.parametrize("changes", [{}, dict(mech_bath="lindblad"), dict(T=0.5),
                                      dict(Delta_1=0.0, Delta_2=0.0), dict(K=1e-3),
                                      dict(G=1e6, gamma_b=1e4)])
-def test_numpy_lyapunov_against_scipy_on_the_model(changes):
-    p = PRESETS["paper"].replace(**changes)
-    A, D = drift_matrix(p), diffusion_matrix(p)
+def test_numpy_lyapunov_against_scipy_on_the_model(paper, changes):
+    p = paper.replace(**changes)
+    A, D = p.drift_matrix(), p.diffusion_matrix()
     assert np.linalg.eigvals(A).real.max() < 0
     ref = _scipy(A, D)
     np.testing.assert_allclose(lyap.steady_covariance(A, D), ref, rtol=1e-9,
