@@ -21,12 +21,3 @@ def occupation(frequency, T):
         x = H_PLANCK * f / (K_BOLTZMANN * T)
         n = 1.0 / np.expm1(x)
     return np.where(T > 0, n, 0.0)
-
-
-def occupations(params):
-    """``(N_1, N_2, N_m, N_b)`` for a :class:`~linearized.params.Params`.
-
-    Cavities and magnon use ``omega_m`` (they are within MHz of it); the phonon uses ``omega_b``.
-    """
-    n_m = occupation(params.omega_m, params.T)
-    return n_m, n_m, n_m, occupation(params.omega_b, params.T)

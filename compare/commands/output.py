@@ -27,8 +27,8 @@ def add_arguments(p) -> None:
                         "(default 100kHz)")
     p.add_argument("--centers", metavar="F1,F2",
                    help="filter centres Omega_1/2pi,Omega_2/2pi in the drive frame (default "
-                        "each mode's detuning, +omega_b,-omega_b for the paper); a leading "
-                        "minus needs '=': --centers=-10MHz,10MHz")
+                        "each mode's detuning, +omega_b,-omega_b for the paper); write a "
+                        "negative first centre with an equals sign after the option")
     p.add_argument("--efficiency", metavar="ETA[,ETA2]", default="1",
                    help="detection efficiency in [0, 1], one for both modes or one each "
                         "(default 1)")
