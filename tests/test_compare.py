@@ -122,7 +122,8 @@ def test_store_refuses_foreign_and_corrupt_files(tmp_path):
 
 def test_failed_point_is_recorded_and_sweep_goes_on(paper, tmp_path):
     # G beyond the stability limit at one point: stored as unstable, others fine
-    run = run_sweep("qmodel", paper, [parse_axis("G=1MHz:20MHz:2", PAPER_SPEC.parameter)], str(tmp_path / "s.sqlite"),
+    axes = [parse_axis("G=1MHz:20MHz:2", PAPER_SPEC.parameter)]
+    run = run_sweep("qmodel", paper, axes, str(tmp_path / "s.sqlite"),
                     {**SETTINGS, "max_dim": 10}, workers=1, progress=False)
     status = [p["status"] for p in run.points]
     assert status == ["failed", "unstable"]
