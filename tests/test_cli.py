@@ -74,14 +74,14 @@ def test_sweep_writes_grid_and_marks_unstable(capsys, tmp_path):
 def test_figure_writes_png_and_data(capsys, tmp_path, paper):
     from matplotlib.image import imread
 
-    from linearized.steady import solve
+    from linearized.model_steady import solve_model
     # kappa_2 != kappa_1 makes the map asymmetric under Delta_1 <-> Delta_2, so that swapped
     # or transposed axes show
     code, out, _ = run(capsys, "figure", "2a", "--set", "kappa_2=2MHz", "--out", str(tmp_path),
                        "--points", "21", "--json")
     doc = json.loads(out)
     assert code == 0
-    base, wb = paper.replace(kappa_2=2e6), paper.omega_b
+    base, wb = paper.replace(kappa_2=2e6), paper.value("omega_b")
     with np.load(doc["data"]) as f:
         x, y, en, stable = f["axis_0"], f["axis_1"], f["E_N"], f["stable"]
     # Fig. 2(a)'s grid: Delta_1 (first index) and Delta_2 over [-2, 2] omega_b
@@ -91,7 +91,7 @@ def test_figure_writes_png_and_data(capsys, tmp_path, paper):
     # the map against the single-point solver (a separate code path from the batched
     # kernel), on both sides of the diagonal
     for i, j in ((14, 6), (6, 14), (3, 17), (17, 3), (10, 10), (19, 2)):
-        point = solve(base.replace(Delta_1=float(x[i]), Delta_2=float(y[j])))
+        point = solve_model(base.replace(Delta_1=float(x[i]), Delta_2=float(y[j])))
         assert bool(stable[i, j]) == point.stable
         assert en[i, j] == pytest.approx(point.E_N, abs=1e-10)
     # the summary's grid optimum is the map's largest value, where the map has it
@@ -128,27 +128,27 @@ def test_bench_linearized_agreement_is_measured_against_an_independent_baseline(
     values on the bench's grid: a batched solver that is off by 1e-3 shows as 1e-3, and the
     batched solver is handed the grid the report names."""
     import compare.bench
-    import linearized.steady
+    import linearized.model_steady
     from compare.bench import bench_linearized
-    true_solve, seen = linearized.steady.solve_grid, []
+    true_solve, seen = linearized.model_steady.solve_model_grid, []
 
     def off_by_1e3(grid):
         seen.append(grid)
         res = true_solve(grid)
         return dataclasses.replace(res, E_N=res.E_N + 1e-3)
 
-    monkeypatch.setattr(linearized.steady, "solve_grid", off_by_1e3)
+    monkeypatch.setattr(linearized.model_steady, "solve_model_grid", off_by_1e3)
     # also where the bench may have bound the name at import
-    monkeypatch.setattr(compare.bench, "solve_grid", off_by_1e3, raising=False)
+    monkeypatch.setattr(compare.bench, "solve_model_grid", off_by_1e3, raising=False)
     doc = bench_linearized(paper, 5)
     assert doc["max_abs_diff_E_N"] == pytest.approx(1e-3, abs=1e-10)
     d1, d2 = np.meshgrid(np.linspace(-20e6, 20e6, 5), np.linspace(-20e6, 20e6, 5),
                          indexing="ij")
     assert seen
     for grid in seen:
-        np.testing.assert_allclose(grid.Delta_1, d1)
-        np.testing.assert_allclose(grid.Delta_2, d2)
-        assert grid.T == paper.T and grid.G == paper.G
+        np.testing.assert_allclose(grid.values["Delta_1"], d1)
+        np.testing.assert_allclose(grid.values["Delta_2"], d2)
+        assert grid.values["T"] == paper.value("T") and grid.values["G"] == paper.value("G")
 
 
 def test_console_script_runs_without_traceback():

@@ -56,7 +56,7 @@ CASES = [
     (["meanfield", "--set", "P=6.3mW", "--set", "diameter=250um", "--set", "Delta_m0=10MHz"], 0),
     (["meanfield", "--set", "diameter=250um", "--target-G", "4.5MHz"], 0),
     (["meanfield", "--set", "diameter=250um", "--target-G", "0"], 2),
-    (["meanfield"], 0),
+    (["meanfield"], 0),              # one engine: the effective mean field, as on any model
     (["figure", "3", "--points", "5"], 0),
     (["figure", "3", "--points", "1"], 2),
     (["bench", "--only", "linearized", "--grid", "3"], 0),
@@ -90,7 +90,7 @@ CASES = [
     (["figure", "map", "--model", "li2018", "--axis", "T=0:1mK:2", "--axis", "T=0:1mK:2"], 2),
     (["figure", "2a", "--axis", "Delta_1=0:1MHz:2"], 2),
     (["bench", "--model", "li2018", "--only", "linearized", "--grid", "3"], 0),
-    (["meanfield", "--model", "li2018", "--target-G", "1MHz"], 0),
+    (["meanfield", "--model", "li2018", "--target-G", "1MHz"], 0),   # any driven model
     (["output", "--model", "li2018"], 2),
 ]
 
@@ -277,7 +277,7 @@ def test_fixed_truncation_is_never_stored_as_converged(capsys):
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["linearized", "--branch", "highest"], "P"),
+    (["linearized", "--branch", "highest"], "drive power"),
     (["output", "--centers", "10MHz"], "two"),
 ])
 def test_options_that_would_be_ignored_are_refused(capsys, argv, needle):

@@ -14,8 +14,13 @@ from compare.cli import main
 from compare.comparison import compare
 from compare.store import Store, StoreError
 from compare.sweeps import run_sweep
+from linearized.description import load_model
+from linearized.physical import rabi_frequency
 from linearized.sweep import parse_axis
+from linearized.system import build_system
 from qmodel.converge import ConvergenceOptions
+
+PAPER_SPEC = load_model("paper")
 
 
 def test_thermal_case_agrees(paper):
@@ -73,7 +78,7 @@ def test_compare_cli_json_and_report(capsys, tmp_path):
 
 
 def _axes():
-    return [parse_axis("T=10mK:100mK:4")]
+    return [parse_axis("T=10mK:100mK:4", PAPER_SPEC.parameter)]
 
 
 SETTINGS = {"basis": "fock", "cutoffs": [4, 3, 2, 3], "tol": 1e-4, "tail_tol": 1.0,
@@ -117,7 +122,8 @@ def test_store_refuses_foreign_and_corrupt_files(tmp_path):
 
 def test_failed_point_is_recorded_and_sweep_goes_on(paper, tmp_path):
     # G beyond the stability limit at one point: stored as unstable, others fine
-    run = run_sweep("qmodel", paper, [parse_axis("G=1MHz:20MHz:2")], str(tmp_path / "s.sqlite"),
+    axes = [parse_axis("G=1MHz:20MHz:2", PAPER_SPEC.parameter)]
+    run = run_sweep("qmodel", paper, axes, str(tmp_path / "s.sqlite"),
                     {**SETTINGS, "max_dim": 10}, workers=1, progress=False)
     status = [p["status"] for p in run.points]
     assert status == ["failed", "unstable"]
@@ -234,9 +240,8 @@ def test_sweep_report_shows_both_methods(capsys, tmp_path):
 @pytest.mark.slow
 def test_paper_G0_linearization_holds_over_the_drive_range(paper):
     # physical parameters: G_0/2pi = 0.3 Hz, 250 um sphere, drive 2 mW to 6.3 mW
-    from compare.params_io import load_params
     for P in ("2mW", "6.3mW"):
-        p = load_params("paper", None, [f"P={P}", "diameter=250um", "Delta_m0=10.0125MHz"])
+        p = build_system(PAPER_SPEC, {"P": P, "diameter": "250um", "Delta_m0": "10.0125MHz"})
         c = compare(p)
         assert c.verdict == "agree"
         assert max(abs(c.delta_E_N), abs(c.delta_duan)) < 1e-3
@@ -246,22 +251,23 @@ def test_mean_field_grid_of_a_physical_map():
     # the lines drawn on a (G_0, P) validity map: G = sqrt2 G_0 |<m>| at each point, and
     # |<m>|^2 proportional to P at small drive (the Delta shift G^2/(2 omega_b) stays below
     # 0.1 MHz here, so |<m>|^2 / P is constant to a few per cent)
-    from compare.params_io import load_params
     from compare.validity import mean_field_grid
-    from linearized.sweep import parse_axis
-    base = load_params("paper", None, ["diameter=250um", "Delta_m0=10.0125MHz", "G_0=1e5Hz",
-                                       "P=1e-15W"], resolve=False)
-    axes = [parse_axis("G_0=1e4Hz:1e5Hz:2:log"), parse_axis("P=1e-17W:1e-15W:3:log")]
+    base = build_system(PAPER_SPEC, {"diameter": "250um", "Delta_m0": "10.0125MHz",
+                                     "G_0": "1e5Hz", "P": "1e-15W"})
+    axes = [parse_axis("G_0=1e4Hz:1e5Hz:2:log", PAPER_SPEC.parameter),
+            parse_axis("P=1e-17W:1e-15W:3:log", PAPER_SPEC.parameter)]
     G, m = mean_field_grid(base, axes)
     assert np.allclose(G, np.sqrt(2) * axes[0].values[:, None] * m, rtol=1e-12)
     ratio = m ** 2 / axes[1].values[None, :]
     assert np.allclose(ratio, ratio[0, 0], rtol=0.05)
-    # and Eq. (3) holds at each point: n |i Delta_m~ + A|^2 = Omega^2 with the shifted detuning
-    from linearized import physical as ph
-    from linearized.meanfield import eq3_denominator_ratio
+    # and Eq. (3) holds at each point, written out here (Hz; the cavities' defaults
+    # Delta_1 = -Delta_2 = 10 MHz, kappa = 1 MHz, g = 3.8 MHz):
+    # <m> = Omega / (i Delta_m~ + kappa_m + sum_j g_j^2 / (i Delta_j + kappa_j)), with the
+    # shifted detuning Delta_m~ = Delta_m0 - G_0^2 n / omega_b (Brownian <q>, K = 0)
+    cav = sum(3.8e6 ** 2 / (1j * d + 1e6) for d in (10e6, -10e6))
     for i, G0 in enumerate(axes[0].values):
         for j, P in enumerate(axes[1].values):
             n = m[i, j] ** 2
-            eff = base.replace(G_0=G0, G=G[i, j], Delta_m=10.0125e6 - G0 ** 2 / 1e7 * n)
-            Omega = ph.rabi_frequency(P, 250e-6)
-            assert n * abs(eq3_denominator_ratio(eff)) ** 2 == pytest.approx(Omega ** 2, rel=1e-9)
+            det = 10.0125e6 - G0 ** 2 / 1e7 * n
+            Omega = rabi_frequency(P, 250e-6) / (2 * np.pi)
+            assert n * abs(1j * det + 1e6 + cav) ** 2 == pytest.approx(Omega ** 2, rel=1e-9)

@@ -4,16 +4,17 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
-from linearized import solve
+from linearized.description import load_model
+from linearized.model_steady import solve_model
+from linearized.system import build_system
 from qmodel.basis import fock_basis, normal_basis
 from qmodel.fockmap import physical_cavity_state
 
 
 @pytest.fixture(scope="module")
 def lin_paper():
-    from linearized.params import PRESETS
-    p = PRESETS["paper"].replace(mech_bath="lindblad")
-    return p, solve(p)
+    p = build_system(load_model("paper")).replace(mech_bath="lindblad")
+    return p, solve_model(p)
 
 
 def _vacuum_in_big_box(S, big):
@@ -79,7 +80,7 @@ def test_krylov_matches_direct_and_reports_true_residual(paper):
     from qmodel.model import build_model
     from qmodel.solvers import SolverOptions, liouvillian_apply, steady_state
     p = paper.replace(mech_bath="lindblad", G_0=2e4)
-    basis = normal_basis(solve(p).covariance, (3, 3, 2, 2))
+    basis = normal_basis(solve_model(p).covariance, (3, 3, 2, 2))
     model = build_model(p, basis)
     a = steady_state(model, SolverOptions("direct"))
     b = steady_state(model, SolverOptions("krylov"))
@@ -169,10 +170,11 @@ def test_a_wrong_covariance_matrix_fails_the_gaussian_residual(paper):
     # built from the Hamiltonian; the linearized CM's is stationary to rounding
     from qmodel.converge import ConvergenceOptions, solve_master
     p = paper.replace(mech_bath="lindblad")
-    wrong = solve(p.replace(G=3.0e6)).covariance
+    wrong = solve_model(p.replace(G=3.0e6)).covariance
     opts = ConvergenceOptions(cutoffs=(6, 4, 3, 3))
     bad = {e["name"]: e for e in solve_master(p, opts, basis_cov=wrong).evidence}
-    good = {e["name"]: e for e in solve_master(p, opts, basis_cov=solve(p).covariance).evidence}
+    right = solve_model(p).covariance
+    good = {e["name"]: e for e in solve_master(p, opts, basis_cov=right).evidence}
     assert good["gaussian_residual"]["passed"] is True
     assert bad["gaussian_residual"]["passed"] is False
     assert bad["gaussian_residual"]["value"] > 1e6 * good["gaussian_residual"]["value"]
@@ -272,7 +274,7 @@ def test_self_consistent_basis_takes_nothing_from_the_linearized_theory(paper, m
     def boom(*a, **k):
         raise AssertionError("the independent basis called the linearized theory")
 
-    monkeypatch.setattr(cv, "linearize", boom)
+    monkeypatch.setattr(cv, "solve_model", boom)
     item, r = cv.independent_check(paper.replace(**WEAK), main, cv.ConvergenceOptions())
     assert item["passed"] is True and item["independent_of_linearized"] is True
     assert r.mapping["physical_cutoffs"] is not None

@@ -8,8 +8,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from linearized.params import PRESETS
-from linearized.steady import solve
+from linearized.description import load_model
+from linearized.model_steady import solve_model
+from linearized.system import build_system
+
+#: the seed paper's model at its Fig. 2(a) optimum
+PAPER = build_system(load_model("paper"))
 
 
 def _mwent(*args):
@@ -74,9 +78,9 @@ def test_figure_3_compare_marks_each_point_and_resumes(tmp_path):
     cold, hot = pts[20], pts[200]
     assert cold["verdict"] == "agree"
     # the point's linear value is the Lyapunov solution at the curve's parameters
-    params = PRESETS["paper"].replace(**{k: v for k, v in s["point_parameters"].items()
-                                         if k != "T"}, T=0.02)
-    assert cold["E_N_linearized"] == pytest.approx(solve(params).E_N, abs=1e-12)
+    params = PAPER.replace(**{k: v for k, v in s["point_parameters"].items() if k != "T"},
+                           T=0.02)
+    assert cold["E_N_linearized"] == pytest.approx(solve_model(params).E_N, abs=1e-12)
     assert abs(cold["E_N"] - cold["E_N_linearized"]) < 1e-3
     assert hot["verdict"] == "undecided" and "max_dim" in hot["reason"]
     assert hot["E_N"] is None
@@ -109,12 +113,12 @@ def test_figure_2a_compare_small_grid(tmp_path):
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)["summary"]
     assert s["verdicts"] == {"agree": 9}, [(p["values"], p["reason"]) for p in s["points"]]
-    wb = PRESETS["paper"].omega_b
+    wb = PAPER.value("omega_b")
     assert {round(v / wb, 6) for p in s["points"] for v in p["values"].values()} == {-2, 0, 2}
     tol = s["tolerance"]
     assert tol == 1e-3
     for p in s["points"]:
-        lin = solve(PRESETS["paper"].replace(mech_bath="lindblad", **p["values"]))
+        lin = solve_model(PAPER.replace(mech_bath="lindblad", **p["values"]))
         assert p["E_N_linearized"] == pytest.approx(lin.E_N, abs=1e-12)
         assert abs(p["E_N"] - lin.E_N) <= tol and abs(p["duan"] - lin.duan) <= tol
     centre = next(p for p in s["points"] if all(v == 0 for v in p["values"].values()))

@@ -7,7 +7,7 @@ import pytest
 
 from linearized.measures import log_negativity
 from linearized.output import filtered_output
-from linearized.steady import solve
+from linearized.model_steady import solve_model
 from qmodel.basis import normal_set_basis, probability_set
 from qmodel.fockmap import (_creation_ops, _set_creation_ops, gaussian_amplitudes,
                             log_negativity_12, pair_target, physical_cavity_state,
@@ -55,7 +55,7 @@ def test_pair_target_gives_the_physical_box_state_at_the_paper_point(paper):
     # a local unitary on the traced modes leaves the cavities' reduced state unchanged: the
     # pair target and the physical box map the same Gaussian state to the same rho_12 (up to
     # what each loses), and both give Eq. 9's value of the linearized covariance matrix
-    lin = solve(paper.replace(mech_bath="lindblad"))
+    lin = solve_model(paper.replace(mech_bath="lindblad"))
     basis = normal_set_basis(lin.covariance, 1e-9)
     rho = basis.gaussian_guess()
     en_box, box = _mapped(rho, basis, (9, 9, 6, 16), (0, 1))

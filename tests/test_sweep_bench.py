@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from linearized.steady import solve
+from linearized.model_steady import solve_model
 
 
 def test_bench_times_the_sweep_command(capsys, tmp_path, paper):
@@ -40,8 +40,8 @@ def test_bench_times_the_sweep_command(capsys, tmp_path, paper):
     np.testing.assert_allclose(y, x)
     base = paper.replace(T=0.03)
     for i, j in ((3, 2), (2, 3), (4, 1), (0, 5)):
-        point = solve(base.replace(Delta_1=float(x[i]), Delta_2=float(y[j])))
+        point = solve_model(base.replace(Delta_1=float(x[i]), Delta_2=float(y[j])))
         assert en[i, j] == pytest.approx(point.E_N, abs=1e-10)
     # at 20 mK (the preset's T) the map differs: the --set reached the command
-    assert abs(solve(paper.replace(Delta_1=float(x[3]), Delta_2=float(y[2]))).E_N
+    assert abs(solve_model(paper.replace(Delta_1=float(x[3]), Delta_2=float(y[2]))).E_N
                - en[3, 2]) > 1e-4

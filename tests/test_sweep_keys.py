@@ -9,12 +9,15 @@ import json
 import pytest
 
 from compare.cli import main
-from linearized.params import DIMENSIONS
+from linearized.description import load_model
 from linearized.sweep import parse_axis
+
+PARAMETERS = load_model("paper").parameter
 
 #: effective base: the paper preset; a Kerr term where it needs one to matter
 PHYSICAL = ["P=6.44mW", "diameter=250um", "Delta_m0=10.0125MHz"]
-#: (name, base --set values, axis): every key of DIMENSIONS, mech_bath and the physical keys
+#: (name, base --set values, axis): every parameter of the paper's model file (mech_bath as
+#: a --set: it is a choice, not a number to sweep)
 CASES = [
     ("Delta_1", [], "Delta_1=9MHz:10MHz:2"),
     ("Delta_2", [], "Delta_2=-10MHz:-9MHz:2"),
@@ -43,7 +46,7 @@ QM = ["--basis", "fock", "--cutoffs", "3,3,2,3", "--tail-tol", "1"]
 
 def test_cases_cover_every_key():
     swept = {c[2].split("=")[0] for c in CASES}
-    assert set(DIMENSIONS) <= swept
+    assert set(PARAMETERS) - {"mech_bath"} <= swept
     assert {"P", "diameter", "Delta_m0"} <= swept
     assert any("mech_bath=lindblad" in c[1] for c in CASES)
 
@@ -73,7 +76,7 @@ def _point_sets(sets, axis, value):
 @pytest.mark.parametrize("name,sets,axis", CASES, ids=[c[0] for c in CASES])
 def test_linearized_sweep_point_equals_single_point(capsys, name, sets, axis):
     points = _sweep(capsys, "linearized", sets, axis)
-    values = parse_axis(axis).values
+    values = parse_axis(axis, PARAMETERS).values
     singles = [_single(capsys, "linearized", _point_sets(sets, axis, float(v)))
                for v in values]
     for p, s in zip(points, singles):
@@ -86,7 +89,7 @@ def test_linearized_sweep_point_equals_single_point(capsys, name, sets, axis):
 
 @pytest.mark.parametrize("name,sets,axis", CASES, ids=[c[0] for c in CASES])
 def test_qmodel_and_compare_sweep_point_equals_single_point(capsys, name, sets, axis):
-    values = parse_axis(axis).values
+    values = parse_axis(axis, PARAMETERS).values
     points = _sweep(capsys, "qmodel", sets, axis, QM)
     for p, v in zip(points, values):
         s = _single(capsys, "qmodel", _point_sets(sets, axis, float(v)), QM)

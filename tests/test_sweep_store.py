@@ -10,16 +10,20 @@ import compare.sweeps as sweeps
 from compare.cli import main
 from compare.store import Store, StoreError
 from compare.sweeps import SweepError, run_sweep
-from linearized.params import ParameterError
-from linearized.steady import solve_grid
+from linearized.description import load_model
+from linearized.model_steady import solve_model_grid
 from linearized.sweep import Sweep, grid_params, parse_axis
+from linearized.units import ParameterError
+
+PARAMETERS = load_model("paper").parameter
 
 QSET = {"basis": "fock", "cutoffs": [3, 3, 2, 3], "tol": 1e-4, "tail_tol": 1.0,
         "max_dim": 1500, "solver": "krylov"}
 
 
 def _lin_axes(n=7, m=5):
-    return [parse_axis(f"Delta_1=-20MHz:20MHz:{n}"), parse_axis(f"G=1MHz:20MHz:{m}")]
+    return [parse_axis(f"Delta_1=-20MHz:20MHz:{n}", PARAMETERS),
+            parse_axis(f"G=1MHz:20MHz:{m}", PARAMETERS)]
 
 
 # -- versions ---------------------------------------------------------------------------------
@@ -84,7 +88,7 @@ def test_store_put_replaces_failed_rows_only(tmp_path):
 
 def test_retry_failed_recomputes_and_replaces(paper, tmp_path, monkeypatch):
     path = str(tmp_path / "r.sqlite")
-    axes = [parse_axis("T=20mK:40mK:2")]
+    axes = [parse_axis("T=20mK:40mK:2", PARAMETERS)]
     real = sweeps.evaluate_point
     monkeypatch.setattr(sweeps, "evaluate_point",
                         lambda e, p, s: ("failed", None, "transient trouble", 0.0))
@@ -123,9 +127,9 @@ def test_retry_failed_replaces_linearized_blocks(paper, tmp_path, monkeypatch):
 
 # -- the linearized engine: batched, blocks, resume -------------------------------------------
 
-def test_linearized_sweep_equals_solve_grid_and_resumes(paper, tmp_path, monkeypatch):
+def test_linearized_sweep_equals_solve_model_grid_and_resumes(paper, tmp_path, monkeypatch):
     axes = _lin_axes()
-    ref = solve_grid(grid_params(paper, axes))
+    ref = solve_model_grid(grid_params(paper, axes))
     path = str(tmp_path / "b.sqlite")
     monkeypatch.setattr(sweeps, "BLOCK", 10)
     real, calls = sweeps._linearized_block, []
@@ -169,7 +173,7 @@ def test_points_list_matches_arrays(paper):
 # -- executors ------------------------------------------------------------------------------
 
 def _die_at_high_T(engine, params, settings):
-    if params["T"] > 0.03:
+    if params.value("T") > 0.03:
         os._exit(1)
     return ("ok", {"E_N": 0.0, "duan": 2.0, "stable": True}, None, 0.0)
 
@@ -178,8 +182,8 @@ def test_dead_worker_process_becomes_sweep_error(paper, tmp_path, monkeypatch):
     monkeypatch.setattr(sweeps, "evaluate_point", _die_at_high_T)
     path = str(tmp_path / "dead.sqlite")
     with pytest.raises(SweepError, match="worker process died.*stored in .*rerun the same"):
-        run_sweep("qmodel", paper, [parse_axis("T=20mK:40mK:3")], path, QSET, workers=2,
-                  progress=False)
+        run_sweep("qmodel", paper, [parse_axis("T=20mK:40mK:3", PARAMETERS)], path, QSET,
+                  workers=2, progress=False)
     rows = sqlite3.connect(path).execute("SELECT status FROM points").fetchall()
     assert all(r[0] == "ok" for r in rows)
 
@@ -209,7 +213,7 @@ def _clients(cluster):
 def test_dask_killed_worker_becomes_sweep_error_and_client_closes(paper, tmp_path,
                                                                   monkeypatch, process_cluster):
     import time
-    axes = [parse_axis("T=20mK:40mK:2")]
+    axes = [parse_axis("T=20mK:40mK:2", PARAMETERS)]
     good = run_sweep("qmodel", paper, axes, str(tmp_path / "ok.sqlite"), QSET, executor="dask",
                      scheduler=process_cluster.scheduler_address, progress=False)
     assert [p["status"] for p in good.points] == ["ok", "ok"]
@@ -229,7 +233,7 @@ def test_unreachable_scheduler_becomes_sweep_error(paper, tmp_path, address):
     import dask
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         with pytest.raises(SweepError, match=f"Dask scheduler at {address}"):
-            run_sweep("qmodel", paper, [parse_axis("T=20mK:40mK:2")],
+            run_sweep("qmodel", paper, [parse_axis("T=20mK:40mK:2", PARAMETERS)],
                       str(tmp_path / "u.sqlite"), QSET, executor="dask", scheduler=address,
                       progress=False)
 
@@ -270,7 +274,7 @@ def test_npz_of_a_different_sweep_is_refused_unless_overwrite(tmp_path, capsys):
     assert "holds a different sweep" in capsys.readouterr()[1]
     assert os.path.getmtime(out + ".npz") >= first
     assert main(other + ["--overwrite"]) == 0
-    assert Sweep.load(out).base.T == 0.03
+    assert Sweep.load(out).base.value("T") == 0.03
 
 
 def test_junk_npz_at_out_is_refused(tmp_path, capsys):
@@ -310,7 +314,7 @@ def test_sweep_file_has_occupations_and_loads_with_or_without_suffix(paper, tmp_
     assert main(LIN + ["--out", out]) == 0
     capsys.readouterr()
     a, b = Sweep.load(out), Sweep.load(out + ".npz")
-    ref = solve_grid(grid_params(paper, a.axes))
+    ref = solve_model_grid(grid_params(paper, a.axes))
     assert a.data["occupations"].shape == (3, 2, 4)
     assert np.allclose(a.data["occupations"], ref.occupations, rtol=1e-9, atol=1e-12)
     assert np.array_equal(a.data["E_N"], b.data["E_N"])

@@ -8,11 +8,15 @@ import sys
 import numpy as np
 import pytest
 
-from linearized.params import PAPER
-from linearized.steady import solve
+from linearized.description import load_model
+from linearized.model_steady import solve_model
+from linearized.system import build_system
 from qmodel.basis import Basis, log_probabilities, normal_basis, normal_set_basis, probability_set
 from qmodel.fockmap import normal_to_physical
 from qmodel.measures import tail_populations
+
+#: the seed paper's model at its Fig. 2(a) optimum
+PAPER = build_system(load_model("paper"))
 
 
 def test_probability_set_is_every_state_above_eps_and_closed_downwards():
@@ -34,7 +38,7 @@ def test_probability_set_is_every_state_above_eps_and_closed_downwards():
 
 
 def test_a_set_that_is_a_box_gives_the_box_operators_tails_and_mapping():
-    C = solve(PAPER.replace(mech_bath="lindblad")).covariance
+    C = solve_model(PAPER.replace(mech_bath="lindblad")).covariance
     box = normal_basis(C, (3, 2, 2, 2))
     states = np.indices(box.cutoffs).reshape(4, -1).T
     s = Basis("normal", box.cutoffs, box.S, box.nu, states)
@@ -60,7 +64,7 @@ def test_a_cold_mode_does_not_put_the_vacuum_on_the_edge():
 
 
 def test_set_ladder_is_exact_below_the_edge():
-    C = solve(PAPER.replace(mech_bath="lindblad")).covariance
+    C = solve_model(PAPER.replace(mech_bath="lindblad")).covariance
     b = normal_set_basis(C, 1e-6)
     c, cd = b.ladder[0], b.ladder[1]
     comm = (c @ cd - cd @ c).toarray()
@@ -78,7 +82,7 @@ def test_paper_point_with_the_probability_truncation():
     box = solve_master(PAPER)
     assert r.converged and r.dim < box.dim / 2
     assert r.basis_obj.eps <= 1e-8 and 150 < r.dim < 260
-    lin = solve(PAPER.replace(mech_bath="lindblad"))
+    lin = solve_model(PAPER.replace(mech_bath="lindblad"))
     assert abs(r.measures.E_N_gaussian - lin.E_N) < 1e-5
     assert abs(r.measures.duan - lin.duan) < 1e-5
     assert abs(r.measures.E_N - box.measures.E_N) < 1e-4
