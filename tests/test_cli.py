@@ -37,7 +37,7 @@ def test_set_config_and_precedence(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["linearized", "--set", "bogus=1"], ["linearized", "--set", "kappa_1=0"],
+    ["linearized", "--set", "bogus=1"], ["linearized", "--set", "kappa_1=-1MHz"],
     ["linearized", "--set", "gamma_b=-5Hz"], ["linearized", "--set", "T=nan"],
     ["linearized", "--set", "Delta_1=ten"], ["linearized", "--set", "T=5MHz"],
     ["linearized", "--preset", "nosuch"], ["linearized", "--config", "/nonexistent.toml"],

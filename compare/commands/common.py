@@ -161,14 +161,16 @@ def _physical_conflict(spec, values: dict, axes=()) -> None:
                            f"{c.yig.bare_detuning}, not both")
 
 
-def load_system(args, axes=()):
+def load_system(args, axes=(), at=None):
     """The model at the requested values: a :class:`linearized.system.System` from
     ``--model`` (default ``paper``), ``--preset``, ``--config``, ``--set``, ``--pair`` and
     ``--branch`` (the model's own defaults, then the config file, then ``--set``).  ``axes``:
-    the keys a sweep will vary (a physical drive swept is resolved point by point)."""
+    the keys a sweep will vary (a physical drive swept is resolved point by point); ``at``:
+    values for parameters the request does not give (a sweep's first grid point)."""
     spec = load_model(getattr(args, "model", None) or "paper")
     values = input_values(args, spec)
     _physical_conflict(spec, values, axes)
+    values = {**(at or {}), **values}
     branch = getattr(args, "branch", None)
     driven = physical_keys(spec, values, axes)
     if branch is not None and not driven:
@@ -347,8 +349,11 @@ def grid_inputs(args):
     keys = [a.split("=", 1)[0].strip() for a in args.axis]
     refuse_set(args, set(keys), AXIS_REPLACES_SET)
     spec = load_model(getattr(args, "model", None) or "paper")
-    base = load_system(args, axes=keys)
-    axes = [parse_axis(a, base.spec.parameter) for a in args.axis]
+    axes = [parse_axis(a, spec.parameter) for a in args.axis]
+    # a swept parameter without a default (a YIG drive's diameter) takes the grid's first
+    # value in the base, which every point then replaces
+    base = load_system(args, axes=keys, at={a.key: float(a.values[0]) for a in axes
+                                            if spec.parameter[a.key].default is None})
     n = math.prod(len(a.values) for a in axes)
     if n > MAX_GRID_POINTS:
         raise CliError(f"the grid has {n:.3g} points, more than the {MAX_GRID_POINTS:.0e} one "
@@ -404,11 +409,11 @@ def check_executor(args) -> None:
                                        "cluster has its own workers)")
 
 
-def sweep_settings(args, engine) -> dict:
-    """The solver settings that key a sweep point in the store (and that it runs with)."""
+def sweep_settings(args, engine, system) -> dict:
+    """The solver settings that key a sweep point of ``system`` (the sweep's base) in the
+    store (and that it runs with)."""
     settings = {"branch": args.branch} if args.branch is not None else {}
     # the model's identity (its file's hash) and the pair key every stored point
-    system = load_system(args, axes=[a.split("=")[0].strip() for a in args.axis])
     settings.update({"model": system.spec.hash, "pair": list(system.pair_names)})
     if engine != "linearized":
         opts = convergence_options(args, system.n_modes)

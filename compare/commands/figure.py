@@ -161,7 +161,7 @@ def _compare(args, base) -> int:
     if args.workers is not None and args.workers < 1:
         raise CliError("--workers must be at least 1")
     check_executor(args)
-    settings = sweep_settings(args, "compare")
+    settings = sweep_settings(args, "compare", base)
     check_output_dir(args.out, "--out")
     out = _run_compare_figure(args, base, grid, settings, make_compare_figure,
                               sys.stderr.isatty())

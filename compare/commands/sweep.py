@@ -129,7 +129,7 @@ def run(args) -> int:
                                              "equation)")
     if args.engine != "compare":
         refuse_options(args, ("tolerance",), "--engine compare (the verdict)")
-    settings = sweep_settings(args, args.engine)
+    settings = sweep_settings(args, args.engine, base)
     if args.out:
         check_output_prefix(args.out, "--out")
         if not args.overwrite:

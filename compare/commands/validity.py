@@ -45,7 +45,7 @@ def run(args) -> int:
         raise CliError("validity needs exactly two --axis options (e.g. P and G_0)")
     base, axes = grid_inputs(args)
     finite_positive(args.tolerance, "--tolerance")
-    settings = sweep_settings(args, "compare")
+    settings = sweep_settings(args, "compare", base)
     check_output_prefix(args.out, "--out", suffixes=(".npz", ".png", ".svg", ".sqlite"))
     if not args.overwrite:
         check_same_sweep(args.out, "compare", base, axes, settings)
