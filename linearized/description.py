@@ -534,6 +534,10 @@ def _coupling(table, index) -> Coupling:
                                  f"mode, or 'drive', the amplitude E of i E "
                                  f"({modes[0]}^dag - {modes[0]})")
         if "drive" in table:
+            if "yig_drive" in table:
+                raise ParameterError(f"{where}: yig_drive is the physical form of a coupling "
+                                     f"given with its effective G; with 'drive' give one "
+                                     f"physical form only")
             return Coupling(kind, modes, None, _expr_text(table["G_0"]), None,
                             _expr_text(table["drive"]))
         return Coupling(kind, modes, None, _expr_text(table["G_0"]), _expr_text(table["G"]),

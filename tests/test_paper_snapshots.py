@@ -7,6 +7,10 @@ Hamiltonian in ``qmodel.model``).  That engine was checked against the paper's f
 independent Lyapunov code; the single engine must reproduce every number it printed to 1e-10
 (relative for numbers above 1), every string and every flag, times aside.  A key may be added;
 a key that had to move is listed in ``MOVED`` with where it went (and docs/cli.md says so).
+
+One command changed: ``meanfield --pair X,Y`` is refused now (a pair has no meaning for the mean
+field, and an option that does not apply is never silently ignored), so the JSON it printed
+with ``--pair a2,a1`` is checked against ``meanfield`` without it (the pair changed nothing).
 """
 from __future__ import annotations
 

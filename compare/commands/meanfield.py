@@ -73,8 +73,8 @@ def _target(args, spec, values) -> int:
                        f"and positive")
     system = build_system(spec, {**values, c.G: G}, branch=None)
     G0 = float(spec.evaluate(c.G_0, system.values, "G_0"))
-    if not G0 > 0:
-        raise CliError("--target-G needs G_0 > 0")
+    if G0 == 0:
+        raise CliError("--target-G needs G_0 != 0 (the amplitude is G / (sqrt2 |G_0|))")
     k = spec.mode_names.index(c.modes[0])
     mf = mean_field(system)
     drive = mf.drives[mode.name]
@@ -134,11 +134,14 @@ def _branches(args, spec, values) -> int:
     K = 0.0 if kerr is None else float(spec.evaluate(kerr.rate, s.values, "kerr"))
     yig = c.yig if c.yig is not None and values.get(c.yig.power) is not None else None
     K_yig = None if yig is None else ph.kerr_coefficient(float(s.values[yig.diameter]))
+    # the effective detuning under the name of the parameter that holds it in the effective
+    # form (a YIG drive's Delta_m); with 'drive = E' the mode's parameter is the bare one
+    label = mode.detuning if c.yig is not None else "detuning"
     rows = []
     for b in s.branches:
         row = b.to_dict()
         row.update({f"abs_{name}": math.sqrt(b.n), f"phase_{name}": float(np.angle(b.means[k])),
-                    "q": float(b.means[l].real * math.sqrt(2)), mode.detuning: b.detuning,
+                    "q": float(b.means[l].real * math.sqrt(2)), label: b.detuning,
                     "kerr_shift": K * (2 * b.n + 1)})
         if K != 0:
             row["kerr"] = ph.kerr_check(K, b.n, float(s.decay[k]), omega)
@@ -148,7 +151,7 @@ def _branches(args, spec, values) -> int:
         rows.append(row)
     out = {"model": model_info(s), "branches": rows,
            "params": {key: v for key, v in spec.values(values).items() if v is not None},
-           "units": {"n": "quanta", "G": "Hz", "detuning": "Hz", mode.detuning: "Hz",
+           "units": {"n": "quanta", "G": "Hz", "detuning": "Hz", label: "Hz",
                      "max_real_eigenvalue": "Hz", "means": "sqrt(quanta)",
                      f"phase_{name}": "rad", "Omega_over_2pi": "Hz"},
            "Omega_over_2pi": s.drive[3],
@@ -165,7 +168,7 @@ def _branches(args, spec, values) -> int:
                     f"{s.drive[4] / 1e6:g} MHz: {len(rows)} branch(es)")
     for b, row in zip(s.branches, rows):
         lines.append(f"  [{b.index}] |<{name}>| = {math.sqrt(b.n):.4g}, G = {b.G / 1e6:.4f} MHz, "
-                     f"{mode.detuning} = {b.detuning / 1e6:.4f} MHz, <q> = {row['q']:.4g}, "
+                     f"{label} = {b.detuning / 1e6:.4f} MHz, <q> = {row['q']:.4g}, "
                      f"{'stable' if b.stable else 'unstable'} (max Re lambda/2pi = "
                      f"{b.max_real_eigenvalue:.4g} Hz)")
         if yig is not None:
@@ -196,9 +199,11 @@ def run(args) -> int:
     if mf is not None:
         for k, d in mf.drives.items():
             if d["Omega"] is not None:
+                what = ("the power" if any(c.yig for c in s.spec.couplings) else
+                        "the drive for another G")
                 lines.append(f"  the drive on {k}: Omega/2pi = {d['Omega'] / 1e6:.6g} MHz at the "
                              f"bare detuning {d['bare_detuning'] / 1e6:.6g} MHz (--target-G "
-                             f"gives the power)")
+                             f"gives {what})")
     out = {"model": model_info(s), "driven_modes": rows, "params": s.to_dict(),
            "mean_field": None if mf is None else mf.to_dict(),
            "phase_convention": "<k> = -i sign(G_0) |<k>| (G real, positive)"}
