@@ -14,7 +14,14 @@ from scipy.linalg import solve_continuous_lyapunov
 from scipy.optimize import minimize
 
 from compare.cli import main
-from linearized import PRESETS, diffusion_matrix, drift_matrix, solve
+from linearized.description import load_model
+from linearized.model_steady import solve_model
+from linearized.system import build_system
+
+
+def _paper(**changes):
+    """The paper's model (the model file's defaults: its Fig. 2(a) point) with ``changes``."""
+    return build_system(load_model("paper"), changes)
 
 
 def _figure(capsys, tmp_path, *argv):
@@ -26,9 +33,9 @@ def _figure(capsys, tmp_path, *argv):
     return doc["summary"]
 
 
-def _log_negativity(params) -> float:
+def _log_negativity(system) -> float:
     """E_N (Eq. 9) from SciPy's Lyapunov solution, written out here (vacuum variance 1/2)."""
-    A, D = drift_matrix(params), diffusion_matrix(params)
+    A, D = system.drift_matrix(), system.diffusion_matrix()
     assert np.max(np.linalg.eigvals(A).real) < 0
     C = solve_continuous_lyapunov(A, -D)
     cav = C[:4, :4].copy()
@@ -39,12 +46,12 @@ def _log_negativity(params) -> float:
     return max(0.0, -np.log(2 * nu))
 
 
-def _bisect_T(params, lo, hi, tol):
-    assert _log_negativity(params.replace(T=lo)) > 0
-    assert _log_negativity(params.replace(T=hi)) == 0
+def _bisect_T(system, lo, hi, tol):
+    assert _log_negativity(system.replace(T=lo)) > 0
+    assert _log_negativity(system.replace(T=hi)) == 0
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
-        if _log_negativity(params.replace(T=mid)) > 0:
+        if _log_negativity(system.replace(T=mid)) > 0:
             lo = mid
         else:
             hi = mid
@@ -56,8 +63,7 @@ def test_fig3_vanishing_temperature_matches_independent_bisection(capsys, tmp_pa
     s = _figure(capsys, tmp_path, "3", "--points", str(points))
     v = s["vanishing"]
     c = v["curve"]
-    p = PRESETS["paper"].replace(kappa_2=c["kappa_2"], g_2=c["g_2"], Delta_1=c["Delta_1"],
-                                 Delta_2=c["Delta_2"])
+    p = _paper(kappa_2=c["kappa_2"], g_2=c["g_2"], Delta_1=c["Delta_1"], Delta_2=c["Delta_2"])
     assert c["Delta_1/omega_b"] == pytest.approx(1.0) and c["Delta_2/omega_b"] == -1.0
     # the curve's parameters are the Fig. 2(b) optimum on the same grid
     o = _figure(capsys, tmp_path, "2b", "--points", str(points))["optimum"]["grid"]["at"]
@@ -79,7 +85,7 @@ def test_fig3_as_given_is_the_curve_at_the_given_parameters(capsys, tmp_path):
     s = _figure(capsys, tmp_path, "3", "--points", "41", "--as-given")
     v = s["vanishing"]
     assert v["curve"]["kappa_2/kappa_1"] == 1.0 and v["curve"]["g_2/g_1"] == 1.0
-    tv = _bisect_T(PRESETS["paper"], 0.0, 0.25, v["resolution_K"] / 10)
+    tv = _bisect_T(_paper(), 0.0, 0.25, v["resolution_K"] / 10)
     assert abs(v["T_vanish"] - tv) <= v["resolution_K"]
     assert main(["figure", "2a", "--as-given", "--out", str(tmp_path)]) == 2
 
@@ -87,11 +93,11 @@ def test_fig3_as_given_is_the_curve_at_the_given_parameters(capsys, tmp_path):
 def test_fig2a_maximum_matches_scipy_optimize(capsys, tmp_path):
     o = _figure(capsys, tmp_path, "2a", "--points", "101")["optimum"]
     assert o["unit"] == "omega_b" and o["sense"] == "max"
-    p = PRESETS["paper"]
-    wb = p.omega_b
+    p = _paper()
+    wb = p.value("omega_b")
 
     def minus_en(x):
-        r = solve(p.replace(Delta_1=x[0] * wb, Delta_2=x[1] * wb))
+        r = solve_model(p.replace(Delta_1=x[0] * wb, Delta_2=x[1] * wb))
         return -r.E_N if r.stable else 1.0
 
     # started where the paper's text puts the maximum
@@ -113,11 +119,11 @@ def test_fig4b_duan_minimum_is_a_stable_local_minimum(capsys, tmp_path):
     o = _figure(capsys, tmp_path, "4b", "--points", "41")["optimum"]
     assert o["sense"] == "min" and o["unit"] == "MHz"
     at, h = o["refined"]["at"], o["refined"]["resolution"]
-    p = PRESETS["paper"].replace(Delta_1=0.9 * PRESETS["paper"].omega_b,
-                                 Delta_2=-1.1 * PRESETS["paper"].omega_b)
-    centre = solve(p.replace(kappa_1=at["kappa_1"] * 1e6, kappa_2=at["kappa_2"] * 1e6))
+    wb = _paper().value("omega_b")
+    p = _paper(Delta_1=0.9 * wb, Delta_2=-1.1 * wb)
+    centre = solve_model(p.replace(kappa_1=at["kappa_1"] * 1e6, kappa_2=at["kappa_2"] * 1e6))
     assert centre.stable and centre.duan == pytest.approx(o["refined"]["value"], abs=1e-12)
     for d1, d2 in ((2, 0), (-2, 0), (0, 2), (0, -2)):
-        r = solve(p.replace(kappa_1=(at["kappa_1"] + d1 * h["kappa_1"]) * 1e6,
+        r = solve_model(p.replace(kappa_1=(at["kappa_1"] + d1 * h["kappa_1"]) * 1e6,
                             kappa_2=(at["kappa_2"] + d2 * h["kappa_2"]) * 1e6))
         assert r.duan >= centre.duan

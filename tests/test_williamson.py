@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
 
-from linearized import PRESETS, solve
+from linearized.description import load_model
 from linearized.measures import symplectic_eigenvalues, symplectic_form
+from linearized.model_steady import solve_model
 from linearized.states import thermal_cm, two_mode_squeezed_cm
+from linearized.system import build_system
 from linearized.williamson import williamson
 
 
@@ -25,6 +27,6 @@ def test_thermal_and_two_mode_squeezed():
 
 
 def test_paper_cm_matches_symplectic_spectrum():
-    C = solve(PRESETS["paper"].replace(mech_bath="lindblad")).covariance
+    C = solve_model(build_system(load_model("paper"), {"mech_bath": "lindblad"})).covariance
     nu, _ = _check(C)
     assert np.sort(nu) == pytest.approx(symplectic_eigenvalues(C), rel=1e-9)
