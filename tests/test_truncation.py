@@ -74,12 +74,12 @@ def test_set_ladder_is_exact_below_the_edge():
 
 @pytest.mark.slow
 def test_paper_point_with_the_probability_truncation():
-    """DESIGN.md, measured with plain NumPy probes at the paper's optimum (G_0 = 0, Lindblad
-    bath): eps 1e-9 keeps ~190 states and lands within 5e-6 of the linear E_N 0.0981396, where
+    """docs/performance.md, measured with plain NumPy probes at the paper's optimum (G_0 = 0,
+    Lindblad bath): eps 1e-9 keeps ~190 states and lands within 5e-6 of the linear E_N 0.0981396, where
     a box needs 480 states.  Here with the G_0 residue kept, grown to convergence."""
     from qmodel.converge import ConvergenceOptions, solve_master
     r = solve_master(PAPER, ConvergenceOptions(truncation="probability"))
-    box = solve_master(PAPER)
+    box = solve_master(PAPER, ConvergenceOptions(truncation="box"))
     assert r.converged and r.dim < box.dim / 2
     assert r.basis_obj.eps <= 1e-8 and 150 < r.dim < 260
     lin = solve_model(PAPER.replace(mech_bath="lindblad"))

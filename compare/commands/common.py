@@ -273,7 +273,10 @@ def convergence_options(args, n_modes: int = 4):
     extra = {}
     truncation = getattr(args, "truncation", None)
     eps = getattr(args, "eps", None)
-    if truncation == "probability" or (truncation is None and eps is not None):
+    if eps is not None and (truncation == "box" or (truncation is None and (
+            cut is not None or args.basis != "normal"))):
+        raise CliError("--eps goes with --truncation probability")
+    if truncation == "probability":
         if args.basis != "normal":
             raise CliError("--truncation probability works in the normal-mode basis "
                            "(--basis normal)")
@@ -281,8 +284,6 @@ def convergence_options(args, n_modes: int = 4):
             raise CliError("--cutoffs fixes a box; with --truncation probability fix --eps "
                            "instead")
     if eps is not None:
-        if truncation == "box" or cut is not None or args.basis != "normal":
-            raise CliError("--eps goes with --truncation probability")
         if not (math.isfinite(eps) and 0 < eps < 1):
             raise CliError(f"--eps must be between 0 and 1 (got {eps!r})")
     extra.update(truncation=truncation, eps=eps)
