@@ -17,6 +17,7 @@ from compare.cli import main
 from linearized.description import load_model
 from linearized.model_steady import solve_model
 from linearized.system import build_system
+from reference_drifts import yu2020_diffusion, yu2020_drift
 
 
 def _paper(**changes):
@@ -34,8 +35,15 @@ def _figure(capsys, tmp_path, *argv):
 
 
 def _log_negativity(system) -> float:
-    """E_N (Eq. 9) from SciPy's Lyapunov solution, written out here (vacuum variance 1/2)."""
-    A, D = system.drift_matrix(), system.diffusion_matrix()
+    """E_N (Eq. 9) from SciPy's Lyapunov solution, written out here (vacuum variance 1/2), of
+    the paper's Eq. (6) and D transcribed literally (tests/reference_drifts.py), at the
+    system's parameter values: nothing of the engine but the values."""
+    v = system.values
+    assert system.mech_bath == "brownian" and v["K"] == 0     # what the transcription covers
+    A = yu2020_drift(*(v[k] for k in ("Delta_1", "Delta_2", "Delta_m", "kappa_1", "kappa_2",
+                                      "kappa_m", "g_1", "g_2", "G", "omega_b", "gamma_b")))
+    D = yu2020_diffusion(*(v[k] for k in ("kappa_1", "kappa_2", "kappa_m", "gamma_b",
+                                          "omega_m", "omega_b", "T")))
     assert np.max(np.linalg.eigvals(A).real) < 0
     C = solve_continuous_lyapunov(A, -D)
     cav = C[:4, :4].copy()
