@@ -12,6 +12,8 @@ import sys
 import numpy as np
 import pytest
 
+from test_models import OPTO
+
 from compare.cli import main
 from linearized.description import evaluate, load_model
 
@@ -216,36 +218,8 @@ def test_a_long_expression_within_the_limit_is_accepted():
 
 #: one cavity on a mirror, driven (the physical form), blue-detuned by default: every
 #: mean-field branch anti-damps the mirror, so the defaults have no steady state
-BLUE = """
-name = "blue"
-pair = ["a", "b"]
-[parameters]
-Delta0 = "-5MHz"
-kappa = "1MHz"
-g0 = "0.1MHz"
-E = "100MHz"
-omega_c = "300THz"
-omega_b = "10MHz"
-gamma_b = "0.2MHz"
-T = "0K"
-mech_bath = "brownian"
-[[modes]]
-name = "a"
-detuning = "Delta0"
-decay = "kappa"
-bath_frequency = "omega_c"
-[[modes]]
-name = "b"
-mechanical = true
-frequency = "omega_b"
-damping = "gamma_b"
-bath = "mech_bath"
-[[couplings]]
-kind = "radiation_pressure"
-modes = ["a", "b"]
-G_0 = "-sqrt(2) * g0"
-drive = "E"
-"""
+BLUE = (OPTO.replace('name = "optomech"', 'name = "blue"')
+        .replace('Delta0 = "5MHz"', 'Delta0 = "-5MHz"'))
 
 
 def test_driven_defaults_without_a_stable_branch_can_be_rescued_by_set(capsys, tmp_path):
