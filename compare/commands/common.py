@@ -172,7 +172,7 @@ def load_system(args, axes=(), at=None):
     _physical_conflict(spec, values, axes)
     values = {**(at or {}), **values}
     branch = getattr(args, "branch", None)
-    driven = physical_keys(spec, values, axes)
+    driven = spec.drive_parameters(values, axes)
     if branch is not None and not driven:
         powers = [c.yig.power for c in spec.couplings if c.yig is not None]
         raise CliError(f"--branch chooses a mean-field branch of a physical drive; the model "
@@ -190,11 +190,6 @@ def load_system(args, axes=(), at=None):
         raise CliError(str(exc))
     except NoStableBranch as exc:
         raise CliError(f"unstable: {exc}, so no steady state exists", EXIT_UNSTABLE)
-
-
-def physical_keys(spec, values=(), axes=()) -> tuple:
-    """:meth:`linearized.description.ModelSpec.drive_parameters` of the request."""
-    return spec.drive_parameters(values, axes)
 
 
 def model_info(system) -> dict:
@@ -359,15 +354,15 @@ def grid_inputs(args):
     if n > MAX_GRID_POINTS:
         raise CliError(f"the grid has {n:.3g} points, more than the {MAX_GRID_POINTS:.0e} one "
                        f"sweep holds in memory; split it into several sweeps")
-    given = set(input_values(args, spec))
+    given = input_values(args, spec)
     for c in spec.couplings:
         kerr = c.yig.kerr if c.yig is not None else None
         if kerr and c.yig.diameter in keys and \
-                str(input_values(args, spec).get(kerr, "")).strip().lower() == "yig":
+                str(given.get(kerr, "")).strip().lower() == "yig":
             raise CliError(f"{kerr} = yig is fixed by the base {c.yig.diameter}; a "
                            f"{c.yig.diameter} axis would keep it, so give {kerr} as a number "
                            f"or do not sweep the {c.yig.diameter}")
-    if physical_keys(spec, given, keys):          # a physical drive is solved point by point
+    if spec.drive_parameters(given, keys):        # a physical drive is solved point by point
         for corner in (0, -1):
             try:
                 base.replace(**{a.key: float(a.values[corner]) for a in axes})

@@ -6,11 +6,12 @@ import math
 import numpy as np
 
 from linearized import physical as ph
-from linearized.meanfield import mean_field
-from .common import (EXIT_OK, CliError, emit, input_values, load_system, model_info,
-                     physical_keys, refuse_options)
 from linearized.description import load_model
+from linearized.meanfield import mean_field
 from linearized.system import build_system
+from linearized.units import ParameterError
+from .common import (EXIT_OK, CliError, emit, input_values, load_system, model_info,
+                     refuse_options)
 
 HELP = "mean-field branches of a physical drive; or the drive that gives a G"
 DESCRIPTION = ("With a physical drive (a model file's 'drive = E', or a YIG drive's power: "
@@ -59,9 +60,8 @@ def _kerr_param(spec, c):
 
 
 def _target(args, spec, values) -> int:
-    from linearized.units import ParameterError
     c, mode = _driven(spec)
-    if physical_keys(spec, values):
+    if spec.drive_parameters(values):
         raise CliError("--target-G computes the drive and the bare detuning: do not give the "
                        "drive as well")
     G = spec.parameter[c.G].parse(args.target_G) if c.G in spec.parameter else None
@@ -187,7 +187,7 @@ def run(args) -> int:
     values = input_values(args, spec)
     if args.target_G is not None:
         return _target(args, spec, values)
-    if physical_keys(spec, values):
+    if spec.drive_parameters(values):
         return _branches(args, spec, values)
     s = load_system(args)
     rows = [{"mode": s.mode_names[k], "abs_mean": float(amp),
