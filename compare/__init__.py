@@ -1,1 +1,4 @@
-"""Runs the linearized theory and the master equation on the same parameters; the CLI."""
+"""The linearized theory against the master equation: verdicts (:mod:`compare.verdict`), batch
+runs (:mod:`compare.batch`), figures (:mod:`compare.plots`), reports (:mod:`compare.report`),
+benchmarks (:mod:`compare.bench`), the command line (:mod:`compare.cli`) and the Python API
+(:mod:`compare.api`)."""

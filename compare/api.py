@@ -13,9 +13,9 @@ SI numbers or strings with units, as on the command line.
 """
 from __future__ import annotations
 
-from linearized.description import load_model
-from linearized.model_steady import ModelResult, solve_model
-from linearized.system import System, build_system
+from linearized.description.parse import load_model
+from linearized.description.system import System, build_system
+from linearized.steady import ModelResult, solve_model
 
 
 def model(name_or_path: str = "paper", pair=None, **values) -> System:
@@ -25,7 +25,7 @@ def model(name_or_path: str = "paper", pair=None, **values) -> System:
 
 
 def linearized(system: System) -> ModelResult:
-    """The linearized steady state (:func:`linearized.model_steady.solve_model`)."""
+    """The linearized steady state (:func:`linearized.steady.solve_model`)."""
     return solve_model(system)
 
 
@@ -34,13 +34,16 @@ def master_equation(system: System, **options):
     solve_master`; ``options`` are :class:`qmodel.converge.ConvergenceOptions` fields, e.g.
     ``basis="fock"``, ``tol=1e-5``, ``max_dim=800``).  Raises ``NotConverged`` or
     ``Unstable`` rather than returning an unconverged answer."""
+    # QuTiP and SciPy load on the first master-equation call, not with the API
     from qmodel.converge import ConvergenceOptions, solve_master
     return solve_master(system, ConvergenceOptions(**options))
 
 
 def compare(system: System, tolerance: float | None = None, **options):
-    """Both engines and the verdict (:func:`compare.comparison.compare`)."""
-    from compare.comparison import TOLERANCE, compare as run
+    """Both engines and the verdict (:func:`compare.verdict.comparison.compare`)."""
+    # QuTiP and SciPy load on the first master-equation call, not with the API
+    from compare.verdict.comparison import TOLERANCE
+    from compare.verdict.comparison import compare as run
     from qmodel.converge import ConvergenceOptions
     return run(system, ConvergenceOptions(**options),
                TOLERANCE if tolerance is None else tolerance)

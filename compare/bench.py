@@ -11,10 +11,11 @@ import tempfile
 import time
 
 import numpy as np
+import qutip
 import scipy.linalg
 
 from linearized.measures import log_negativity
-from linearized.model_steady import pair_block, solve_model_grid
+from linearized.steady import pair_block, solve_model_grid
 from linearized.sweep import grid_params, parse_axis
 from qmodel.basis import fock_basis
 from qmodel.converge import ConvergenceOptions, solve_master
@@ -166,7 +167,6 @@ def bench_sweep_command(base, param_args=(), n: int = 201, repeat: int = 3,
 
 
 def _qutip_default_worker(params, cutoffs, queue):
-    import qutip
     model = build_model(params, fock_basis(cutoffs))
     dims = model.basis.dims
     t = time.perf_counter()

@@ -15,6 +15,12 @@ import html
 import os
 
 import numpy as np
+import qutip
+
+from compare.plots import subplots
+from qmodel.fockmap import (PairTarget, physical_cavity_state,
+                            physical_cutoffs_for)
+
 
 def _units(system) -> dict:
     """``{parameter: SI unit}`` of a model."""
@@ -33,26 +39,17 @@ def _fmt_value(key, value, units):
     return f"{value:g} {unit}"
 
 
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def _save(fig, out_dir, name):
     paths = []
     for ext in ("png", "svg"):
         path = os.path.join(out_dir, f"{name}.{ext}")
         fig.savefig(path, dpi=150)
         paths.append(path)
-    _plt().close(fig)
     return paths
 
 
 def convergence_figure(comparison, fock_history, out_dir):
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     q = comparison.qmodel
     hist = q.history if q is not None else []
     for label, h, marker in (("normal-mode basis", hist, "o"), ("plain Fock basis", fock_history, "s")):
@@ -74,9 +71,6 @@ def convergence_figure(comparison, fock_history, out_dir):
 
 
 def cavity_figure(comparison, out_dir):
-    import qutip
-
-    from qmodel.fockmap import PairTarget, physical_cavity_state, physical_cutoffs_for
     q = comparison.qmodel
     spec = getattr(comparison.params, "spec", None)
     names = ("cavity 1", "cavity 2")
@@ -101,8 +95,7 @@ def cavity_figure(comparison, out_dir):
         rho12, (c1, c2) = cs.rho12, cs.cavity_cutoffs
     if spec is None:
         rho12 = qutip.Qobj(rho12 / np.trace(rho12), dims=[[c1, c2], [c1, c2]])
-    plt = _plt()
-    fig, axes = plt.subplots(2, 2, figsize=(8, 6.4))
+    fig, axes = subplots(2, 2, figsize=(8, 6.4))
     xv = np.linspace(-3, 3, 121)
     for k, name in enumerate(names):
         rk = rho12.ptrace(k)
@@ -207,13 +200,12 @@ def _md_table(head, body) -> list:
 
 def sweep_figure(sweep, out_dir):
     """Both methods side by side with their difference: curves (one axis) or maps (two)."""
-    plt = _plt()
     d = sweep.data
     x = sweep.axes[0]
     scale, unit = (1e-3, "mK") if x.key == "T" else ((1.0, "Hz") if x.key == "G_0" else
                                                      ((1e-3, "mW") if x.key == "P" else (1e6, "MHz")))
     if len(sweep.axes) == 1:
-        fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+        fig, axes = subplots(1, 3, figsize=(12, 3.6))
         xv = x.values / scale
         axes[0].plot(xv, d["E_N_linearized"], "k-", label="linearized (Lyapunov)")
         axes[0].plot(xv, d["E_N"], "o", label="master equation, exact")
@@ -234,7 +226,7 @@ def sweep_figure(sweep, out_dir):
     else:
         y = sweep.axes[1]
         yscale, yunit = (1e-3, "mK") if y.key == "T" else (1e6, "MHz")
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+        fig, axes = subplots(1, 3, figsize=(13, 3.8))
         for ax, (key, title) in zip(axes, (("E_N_linearized", "$E_N$ linearized"),
                                            ("E_N", "$E_N$ master equation"),
                                            ("delta_E_N", r"$\Delta E_N$"))):

@@ -48,6 +48,7 @@ def steady_covariance(A, D) -> np.ndarray:
     except np.linalg.LinAlgError:
         ok = False
     if not ok:
+        # SciPy only here: the single-point path imports NumPy alone (tests/test_startup.py)
         import scipy.linalg
         C = scipy.linalg.solve_continuous_lyapunov(A, -D)
         C = (C + C.T) / 2
@@ -70,6 +71,7 @@ class _SymbolicLU:
     """Symbolic LU of the symmetric Lyapunov operator for one sparsity pattern of A."""
 
     def __init__(self, pattern: tuple, ref_A: np.ndarray):
+        # SciPy and Numba only for a grid: the single-point path imports NumPy alone
         import scipy.sparse
         import scipy.sparse.linalg
         n = int(round(len(pattern) ** 0.5))
@@ -165,7 +167,8 @@ def steady_covariance_batch(A, D):
     has), the Lyapunov solution is positive definite exactly when every eigenvalue of A has a
     negative real part.  The tests check it against the eigenvalues.
     """
-    from ._kernel import lyapunov_points   # compiled on first use (cached on disk)
+    # Numba loads (and compiles, cached on disk) on the first grid, not with the package
+    from linearized._kernel import lyapunov_points
 
     A = np.asarray(A, float)
     D = np.broadcast_to(np.asarray(D, float), A.shape)

@@ -1,7 +1,7 @@
 """Filtered output fields of a pair of field modes of any model: what a detection experiment
 measures.
 
-The pair is the model's pair (:attr:`linearized.system.System.pair`, ``--pair``): two *field*
+The pair is the model's pair (:attr:`linearized.description.system.System.pair`, ``--pair``): two *field*
 modes (cavities, magnons: modes with an amplitude decay kappa and hence an output field).  A
 mechanical mode or a mode without decay has no output field to filter and is refused
 (:func:`field_pair`).  "Cavity j" below is the pair's j-th mode.
@@ -60,11 +60,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lyapunov import max_real_eigenvalue, steady_covariance
-from .measures import duan_sum, duan_sum_optimized, log_negativity
-from .model_steady import pair_block
-from .units import ParameterError
-from .system import System
+from linearized.description.system import System
+from linearized.description.units import ParameterError
+from linearized.lyapunov import max_real_eigenvalue, steady_covariance
+from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
+from linearized.steady import pair_block
 
 TWO_PI = 2.0 * np.pi
 
@@ -188,7 +188,7 @@ class FilteredOutputResult:
     intracavity_duan_min_lo: tuple
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary (NaN stays NaN; ``compare.commands.common.dumps`` makes it
+        """JSON-ready dictionary (NaN stays NaN; ``compare.cli.serialize.dumps`` makes it
         null)."""
         lo = lambda t: {"duan": t[0], "theta_1": t[1], "theta_2": t[2]}
         return {

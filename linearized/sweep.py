@@ -10,15 +10,17 @@ linearized grid needs; a reader in any language with a zip and ``.npy`` reader c
 from __future__ import annotations
 
 import json
+import os
 import time
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .description import parse_model
-from .model_steady import solve_model_grid
-from .system import System, build_system
-from .units import ParameterError
+from linearized.description.parse import parse_model
+from linearized.description.system import System, build_system
+from linearized.description.units import ParameterError
+from linearized.steady import solve_model_grid
 
 FORMAT = "mwent-sweep-1"
 
@@ -81,7 +83,7 @@ def parse_axis(text: str, parameters) -> Axis:
 
 
 def grid_params(base, axes: list[Axis]):
-    """``base`` (a model's :class:`~linearized.system.System`) with each axis key replaced by
+    """``base`` (a model's :class:`~linearized.description.system.System`) with each axis key replaced by
     its values broadcast on an ``ij`` grid."""
     keys = [a.key for a in axes]
     if len(set(keys)) != len(keys):
@@ -177,8 +179,6 @@ def read_meta(path) -> dict:
 
 def read_npz(path, arrays: bool = True):
     """``(meta, {name: array})`` of a sweep file, or :class:`ParameterError` (one sentence)."""
-    import os
-    import zipfile
     name = npz_path(path)
     if not os.path.exists(name) and os.path.exists(str(path)):
         name = str(path)           # a file named without the suffix

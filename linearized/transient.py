@@ -2,7 +2,7 @@
 
 Before ``t = 0`` the system sits in thermal equilibrium with its baths:
 ``V(0) = diag(N_k + 1/2)`` on the model's quadratures, with ``N_k`` each mode's bath
-occupation at T (:meth:`linearized.system.System.thermal_occupations`; for the seed paper
+occupation at T (:meth:`linearized.description.system.System.thermal_occupations`; for the seed paper
 cavities and magnon at omega_m, the phonon at omega_b).  At ``t = 0`` the drive (and with it
 the couplings, taken at their steady mean-field values: the mean field is assumed to switch on
 instantly) starts, and
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lyapunov import max_real_eigenvalue, steady_covariance
-from .measures import duan_sum, log_negativity
-from .model_steady import pair_block
-from .system import System
+from linearized.description.system import System
+from linearized.lyapunov import max_real_eigenvalue, steady_covariance
+from linearized.measures import duan_sum, log_negativity
+from linearized.steady import pair_block
 
 TWO_PI = 2.0 * np.pi
 #: fraction of the steady E_N that defines t_90
@@ -64,7 +64,7 @@ class _Propagator:
             growth = np.exp((self.lam[:, None] + self.lam[None, :])[None] * t[:, None, None])
             dV = (self.S @ (growth * self.Y0) @ self.S.T).real
         else:
-            from scipy.linalg import expm
+            from scipy.linalg import expm  # SciPy: not with every command's --help
             dV = np.array([(lambda E: E @ self.X0 @ E.T)(expm(self.A * s)) for s in t])
         V = self.Vss + dV
         return (V + np.swapaxes(V, -1, -2)) / 2
@@ -144,7 +144,7 @@ class TransientResult:
 
 def _crossing(f, a: float, b: float) -> float:
     """Root of ``f`` in ``[a, b]`` (f(a) < 0 <= f(b)), in log t."""
-    from scipy.optimize import brentq
+    from scipy.optimize import brentq  # SciPy: not with every command's --help
     if a <= 0:
         a = b * 1e-6 if f(b * 1e-6) < 0 else 0.0
         if a == 0.0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .measures import symplectic_form
+from linearized.measures import symplectic_form
 
 
 def williamson(V):
@@ -29,7 +29,7 @@ def williamson(V):
     root = (U * np.sqrt(w)) @ U.T
     inv_root = (U / np.sqrt(w)) @ U.T
     psi = inv_root @ symplectic_form(n) @ inv_root
-    import scipy.linalg   # here, not at import: the single-point path does not need it
+    import scipy.linalg  # here, not at import: the single-point path does not need it
     T, K = scipy.linalg.schur((psi - psi.T) / 2, output="real")
     d = np.empty(n)
     for k in range(n):

@@ -65,7 +65,7 @@ def _threads() -> int:
     """Numba threads for one call: Numba's own count, lowered to the smallest thread limit
     set in the environment (a sweep worker, a Dask worker, a user's ``OPENBLAS_NUM_THREADS``),
     so processes x threads stay within the cores."""
-    from .threads import env_thread_limit
+    from qmodel.threads import env_thread_limit
     return env_thread_limit(get_num_threads())
 
 

@@ -1,7 +1,7 @@
 """The filtered output pair from the master equation: a model with two filters cascaded on a
 pair of its field modes.
 
-:class:`FilteredSystem` is a *transform* of any model (:class:`linearized.system.System`): its
+:class:`FilteredSystem` is a *transform* of any model (:class:`linearized.description.system.System`): its
 modes are the model's n modes followed by two filters f1, f2, quadratures
 ``(u, X_f1, Y_f1, X_f2, Y_f2)`` like :func:`linearized.output.augmented_matrices`.  Filter j
 is a fictitious cavity of amplitude decay eps and detuning Omega_j driven by the output of the
@@ -42,11 +42,11 @@ import numpy as np
 
 from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
 from linearized.output import _pair, augmented_matrices, default_centers, field_pair
-from linearized.units import ParameterError
-from linearized.system import System
-from .basis import Basis
-from .fockmap import log_negativity_12
-from .measures import moments, tail_populations
+from linearized.description.units import ParameterError
+from linearized.description.system import System
+from qmodel.basis import Basis
+from qmodel.fockmap import log_negativity_12
+from qmodel.measures import moments, tail_populations
 
 TWO_PI = 2.0 * np.pi
 

@@ -45,14 +45,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from linearized.measures import mode_occupations
-from linearized.model_steady import solve_model
-from linearized.system import System
-from .defaults import MAX_DIM, TAIL_TOL, TOL
-from .basis import Basis, fock_basis, normal_basis, probability_set, set_basis
-from .fockmap import PairTarget, pair_target, physical_cutoffs_for
-from .measures import StateMeasures, exact_log_negativity, measure, pair_table
-from .model import build_model
-from .solvers import SolverOptions, SolverTimeout, liouvillian_apply, steady_state
+from linearized.steady import solve_model
+from linearized.description.system import System
+from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
+from qmodel.basis import Basis, fock_basis, normal_basis, probability_set, set_basis
+from qmodel.fockmap import PairTarget, pair_target, physical_cutoffs_for
+from qmodel.measures import StateMeasures, exact_log_negativity, measure, pair_table
+from qmodel.model import build_model
+from qmodel.solvers import SolverOptions, SolverTimeout, liouvillian_apply, steady_state
 
 BASES = ("normal", "fock", "self")
 
@@ -166,8 +166,8 @@ class QResult:
         the state mapped to the physical Fock box of the mapping check (the population it
         lost is ``lost_population``).  Not renormalised: its trace is 1 - lost population."""
         import qutip
-        from .fockmap import physical_cavity_state
-        from .measures import _fock_pair_state
+        from qmodel.fockmap import physical_cavity_state
+        from qmodel.measures import _fock_pair_state
         names = list(self.measures.mode_names)
         i, j = (names.index(x) if isinstance(x, str) else int(x) for x in (first, second))
         if i == j:
@@ -263,7 +263,7 @@ def _rebase(rho, old: Basis, new: Basis) -> np.ndarray:
     """``rho`` (written in ``old``) written in ``new``, both truncated: ``W^dag rho W`` with
     ``W[m, n] = <m_old|n_new>`` from :func:`qmodel.fockmap.normal_to_physical` (the old modes
     play the physical ones: ``r_old = S_old^-1 S_new r_new``).  A start vector only."""
-    from .fockmap import normal_to_physical
+    from qmodel.fockmap import normal_to_physical
     rel = Basis("normal", new.cutoffs, np.linalg.solve(old.S, new.S))
     W = normal_to_physical(rel, old.cutoffs)
     out = W.conj().T @ rho @ W
@@ -293,7 +293,7 @@ def _set_states(nbar, eps, max_dim):
 def outside_population(basis) -> float:
     """The thermal-product population outside a state set (the Gaussian estimate of what the
     truncation leaves out, reported like a tail)."""
-    from .basis import log_probabilities
+    from qmodel.basis import log_probabilities
     return float(max(0.0, 1.0 - np.exp(log_probabilities(basis.states,
                                                           basis.nu - 0.5)).sum()))
 
@@ -636,7 +636,7 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
     """A normal-mode basis that owes nothing to the linearized theory.
 
     Solve in the plain basis at ``seed_cutoffs`` (start vector: the product of thermal states
-    at the baths' occupations, :meth:`linearized.system.System.thermal_occupations`, at least
+    at the baths' occupations, :meth:`linearized.description.system.System.thermal_occupations`, at least
     :data:`SEED_FLOOR`; from the maximally mixed
     state GMRES took over 15 minutes at the cascaded model's d = 729, from this 12 s),
     take the covariance matrix and occupations of that state, build its normal-mode basis and

@@ -25,8 +25,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from .basis import _T1, Basis
-from .solvers import state_eigh
+from qmodel.basis import _T1, Basis
+from qmodel.solvers import state_eigh
 
 
 def ladder_coefficients(S):
@@ -247,7 +247,7 @@ class PairTarget:
         probability set at ``eps``.  The pair is strongly correlated (an entangled pair's
         occupations go together), so a product-probability set over the pair would cut its
         diagonal; the traced normal modes are nearly independent of each other."""
-        from .basis import probability_set
+        from qmodel.basis import probability_set
         n = len(self.occupations)
         i, j = self.pair
         rest = [k for k in range(n) if k not in (i, j)]

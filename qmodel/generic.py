@@ -1,4 +1,4 @@
-"""The master equation of any model description (:class:`linearized.system.System`), in the
+"""The master equation of any model description (:class:`linearized.description.system.System`), in the
 displaced frame, derived from the same description as the linearized theory.
 
 Every operator is a fluctuation about the mean field.  The Hamiltonian is the quadratic part
@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from linearized.system import System
+from linearized.description.system import System
 
 
 def frequency_unit(system: System) -> float:
@@ -103,7 +103,7 @@ def nonlinear_terms(system: System, basis) -> sp.csr_matrix:
 
 def collapse_operators(system: System, basis) -> tuple:
     """Thermal Lindblad operators of the model's loss channels
-    (:meth:`linearized.system.System.loss_channels`: one per damped mode, or channels shared
+    (:meth:`linearized.description.system.System.loss_channels`: one per damped mode, or channels shared
     between modes in a transform such as the cascaded output filters), rates in units of
     :func:`frequency_unit`."""
     u = frequency_unit(system)

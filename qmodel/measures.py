@@ -18,12 +18,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.measures import (duan_sum, duan_sum_optimized, log_negativity,
-                                 mode_occupations, symplectic_eigenvalues)
-from linearized.model_steady import pair_block
-from .fockmap import (SetFactor, log_negativity_12, mapped_factor, pair_state,
-                      physical_cavity_state)
-from .solvers import state_eigh
+from linearized.measures import (
+    duan_sum,
+    duan_sum_optimized,
+    log_negativity,
+    mode_occupations,
+    symplectic_eigenvalues,
+)
+from linearized.steady import pair_block
+from qmodel.fockmap import (
+    SetFactor,
+    log_negativity_12,
+    mapped_factor,
+    pair_state,
+    physical_cavity_state,
+)
+from qmodel.solvers import state_eigh
 
 
 def _expect(op, rho):

@@ -1,6 +1,6 @@
 """The master equation of a model in one basis: Hamiltonian and collapse operators.
 
-Every model (a :class:`linearized.system.System`, or a transform answering the same calls,
+Every model (a :class:`linearized.description.system.System`, or a transform answering the same calls,
 such as the output filters of :class:`qmodel.cascaded.FilteredSystem`) is assembled by the
 same code, :mod:`qmodel.generic`: the quadratic Hamiltonian of the fluctuations, the nonlinear
 residue the linearization drops (``G_0 n_k q_l``, Kerr and cross-Kerr remainders) and the
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import scipy.sparse as sp
 
-from . import generic
-from .basis import Basis
+from qmodel import generic
+from qmodel.basis import Basis
 
 
 @dataclass(frozen=True, eq=False)

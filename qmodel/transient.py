@@ -2,7 +2,7 @@
 :mod:`linearized.transient`).
 
 At ``t = 0`` every mode is in thermal equilibrium with its bath
-(:meth:`linearized.system.System.thermal_occupations`; for the seed paper cavities and magnon
+(:meth:`linearized.description.system.System.thermal_occupations`; for the seed paper cavities and magnon
 at omega_m, the phonon at omega_b): the same state as the linear ``V(0) = diag(N_k + 1/2)``.
 The drive and with it the couplings are switched on at ``t = 0`` at their steady mean-field
 values (the displaced frame of :mod:`qmodel.generic`, nonlinear residue kept, Lindblad
@@ -25,13 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from linearized.measures import duan_sum, log_negativity
-from linearized.model_steady import pair_block
-from linearized.system import System
+from linearized.steady import pair_block
+from linearized.description.system import System
 from linearized.transient import first_and_settled
-from .basis import fock_basis
-from .generic import frequency_unit
-from .measures import exact_log_negativity, moments, tail_populations
-from .model import build_model
+from qmodel.basis import fock_basis
+from qmodel.generic import frequency_unit
+from qmodel.measures import exact_log_negativity, moments, tail_populations
+from qmodel.model import build_model
 
 TWO_PI = 2.0 * np.pi
 

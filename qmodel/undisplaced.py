@@ -8,16 +8,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from linearized.meanfield import mean_field
+from linearized.description.meanfield import mean_field
 from linearized.measures import duan_sum, log_negativity
-from linearized.model_steady import pair_block
-from linearized.system import System
-from linearized.units import ParameterError
-from .basis import fock_basis
-from .generic import _sym, collapse_operators, frequency_unit
-from .measures import exact_log_negativity, moments, tail_populations
-from .model import Model
-from .solvers import steady_state
+from linearized.steady import pair_block
+from linearized.description.system import System
+from linearized.description.units import ParameterError
+from qmodel.basis import fock_basis
+from qmodel.generic import _sym, collapse_operators, frequency_unit
+from qmodel.measures import exact_log_negativity, moments, tail_populations
+from qmodel.model import Model
+from qmodel.solvers import steady_state
 
 
 def build_undisplaced(system: System, cutoffs):
@@ -25,7 +25,7 @@ def build_undisplaced(system: System, cutoffs):
     (units of :func:`frequency_unit`): bare detunings, every coupling as written, the full
     ``G_0 n_k q_l``, ``K (a^dag a)^2``, ``K n_a n_b`` and the drive ``i E (k^dag - k)``.
     The drive is the model's physical one, or for the effective form (G given) the drive
-    that produces that mean field (:func:`linearized.meanfield.mean_field`, real E)."""
+    that produces that mean field (:func:`linearized.description.meanfield.mean_field`, real E)."""
     k, l, G0, E, bare = system.drive if system.drive is not None else _effective_drive(system)
     u = frequency_unit(system)
     basis = fock_basis(cutoffs)

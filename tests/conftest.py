@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from linearized.description import load_model
-from linearized.system import build_system
+from linearized.description.parse import load_model
+from linearized.description.system import build_system
 
 
 @pytest.fixture

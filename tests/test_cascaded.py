@@ -3,10 +3,10 @@ seed paper's model and on a two-cavity model file."""
 import numpy as np
 import pytest
 
-from linearized.description import load_model, parse_model
+from linearized.description.parse import load_model, parse_model
 from linearized.measures import symplectic_form
 from linearized.output import augmented_matrices
-from linearized.system import build_system
+from linearized.description.system import build_system
 from qmodel.basis import fock_basis, normal_basis
 from qmodel.cascaded import filtered_system
 from qmodel.generic import frequency_unit, nonlinear_terms
@@ -158,7 +158,7 @@ def test_two_cavity_operators_reproduce_the_augmented_and_hand_written_matrices(
 
 
 def test_a_filter_on_a_mechanical_mode_is_refused(two_cavity):
-    from linearized.units import ParameterError
+    from linearized.description.units import ParameterError
     with pytest.raises(ParameterError, match="mechanical"):
         filtered_system(two_cavity.with_pair(("a", "b")), BW)
 
@@ -337,7 +337,7 @@ def test_two_cavity_filter_pair_from_the_master_equation_agrees(two_cavity):
     # the whole --output engine on a model file: the cascaded master equation of a, c, b and
     # the filters, grown by the same loop, lands on the linear filtered pair; every line of the
     # main solve's evidence passes (the independent basis is left to the slow CLI test)
-    from compare.output_compare import compare_output
+    from compare.verdict.output import compare_output
     from linearized.output import filtered_output
     from qmodel.converge import ConvergenceOptions
     p = two_cavity.replace(T=0.0, G_a=0.8e6, G_c=0.4e6, gamma_m=1e5)

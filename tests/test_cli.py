@@ -74,7 +74,7 @@ def test_sweep_writes_grid_and_marks_unstable(capsys, tmp_path):
 def test_figure_writes_png_and_data(capsys, tmp_path, paper):
     from matplotlib.image import imread
 
-    from linearized.model_steady import solve_model
+    from linearized.steady import solve_model
     # kappa_2 != kappa_1 makes the map asymmetric under Delta_1 <-> Delta_2, so that swapped
     # or transposed axes show
     code, out, _ = run(capsys, "figure", "2a", "--set", "kappa_2=2MHz", "--out", str(tmp_path),
@@ -110,7 +110,7 @@ def test_figure_writes_png_and_data(capsys, tmp_path, paper):
 
 
 def test_bench_linearized_solves_one_grid_twice_and_reports_their_ratio(capsys):
-    code, out, _ = run(capsys, "bench", "--only", "linearized", "--grid", "21", "--json")
+    code, out, _ = run(capsys, "bench", "--only", "linearized", "--points", "21", "--json")
     doc = json.loads(out)["linearized"]
     assert code == 0 and doc["points"] == 441 and doc["axes"] == ["Delta_1", "Delta_2"]
     # the batched map and the per-point SciPy loop agree (None would mean nothing compared)
@@ -128,16 +128,16 @@ def test_bench_linearized_agreement_is_measured_against_an_independent_baseline(
     values on the bench's grid: a batched solver that is off by 1e-3 shows as 1e-3, and the
     batched solver is handed the grid the report names."""
     import compare.bench
-    import linearized.model_steady
+    import linearized.steady
     from compare.bench import bench_linearized
-    true_solve, seen = linearized.model_steady.solve_model_grid, []
+    true_solve, seen = linearized.steady.solve_model_grid, []
 
     def off_by_1e3(grid):
         seen.append(grid)
         res = true_solve(grid)
         return dataclasses.replace(res, E_N=res.E_N + 1e-3)
 
-    monkeypatch.setattr(linearized.model_steady, "solve_model_grid", off_by_1e3)
+    monkeypatch.setattr(linearized.steady, "solve_model_grid", off_by_1e3)
     # also where the bench may have bound the name at import
     monkeypatch.setattr(compare.bench, "solve_model_grid", off_by_1e3, raising=False)
     doc = bench_linearized(paper, 5)

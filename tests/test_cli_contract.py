@@ -59,8 +59,8 @@ CASES = [
     (["meanfield"], 0),              # one engine: the effective mean field, as on any model
     (["figure", "3", "--points", "5"], 0),
     (["figure", "3", "--points", "1"], 2),
-    (["bench", "--only", "linearized", "--grid", "3"], 0),
-    (["bench", "--grid", "1"], 2),
+    (["bench", "--only", "linearized", "--points", "3"], 0),
+    (["bench", "--points", "1"], 2),
     (["output", "--bandwidth", "0.1MHz"], 0),
     (["output", "--bandwidth", "-1MHz"], 2),
     (["output", "--set", "G=20MHz"], 3),
@@ -89,7 +89,7 @@ CASES = [
     (["figure", "map", "--model", "li2018"], 2),
     (["figure", "map", "--model", "li2018", "--axis", "T=0:1mK:2", "--axis", "T=0:1mK:2"], 2),
     (["figure", "2a", "--axis", "Delta_1=0:1MHz:2"], 2),
-    (["bench", "--model", "li2018", "--only", "linearized", "--grid", "3"], 0),
+    (["bench", "--model", "li2018", "--only", "linearized", "--points", "3"], 0),
     (["meanfield", "--model", "li2018", "--target-G", "1MHz"], 0),   # any driven model
     (["output", "--model", "li2018"], 2),
 ]
@@ -216,7 +216,7 @@ def test_broken_pipe_is_quiet():
 
 
 def test_interrupt_exits_130(capsys, monkeypatch):
-    import compare.commands.linearized as lin
+    import compare.cli.commands.linearized as lin
 
     def boom(args):
         raise KeyboardInterrupt
@@ -226,7 +226,7 @@ def test_interrupt_exits_130(capsys, monkeypatch):
 
 
 def test_unexpected_error_is_one_line_exit_1(capsys, monkeypatch):
-    import compare.commands.linearized as lin
+    import compare.cli.commands.linearized as lin
 
     def boom(args):
         raise ZeroDivisionError("float division by zero")
@@ -293,7 +293,7 @@ def test_unknown_key_names_the_config_file(capsys, tmp_path):
 
 
 def test_interrupt_prints_json_too(capsys, monkeypatch):
-    import compare.commands.linearized as lin
+    import compare.cli.commands.linearized as lin
 
     def boom(args):
         raise KeyboardInterrupt

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from compare.comparison import compare
-from compare.store import Store, StoreError
-from compare.sweeps import run_sweep
-from linearized.description import load_model
-from linearized.physical import rabi_frequency
+from compare.verdict.comparison import compare
+from compare.batch.store import Store, StoreError
+from compare.batch.sweeps import run_sweep
+from linearized.description.parse import load_model
+from linearized.description.physical import rabi_frequency
 from linearized.sweep import parse_axis
-from linearized.system import build_system
+from linearized.description.system import build_system
 from qmodel.converge import ConvergenceOptions
 
 PAPER_SPEC = load_model("paper")
@@ -132,7 +132,7 @@ def test_failed_point_is_recorded_and_sweep_goes_on(paper, tmp_path):
 
 _WRITER = """
 import sys, time
-from compare.store import Store
+from compare.batch.store import Store
 path, tag, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
 s = Store(path)
 while time.time() < start:
@@ -251,7 +251,7 @@ def test_mean_field_grid_of_a_physical_map():
     # the lines drawn on a (G_0, P) validity map: G = sqrt2 G_0 |<m>| at each point, and
     # |<m>|^2 proportional to P at small drive (the Delta shift G^2/(2 omega_b) stays below
     # 0.1 MHz here, so |<m>|^2 / P is constant to a few per cent)
-    from compare.validity import mean_field_grid
+    from compare.verdict.validity import mean_field_grid
     base = build_system(PAPER_SPEC, {"diameter": "250um", "Delta_m0": "10.0125MHz",
                                      "G_0": "1e5Hz", "P": "1e-15W"})
     axes = [parse_axis("G_0=1e4Hz:1e5Hz:2:log", PAPER_SPEC.parameter),

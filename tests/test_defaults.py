@@ -5,7 +5,8 @@ import json
 
 from compare import api
 from compare.cli import main
-from compare.defaults import MAX_DIM, TAIL_TOL, TOL, TOLERANCE
+from compare.defaults import TOLERANCE
+from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
 from qmodel.converge import ConvergenceOptions
 
 #: a cold, weakly coupled point of the paper's model: a converged master equation in seconds

@@ -26,7 +26,7 @@ Conventions for the pages (also in docs/architecture.md, "Documentation"):
     text is written to NAME in the directory of every block of the same page, so the page's
     commands can use the file it shows.
 
-  Example: ``<!-- test: slow; replace "--grid 21" "--grid 2"; add --max-dim 300 -->``.
+  Example: ``<!-- test: slow; replace "--me-points 21" "--me-points 2"; add --max-dim 300 -->``.
 * A command written inline in prose (`` `mwent ...` ``) is not run but must be accepted by the
   command line's parser (`` `mwent NAME` `` alone must name a subcommand), unless it holds a
   placeholder (``...``, ``{``, ``|`` or an
@@ -50,7 +50,7 @@ import shlex
 import pytest
 
 from compare.cli import build_parser, main
-from compare.commands.common import CliError
+from compare.cli.options import CliError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))

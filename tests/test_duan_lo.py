@@ -120,7 +120,7 @@ def test_two_mode_squeezed_vacuum_analytic_minimum(r, phases):
 
 def test_paper_preset_cavity_block(paper):
     import reference_drifts as ref
-    from linearized.model_steady import solve_model
+    from linearized.steady import solve_model
     res = solve_model(paper)
     V = res.covariance[:4, :4]
     # the same block from the hand-written Eq. (6) and D and SciPy's Lyapunov solver

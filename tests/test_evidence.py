@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
-from linearized.description import load_model
-from linearized.model_steady import solve_model
-from linearized.system import build_system
+from linearized.description.parse import load_model
+from linearized.steady import solve_model
+from linearized.description.system import build_system
 from qmodel.basis import fock_basis, normal_basis
 from qmodel.fockmap import physical_cavity_state
 
@@ -221,7 +221,7 @@ def test_time_limit_between_truncations_keeps_the_history(paper, monkeypatch):
 def test_fixed_truncation_never_agrees(paper):
     # the reviewer's case: d = 126, top-level population 2.4e-3 < tail_tol, |dE_N| < 1e-3;
     # it used to say "agree"
-    from compare.comparison import compare
+    from compare.verdict.comparison import compare
     from qmodel.converge import ConvergenceOptions
     c = compare(paper, ConvergenceOptions(cutoffs=(7, 3, 3, 2), tail_tol=1e-2))
     assert c.verdict == "undecided" and "fixed truncation" in c.reason
@@ -232,7 +232,7 @@ def test_fixed_truncation_never_agrees(paper):
 
 def test_weak_coupling_agrees_on_complete_evidence(paper):
     import json
-    from compare.comparison import compare
+    from compare.verdict.comparison import compare
     c = compare(paper.replace(**WEAK))
     d = json.loads(json.dumps(c.to_dict()))
     names = [e["name"] for e in d["evidence"]]
@@ -253,7 +253,7 @@ def test_weak_coupling_agrees_on_complete_evidence(paper):
 
 def test_independent_disagreement_is_undecided(paper, monkeypatch):
     # an independent basis that does not reproduce the main result: never "agree"
-    import compare.comparison as cmp
+    import compare.verdict.comparison as cmp
     from qmodel.converge import evidence_item
 
     def fake(params, main, options, deadline=None):
@@ -286,7 +286,7 @@ def test_self_consistent_basis_takes_nothing_from_the_linearized_theory(paper, m
 @pytest.mark.slow
 def test_paper_point_verdict_rests_on_independent_evidence(paper):
     import time
-    from compare.comparison import compare
+    from compare.verdict.comparison import compare
     t = time.perf_counter()
     c = compare(paper)
     seconds = time.perf_counter() - t

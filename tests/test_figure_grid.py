@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from compare.figures import _spec, fig2b_optimum
-from linearized.description import load_model
-from linearized.model_steady import solve_model_grid as solve_grid
+from compare.plots.figures import _spec, fig2b_optimum
+from linearized.description.parse import load_model
+from linearized.steady import solve_model_grid as solve_grid
 from linearized.sweep import Axis, grid_params
-from linearized.system import build_system
+from linearized.description.system import build_system
 
 QM = ["--basis", "fock", "--cutoffs", "3,3,2,3", "--tail-tol", "1"]
 

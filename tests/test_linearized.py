@@ -4,8 +4,8 @@ import pytest
 import scipy.linalg
 
 from linearized.lyapunov import max_real_eigenvalue, steady_covariance, steady_covariance_batch
-from linearized.meanfield import mean_field
-from linearized.model_steady import solve_model as solve, solve_model_grid as solve_grid
+from linearized.description.meanfield import mean_field
+from linearized.steady import solve_model as solve, solve_model_grid as solve_grid
 from linearized.sweep import Sweep, parse_axis, run_linearized
 
 #: the paper's parameters that belong to one cavity: swapping a1 and a2 swaps these

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from linearized.description import load_model
-from linearized.model_steady import solve_model
-from linearized.system import build_system
+from linearized.description.parse import load_model
+from linearized.steady import solve_model
+from linearized.description.system import build_system
 
 #: the seed paper's model at its Fig. 2(a) optimum
 PAPER = build_system(load_model("paper"))
@@ -65,7 +65,7 @@ def test_figure_3_compare_marks_each_point_and_resumes(tmp_path):
     # two master-equation points: 20 mK (cheap, decided) and 200 mK, whose first
     # probability set (d ~ 630) exceeds --max-dim 400: undecided with the reason, not a value
     out = tmp_path / "figs"
-    args = ("figure", "3", "--engine", "compare", "--grid", "2", "--points", "41",
+    args = ("figure", "3", "--engine", "compare", "--me-points", "2", "--points", "41",
             "--max-dim", "400", "--out", str(out), "--json")
     r = _mwent(*args)
     assert r.returncode == 0, r.stderr
@@ -90,9 +90,9 @@ def test_figure_3_compare_marks_each_point_and_resumes(tmp_path):
 
 
 def test_figure_compare_bad_input():
-    for argv, words in ((["figure", "3", "--grid", "5"], "--engine compare"),
+    for argv, words in ((["figure", "3", "--me-points", "5"], "--engine compare"),
                         (["figure", "output", "--engine", "compare"], "Figs. 2a"),
-                        (["figure", "3", "--engine", "compare", "--grid", "1"], "--grid"),
+                        (["figure", "3", "--engine", "compare", "--me-points", "1"], "--me-points"),
                         (["figure", "2a", "--engine", "compare", "--executor", "dask"],
                          "--scheduler")):
         r = _mwent(*argv)
@@ -108,7 +108,7 @@ def test_figure_2a_compare_small_grid(tmp_path):
     # each must be decided "agree", with master-equation values within the tolerance of the
     # Lyapunov solution there (computed here, not taken from the report)
     out = tmp_path / "f"
-    r = _mwent("figure", "2a", "--engine", "compare", "--grid", "3", "--points", "21",
+    r = _mwent("figure", "2a", "--engine", "compare", "--me-points", "3", "--points", "21",
                "--max-dim", "600", "--out", str(out), "--json")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)["summary"]
@@ -129,7 +129,7 @@ def test_figure_2a_compare_small_grid(tmp_path):
 @pytest.mark.slow
 def test_figure_compare_on_a_dask_local_cluster_matches_local_processes(tmp_path):
     pytest.importorskip("dask.distributed")
-    common = ("figure", "3", "--engine", "compare", "--grid", "2", "--points", "21",
+    common = ("figure", "3", "--engine", "compare", "--me-points", "2", "--points", "21",
               "--max-dim", "400", "--json")
     a = _mwent(*common, "--out", str(tmp_path / "local"))
     b = _mwent(*common, "--out", str(tmp_path / "dask"), "--executor", "dask",

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from linearized.description import load_model
-from linearized.meanfield import EQ4_SINGULAR, G0_ZERO, mean_field
-from linearized.model_steady import solve_model as solve, solve_model_grid as solve_grid
-from linearized.system import build_system
-from linearized.units import ParameterError
+from linearized.description.parse import load_model
+from linearized.description.meanfield import EQ4_SINGULAR, G0_ZERO, mean_field
+from linearized.steady import solve_model as solve, solve_model_grid as solve_grid
+from linearized.description.system import build_system
+from linearized.description.units import ParameterError
 
 PAPER = build_system(load_model("paper"))
 OLD_KEYS = {"E_N", "duan", "duan_min_lo", "stable", "max_real_eigenvalue", "occupations",
@@ -172,7 +172,7 @@ def test_drift_with_kerr_is_finite_for_g0_positive():
                                      dict(P=0.0, K=0.3 ** 2 / (2 * 10e6)),
                                      dict(K=0.3 ** 2 / (2 * 10e6))])
 def test_physical_drive_at_singular_points(changes):
-    from linearized import physical as ph
+    from linearized.description import physical as ph
     raw = dict(diameter=250e-6, Delta_m0=9e6, P=6.3e-3)
     raw.update(changes)
     p = build_system(load_model("paper"), raw, branch="lowest")

@@ -2,11 +2,16 @@
 import numpy as np
 import pytest
 
-from linearized.measures import (duan_sum, log_negativity, min_pt_symplectic_eigenvalue,
-                                 mode_occupations, partial_transpose, symplectic_eigenvalues,
-                                 symplectic_form)
-from linearized.states import (beam_splitter, single_mode_squeezer, thermal_cm,
-                               two_mode_squeezed_cm)
+from linearized.measures import (
+    duan_sum,
+    log_negativity,
+    min_pt_symplectic_eigenvalue,
+    mode_occupations,
+    partial_transpose,
+    symplectic_eigenvalues,
+    symplectic_form,
+)
+from linearized.states import beam_splitter, single_mode_squeezer, thermal_cm, two_mode_squeezed_cm
 
 
 @pytest.mark.parametrize("r", [0.0, 0.1, 0.5, 1.3])

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 import reference_drifts as ref
-from linearized.description import load_model, parse_model, shipped_models
-from linearized.model_steady import solve_model, solve_model_grid
-from linearized.system import build_system
-from linearized.units import ParameterError
+from linearized.description.parse import load_model, parse_model, shipped_models
+from linearized.steady import solve_model, solve_model_grid
+from linearized.description.system import build_system
+from linearized.description.units import ParameterError
 
 HERE = os.path.dirname(__file__)
 RNG = np.random.default_rng(7)
@@ -179,7 +179,7 @@ def test_grid_equals_points():
     grid = s.replace()
     vals = dict(grid.values)
     vals["Delta_a"] = np.linspace(-2e7, 2e7, 7)
-    from linearized.system import System
+    from linearized.description.system import System
     g = solve_model_grid(System.build(s.spec, vals))
     for k, d in enumerate(vals["Delta_a"]):
         r = solve_model(s.replace(Delta_a=float(d)))
@@ -299,7 +299,7 @@ def test_master_equation_of_two_mode_squeezing_reaches_the_analytic_value():
 
 @pytest.mark.parametrize("pair", [("m", "b"), ("a", "m"), ("a", "b")])
 def test_li2018_master_equation_agrees_on_every_pair(pair):
-    from compare.comparison import compare
+    from compare.verdict.comparison import compare
     c = compare(build_system(load_model("li2018"), pair=pair))
     assert c.verdict == "agree", c.reason
     assert any(e["name"] == "independent_basis" and e["passed"] for e in c.evidence)
@@ -354,7 +354,7 @@ def test_drive_branches_are_the_roots_of_the_bistability_cubic():
     """One cavity on a mirror: n ((Delta_0 - G_0^2 n / omega_b)^2 + kappa^2) = E^2 with
     G_0 = sqrt2 g0 (Brownian bath, <q> = -G_0 n / omega_b): three real roots here."""
     spec = parse_model(OPTO)
-    from linearized.system import System
+    from linearized.description.system import System
     s = System.build(spec, spec.defaults())            # the only stable branch
     assert s.branch.index == 0
     c = 2 * 0.1e6 ** 2 / 10e6
@@ -505,7 +505,7 @@ def test_figure_map_gives_every_pair_and_agrees_with_single_points(tmp_path):
 
 
 def test_bench_on_a_model_reports_ratios_and_agreement():
-    r = _mwent("bench", "--model", "li2018", "--only", "linearized", "--grid", "5", "--json")
+    r = _mwent("bench", "--model", "li2018", "--only", "linearized", "--points", "5", "--json")
     d = json.loads(r.stdout)["linearized"]
     assert d["axes"] == ["Delta_a", "Delta_m"] and d["points"] == 25
     assert d["max_abs_diff_E_N"] is not None and d["max_abs_diff_E_N"] < 1e-9
@@ -518,16 +518,16 @@ def test_bench_on_a_model_measures_agreement_against_an_independent_baseline(mon
     values for the model's pair: a batched solver off by 1e-3 shows as 1e-3, and it is handed
     the model at the grid the report names."""
     import compare.bench
-    import linearized.model_steady
+    import linearized.steady
     from compare.bench import bench_linearized
-    true_solve, seen = linearized.model_steady.solve_model_grid, []
+    true_solve, seen = linearized.steady.solve_model_grid, []
 
     def off_by_1e3(grid):
         seen.append(grid)
         res = true_solve(grid)
         return dataclasses.replace(res, E_N=res.E_N + 1e-3)
 
-    monkeypatch.setattr(linearized.model_steady, "solve_model_grid", off_by_1e3)
+    monkeypatch.setattr(linearized.steady, "solve_model_grid", off_by_1e3)
     # also where the bench may have bound the name at import
     monkeypatch.setattr(compare.bench, "solve_model_grid", off_by_1e3, raising=False)
     base = build_system(load_model("li2018"))

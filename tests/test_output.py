@@ -2,13 +2,19 @@
 import numpy as np
 import pytest
 
-from linearized.description import load_model, parse_model
-from linearized.model_steady import solve_model as solve
-from linearized.output import (apply_detection, filter_transfer, filtered_output,
-                               homodyne_spectra, large_bandwidth_limit, output_spectral_matrix,
-                               output_transfer)
-from linearized.units import ParameterError
-from linearized.system import build_system
+from linearized.description.parse import load_model, parse_model
+from linearized.steady import solve_model as solve
+from linearized.output import (
+    apply_detection,
+    filter_transfer,
+    filtered_output,
+    homodyne_spectra,
+    large_bandwidth_limit,
+    output_spectral_matrix,
+    output_transfer,
+)
+from linearized.description.units import ParameterError
+from linearized.description.system import build_system
 from two_cavity import TWO_CAVITY, reference_matrices
 
 CENTERS = (10e6, -10e6)

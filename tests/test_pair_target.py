@@ -7,11 +7,17 @@ import pytest
 
 from linearized.measures import log_negativity
 from linearized.output import filtered_output
-from linearized.model_steady import solve_model
+from linearized.steady import solve_model
 from qmodel.basis import normal_set_basis, probability_set
-from qmodel.fockmap import (_creation_ops, _set_creation_ops, gaussian_amplitudes,
-                            log_negativity_12, pair_target, physical_cavity_state,
-                            set_gaussian_amplitudes)
+from qmodel.fockmap import (
+    _creation_ops,
+    _set_creation_ops,
+    gaussian_amplitudes,
+    log_negativity_12,
+    pair_target,
+    physical_cavity_state,
+    set_gaussian_amplitudes,
+)
 
 
 def _random_symmetric(n, seed, scale=0.4):

@@ -14,9 +14,9 @@ from scipy.linalg import solve_continuous_lyapunov
 from scipy.optimize import minimize
 
 from compare.cli import main
-from linearized.description import load_model
-from linearized.model_steady import solve_model
-from linearized.system import build_system
+from linearized.description.parse import load_model
+from linearized.steady import solve_model
+from linearized.description.system import build_system
 from reference_drifts import yu2020_diffusion, yu2020_drift
 
 

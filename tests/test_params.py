@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from compare.commands.common import CliError, parse_set
-from linearized.description import load_model
-from linearized.system import build_system
-from linearized.thermal import occupation
-from linearized.units import ParameterError, UnitError, parse_quantity
+from compare.cli.options import CliError, parse_set
+from linearized.description.parse import load_model
+from linearized.description.system import build_system
+from linearized.description.thermal import occupation
+from linearized.description.units import ParameterError, UnitError, parse_quantity
 
 
 @pytest.mark.parametrize("text,dim,value", [

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from linearized import physical as ph
-from linearized.description import load_model
-from linearized.meanfield import mean_field
-from linearized.system import build_system
-from linearized.units import ParameterError
+from linearized.description import physical as ph
+from linearized.description.parse import load_model
+from linearized.description.meanfield import mean_field
+from linearized.description.system import build_system
+from linearized.description.units import ParameterError
 
 #: the paper's physical drive: power, sphere and bare magnon detuning
 DRIVE = {"P": "6.3mW", "diameter": "250um", "Delta_m0": "10MHz"}
@@ -137,7 +137,7 @@ def drive_frame(p):
 def rotated_duan(cov, rot):
     """Duan sum of the pair (a1, a2) after turning both cavities by ``a -> a rot``
     (x' = cos x + sin y, y' = -sin x + cos y for rot = e^{-i phi}), Eq. (10) written here."""
-    from linearized.model_steady import pair_block
+    from linearized.steady import pair_block
     c, s_ = rot.real, -rot.imag
     R1 = np.array([[c, s_], [-s_, c]])
     R = np.kron(np.eye(2), R1)

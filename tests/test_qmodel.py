@@ -9,7 +9,7 @@ import qutip
 import reference_drifts as ref
 from compare.cli import main
 from linearized.measures import cavity_block, log_negativity, symplectic_form
-from linearized.model_steady import solve_model
+from linearized.steady import solve_model
 from qmodel import generic
 from qmodel.basis import fock_basis, normal_basis
 from qmodel.converge import ConvergenceOptions, NotConverged, mode_labels, solve_master

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from linearized.description import load_model, parse_model
-from linearized.system import build_system
+from linearized.description.parse import load_model, parse_model
+from linearized.description.system import build_system
 from linearized.transient import default_times, transient
 from two_cavity import TWO_CAVITY
 
@@ -70,7 +70,7 @@ def test_initial_measures_are_the_thermal_states():
     x = N / (N + 1)
     pk = x ** np.arange(3) / (x ** np.arange(3)).sum()
     n_trunc = (np.arange(3) * pk).sum()
-    import linearized.thermal as th
+    import linearized.description.thermal as th
     nb = float(th.occupation(p.values["omega_b"], p.values["T"]))
     # the phonon is hot too; cut it generously wide is impossible at 3 levels, so compare
     # only the cavity measures, which do not depend on it at t = 0

@@ -15,10 +15,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SINGLE_POINT = """
 import json, sys
-import linearized.model_steady, linearized.physical
-from linearized.description import load_model
-from linearized.system import build_system
-d = linearized.model_steady.solve_model(build_system(load_model('paper'))).to_dict()
+import linearized.steady, linearized.description.physical
+from linearized.description.parse import load_model
+from linearized.description.system import build_system
+d = linearized.steady.solve_model(build_system(load_model('paper'))).to_dict()
 json.dumps(d, allow_nan=False)
 print(json.dumps(sorted(m for m in sys.modules
                         if m.split('.')[0] in ('scipy', 'numba', 'qutip', 'llvmlite'))))

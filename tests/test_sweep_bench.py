@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from linearized.model_steady import solve_model
+from linearized.steady import solve_model
 
 
 def test_bench_times_the_sweep_command(capsys, tmp_path, paper):
-    code = main(["bench", "--only", "sweep", "--grid", "6", "--set", "T=30mK", "--json"])
+    code = main(["bench", "--only", "sweep", "--points", "6", "--set", "T=30mK", "--json"])
     doc = json.loads(capsys.readouterr()[0])["sweep_command"]
     assert code == 0 and doc["grid"] == [6, 6] and doc["points"] == 36
     assert "--set T=30mK" in doc["command"] and "--axis Delta_1=-20MHz:20MHz:6" in doc["command"]

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from compare.cli import main
-from linearized.description import load_model
+from linearized.description.parse import load_model
 from linearized.sweep import parse_axis
 
 PARAMETERS = load_model("paper").parameter

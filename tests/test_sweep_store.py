@@ -5,15 +5,17 @@ import sqlite3
 import numpy as np
 import pytest
 
-import compare.store as store_mod
-import compare.sweeps as sweeps
+import compare.batch.store as store_mod
+import compare.batch.executors as executors
+import compare.batch.sweeps as sweeps
 from compare.cli import main
-from compare.store import Store, StoreError
-from compare.sweeps import SweepError, run_sweep
-from linearized.description import load_model
-from linearized.model_steady import solve_model_grid
+from compare.batch.store import Store, StoreError
+from compare.batch.executors import SweepError
+from compare.batch.sweeps import run_sweep
+from linearized.description.parse import load_model
+from linearized.steady import solve_model_grid
 from linearized.sweep import Sweep, grid_params, parse_axis
-from linearized.units import ParameterError
+from linearized.description.units import ParameterError
 
 PARAMETERS = load_model("paper").parameter
 
@@ -89,12 +91,12 @@ def test_store_put_replaces_failed_rows_only(tmp_path):
 def test_retry_failed_recomputes_and_replaces(paper, tmp_path, monkeypatch):
     path = str(tmp_path / "r.sqlite")
     axes = [parse_axis("T=20mK:40mK:2", PARAMETERS)]
-    real = sweeps.evaluate_point
-    monkeypatch.setattr(sweeps, "evaluate_point",
+    real = executors.evaluate_point
+    monkeypatch.setattr(executors, "evaluate_point",
                         lambda e, p, s: ("failed", None, "transient trouble", 0.0))
     run = run_sweep("qmodel", paper, axes, path, QSET, workers=1, progress=False)
     assert [p["status"] for p in run.points] == ["failed", "failed"]
-    monkeypatch.setattr(sweeps, "evaluate_point", real)
+    monkeypatch.setattr(executors, "evaluate_point", real)
     run = run_sweep("qmodel", paper, axes, path, QSET, workers=1, progress=False)
     assert run.computed == 0 and run.failures() == ["transient trouble"] * 2
     run = run_sweep("qmodel", paper, axes, path, QSET, workers=1, progress=False,
@@ -179,7 +181,7 @@ def _die_at_high_T(engine, params, settings):
 
 
 def test_dead_worker_process_becomes_sweep_error(paper, tmp_path, monkeypatch):
-    monkeypatch.setattr(sweeps, "evaluate_point", _die_at_high_T)
+    monkeypatch.setattr(executors, "evaluate_point", _die_at_high_T)
     path = str(tmp_path / "dead.sqlite")
     with pytest.raises(SweepError, match="worker process died.*stored in .*rerun the same"):
         run_sweep("qmodel", paper, [parse_axis("T=20mK:40mK:3", PARAMETERS)], path, QSET,
@@ -217,7 +219,7 @@ def test_dask_killed_worker_becomes_sweep_error_and_client_closes(paper, tmp_pat
     good = run_sweep("qmodel", paper, axes, str(tmp_path / "ok.sqlite"), QSET, executor="dask",
                      scheduler=process_cluster.scheduler_address, progress=False)
     assert [p["status"] for p in good.points] == ["ok", "ok"]
-    monkeypatch.setattr(sweeps, "evaluate_point", _kill_worker)
+    monkeypatch.setattr(executors, "evaluate_point", _kill_worker)
     with pytest.raises(SweepError, match="Dask worker died.*rerun the same command"):
         run_sweep("qmodel", paper, axes, str(tmp_path / "k.sqlite"), QSET, executor="dask",
                   scheduler=process_cluster.scheduler_address, progress=False)
@@ -244,17 +246,17 @@ def test_workers_times_threads_fit_the_cores(monkeypatch):
     # a user's OMP_NUM_THREADS=8 must not give each of 2 workers 8 threads
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(var, "8")
-    cores = sweeps.available_cores()
-    with sweeps._local_executor(2) as pool:
-        threads = {pool.submit(sweeps.blas_threads).result() for _ in range(4)}
+    cores = executors.available_cores()
+    with executors._local_executor(2) as pool:
+        threads = {pool.submit(executors.blas_threads).result() for _ in range(4)}
     assert max(threads) * 2 <= max(2, cores)
-    assert threads == {sweeps.threads_per_worker(2)}
+    assert threads == {executors.threads_per_worker(2)}
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert sweeps.threads_per_worker(1, cores=16) == 1
+    assert executors.threads_per_worker(1, cores=16) == 1
     monkeypatch.delenv("OMP_NUM_THREADS")
     monkeypatch.delenv("OPENBLAS_NUM_THREADS")
     monkeypatch.delenv("MKL_NUM_THREADS")
-    assert sweeps.threads_per_worker(3, cores=16) == 5
+    assert executors.threads_per_worker(3, cores=16) == 5
 
 
 # -- output files ---------------------------------------------------------------------------

@@ -3,13 +3,18 @@ fail."""
 import numpy as np
 import pytest
 
-from linearized.description import load_model, parse_model
+from linearized.description.parse import load_model, parse_model
 from linearized.measures import log_negativity
-from linearized.model_steady import pair_block
-from linearized.model_steady import pair_block, solve_model as solve
-from linearized.system import build_system
-from linearized.transient import (FRACTION, _Propagator, covariance_at, default_times,
-                                  thermal_covariance, transient)
+from linearized.steady import pair_block, solve_model as solve
+from linearized.description.system import build_system
+from linearized.transient import (
+    FRACTION,
+    _Propagator,
+    covariance_at,
+    default_times,
+    thermal_covariance,
+    transient,
+)
 from test_output import TWO_CAVITY
 
 H_OVER_K = 6.62607015e-34 / 1.380649e-23

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from linearized.description import load_model
-from linearized.model_steady import solve_model
-from linearized.system import build_system
+from linearized.description.parse import load_model
+from linearized.steady import solve_model
+from linearized.description.system import build_system
 from qmodel.basis import Basis, log_probabilities, normal_basis, normal_set_basis, probability_set
 from qmodel.fockmap import normal_to_physical
 from qmodel.measures import tail_populations
@@ -127,8 +127,8 @@ def test_a_growth_step_always_grows_the_set():
     # leaves its normal modes nearly empty, so successive thresholds gave the same set
     # (d = 3 at eps 1e-8 and 1e-9): a repeated set must not be solved again and counted as a
     # growth step with no change
-    from linearized.description import parse_model
-    from linearized.system import build_system
+    from linearized.description.parse import parse_model
+    from linearized.description.system import build_system
     from qmodel.converge import ConvergenceOptions, solve_master
     from test_models import STRONG
     s = build_system(parse_model(STRONG)).replace(E=1.5e6, g0=3e4)

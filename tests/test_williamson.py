@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from linearized.description import load_model
+from linearized.description.parse import load_model
 from linearized.measures import symplectic_eigenvalues, symplectic_form
-from linearized.model_steady import solve_model
+from linearized.steady import solve_model
 from linearized.states import thermal_cm, two_mode_squeezed_cm
-from linearized.system import build_system
+from linearized.description.system import build_system
 from linearized.williamson import williamson
 
 

@@ -1,0 +1,90 @@
+"""What one grid point runs with each engine (``linearized``, ``qmodel``, ``compare``).
+
+:func:`evaluate_point` is the function a worker process (local or Dask) calls: it never raises
+for a physics or solver failure, the reason goes into the point's row instead.
+"""
+from __future__ import annotations
+
+import time
+
+from compare.defaults import TOLERANCE
+from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
+from linearized.description.system import System
+from linearized.steady import solve_model as solve
+
+ENGINES = ("linearized", "qmodel", "compare")
+
+#: per-engine fields exported to the grid file (NaN where a point has no value)
+FIELDS = {
+    "linearized": ("E_N", "duan"),
+    "qmodel": ("E_N", "E_N_gaussian", "duan", "non_gaussianity", "non_gaussianity_floor", "dim"),
+    "compare": ("E_N", "E_N_gaussian", "duan", "E_N_linearized", "duan_linearized",
+                "delta_E_N", "delta_duan", "non_gaussianity", "non_gaussianity_floor"),
+}
+
+
+def evaluate_point(engine: str, params: System, settings: dict):
+    """Evaluate one point; returns ``(status, result, error, seconds)``.
+
+    ``status`` is ``ok``, ``unstable`` or ``failed``; never raises for a physics or solver
+    failure (the reason goes into ``error``).
+    """
+    t = time.perf_counter()
+    p = params
+    try:
+        if engine == "linearized":
+            r = solve(p)
+            if not r.stable:
+                return ("unstable", {"max_real_eigenvalue": r.max_real_eigenvalue},
+                        "unstable: no steady state", time.perf_counter() - t)
+            result = {"E_N": r.E_N, "duan": r.duan, "stable": True}
+        else:
+            # imported here: a linearized sweep must not pay QuTiP's import (about 1 s)
+            from qmodel.converge import (ConvergenceOptions, NotConverged,
+                                         Unstable, solve_master)
+            from qmodel.solvers import SolverError, SolverOptions
+            opts = ConvergenceOptions(
+                basis=settings.get("basis", "normal"),
+                cutoffs=tuple(settings["cutoffs"]) if settings.get("cutoffs") else None,
+                tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
+                max_dim=settings.get("max_dim", MAX_DIM),
+                time_limit=settings.get("time_limit"),
+                truncation=settings.get("truncation"), eps=settings.get("eps"),
+                solver=SolverOptions(method=settings.get("solver", "krylov")))
+            try:
+                if engine == "qmodel":
+                    q = solve_master(p, opts)
+                    m = q.measures
+                    if not q.converged:
+                        return ("failed", None, f"not converged: {q.why_not_converged()}",
+                                time.perf_counter() - t)
+                    # a fixed truncation whose checks pass is a result, but it was never
+                    # grown, so nothing shows that it converged
+                    fixed = opts.fixed_truncation
+                    result = {"E_N": m.E_N, "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
+                              "non_gaussianity": m.non_gaussianity,
+                              "non_gaussianity_floor": m.non_gaussianity_floor, "dim": q.dim,
+                              "cutoffs": list(q.cutoffs), "converged": not fixed,
+                              "fixed_truncation": fixed, "stable": True,
+                              "evidence": q.to_dict()["evidence"]}
+                else:
+                    from compare.verdict.comparison import \
+                        compare  # QuTiP, as above
+                    c = compare(p, opts, settings.get("tolerance", TOLERANCE))
+                    d = c.to_dict()
+                    q = d["qmodel"] or {}
+                    result = {"verdict": c.verdict, "reason": c.reason, "stable": True,
+                              "E_N": q.get("E_N"), "E_N_gaussian": q.get("E_N_gaussian"),
+                              "duan": q.get("duan"), "non_gaussianity": q.get("non_gaussianity"),
+                              "non_gaussianity_floor": q.get("non_gaussianity_floor"),
+                              "E_N_linearized": c.linearized.E_N,
+                              "duan_linearized": c.linearized.duan,
+                              "delta_E_N": c.delta_E_N, "delta_duan": c.delta_duan,
+                              "dim": q.get("dim"), "evidence": d.get("evidence")}
+            except Unstable as exc:
+                return ("unstable", None, f"unstable: {exc}", time.perf_counter() - t)
+            except (NotConverged, SolverError) as exc:
+                return ("failed", None, str(exc), time.perf_counter() - t)
+    except Exception as exc:   # a point that fails is recorded and the sweep goes on
+        return ("failed", None, f"{type(exc).__name__}: {exc}", time.perf_counter() - t)
+    return ("ok", result, None, time.perf_counter() - t)

@@ -1,0 +1,181 @@
+"""Where the points of a sweep run: in this process, on local worker processes, or on a Dask
+cluster; each finished point is handed to a ``record`` callback as it arrives.
+
+Threads.  Local worker processes share the cores: with W workers on C cores each worker's
+BLAS/OpenMP pools are limited to ``max(1, C // W)`` threads (with :mod:`threadpoolctl`, when
+the worker starts), so workers x threads <= cores.  To give each worker fewer threads, set
+``OMP_NUM_THREADS`` (or ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) before running mwent;
+a larger value is lowered to ``C // W``.  ``--workers W`` sets the number of workers (default:
+every core available to the process).  The linearized engine and ``--workers 1`` run in the
+calling process, whose threads the environment variables set as usual.  Dask workers are
+configured where the cluster is started (``dask worker --nthreads``; Dask sets
+``OMP_NUM_THREADS=1`` in the processes its nannies start).
+
+Dask is an optional dependency (``pip install mwent[dask]``): it is imported only when a sweep
+asks for it.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed as local_completed
+from concurrent.futures.process import BrokenProcessPool
+
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from compare.batch.engines import evaluate_point
+from qmodel.threads import THREAD_VARS, env_thread_limit
+
+
+class SweepError(RuntimeError):
+    """The sweep could not go on (a worker process died, the cluster lost a worker); every
+    point finished before is in the store.  The message is one sentence for the user."""
+
+
+class SchedulerUnreachable(SweepError):
+    """Nothing answers at the Dask scheduler address given: bad input, before any point ran."""
+
+
+#: seconds to wait for a Dask scheduler to answer (Dask's own default is 30 s; a scheduler
+#: that is up answers in well under a second, even across a network)
+CONNECT_TIMEOUT = 10.0
+
+
+# -- threads and local workers ---------------------------------------------------------------
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """BLAS/OpenMP threads for each of ``workers`` processes: ``max(1, cores // workers)``,
+    or fewer if the user asked for fewer with ``OMP_NUM_THREADS`` (etc., see the module)."""
+    return env_thread_limit(max(1, (cores or available_cores()) // max(1, workers)))
+
+
+def _init_worker(threads: int) -> None:
+    """Worker initializer: limit the thread pools of the libraries already loaded (NumPy and
+    SciPy are, by the time a spawned worker runs this) and of those loaded later."""
+    for var in THREAD_VARS:
+        os.environ[var] = str(threads)
+    import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS, if it has one, before limiting)
+    threadpool_limits(limits=threads)
+
+
+def blas_threads() -> int:
+    """The largest thread count of the BLAS/OpenMP pools loaded in this process."""
+    return max((int(i.get("num_threads") or 1) for i in threadpool_info()), default=1)
+
+
+def _local_executor(workers: int):
+    """``workers`` spawned processes, each limited to :func:`threads_per_worker` threads."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker,
+                               initargs=(threads_per_worker(workers),))
+
+
+def stopped(what: str, done: int, total: int, store_path: str) -> SweepError:
+    where = "kept in memory only" if store_path == ":memory:" else f"stored in {store_path}"
+    return SweepError(f"{what} after {done} of {total} points; the finished points are "
+                      f"{where}, so rerun the same command to compute the rest")
+
+
+def _dask_client(scheduler, workers=None):
+    """A client for ``scheduler`` (an address; ``"local"``: a Dask ``LocalCluster`` of
+    ``workers`` processes, default every core, one thread each, closed with the client; or a
+    ready Client, returned as is), with a one-sentence :class:`SweepError` when the address
+    is invalid or nothing answers there.  Returns ``(client, owned, cluster)``: an owned
+    client (and its cluster, if it started one) is closed by the caller."""
+    from dask.distributed import \
+        Client  # Dask is optional (mwent[dask]): only when asked for
+    if not isinstance(scheduler, str):
+        return scheduler, False, None
+    if scheduler == "local":
+        from dask.distributed import LocalCluster  # optional, as above
+        cluster = None
+        try:
+            # memory_limit=0: no per-worker share of the memory at which Dask's nanny would
+            # pause or kill a large point that a local process could run
+            cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
+                                   processes=True, dashboard_address=None, memory_limit=0)
+            return Client(cluster), True, cluster
+        except Exception as exc:
+            if cluster is not None:
+                cluster.close()
+            raise SweepError(f"cannot start a Dask LocalCluster here "
+                             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                             ) from None
+    import dask  # optional, as above
+    from dask.utils import parse_timedelta
+
+    # Dask's configured connect timeout, if shorter, else ours
+    timeout = min(CONNECT_TIMEOUT, parse_timedelta(
+        dask.config.get("distributed.comm.timeouts.connect"), default="seconds"))
+    try:
+        return Client(scheduler, timeout=timeout), True, None
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {scheduler} "
+                                   f"({reason}); check the address and that the scheduler is "
+                                   f"running") from None
+
+
+def _collect(futures, as_completed, record, failures, total, store_path) -> None:
+    """Record each finished future; an exception of a type in ``failures`` (type -> what
+    happened) ends the sweep with a :class:`SweepError` that says what is kept."""
+    done = 0
+    for fut in as_completed(futures):
+        k, g = futures[fut]
+        try:
+            outcome = fut.result()
+        except tuple(failures) as exc:
+            what = next(w for t, w in failures.items() if isinstance(exc, t))
+            raise stopped(what.format(name=type(exc).__name__), done, total,
+                           store_path) from None
+        record(k, g, outcome)
+        done += 1
+
+
+def run_points(engine, todo, settings, executor, scheduler, workers, record, store_path):
+    """Evaluate ``todo`` = ``[(key, grid point)]``, calling ``record`` as each finishes."""
+    if executor == "dask":
+        # Dask is optional (mwent[dask]): imported only when a sweep asks for it
+        from dask.distributed import as_completed
+        from distributed.scheduler import KilledWorker
+        client, own, cluster = _dask_client(scheduler, min(workers or available_cores(),
+                                                           len(todo)))
+        try:
+            futures = {client.submit(evaluate_point, engine, g[2], settings,
+                                     pure=False): (k, g) for k, g in todo}
+            _collect(futures, as_completed, record,
+                     {KilledWorker: "a Dask worker died (killed, e.g. out of memory)",
+                      OSError: "the Dask cluster was lost ({name})",
+                      TimeoutError: "the Dask cluster was lost ({name})"},
+                     len(todo), store_path)
+        finally:
+            if own:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    n = workers or available_cores()
+    if n == 1:
+        for k, g in todo:
+            record(k, g, evaluate_point(engine, g[2], settings))
+        return
+    pool = _local_executor(min(n, len(todo)))
+    try:
+        futures = {pool.submit(evaluate_point, engine, g[2], settings): (k, g)
+                   for k, g in todo}
+        _collect(futures, local_completed, record,
+                 {BrokenProcessPool: "a worker process died (killed, e.g. out of memory)"},
+                 len(todo), store_path)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()

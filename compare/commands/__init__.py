@@ -1,1 +1,0 @@
-"""One module per ``mwent`` subcommand; each has ``add_parser(sub)`` and ``run(args)``."""
