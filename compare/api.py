@@ -34,7 +34,8 @@ def master_equation(system: System, **options):
     solve_master`; ``options`` are :class:`qmodel.converge.ConvergenceOptions` fields, e.g.
     ``basis="fock"``, ``tol=1e-5``, ``max_dim=800``).  Raises ``NotConverged`` or
     ``Unstable`` rather than returning an unconverged answer."""
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     return solve_master(system, ConvergenceOptions(**options))
 
 

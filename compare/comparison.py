@@ -50,8 +50,10 @@ import numpy as np
 from compare.defaults import NON_GAUSSIAN, TOLERANCE  # noqa: F401  (re-exported)
 from linearized.model_steady import ModelResult, solve_model as solve
 from linearized.system import System
-from qmodel.converge import (ConvergenceOptions, NotConverged, QResult, Unstable,
-                             evidence_item, independent_check, mode_labels, solve_master)
+from qmodel.converge import ConvergenceOptions, NotConverged, QResult, Unstable, mode_labels
+from qmodel.evidence import evidence_item
+from qmodel.master import solve_master
+from qmodel.selfconsistent import independent_check
 from qmodel.solvers import SolverError
 
 

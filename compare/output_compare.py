@@ -25,8 +25,10 @@ from __future__ import annotations
 from linearized.output import filtered_output
 from linearized.system import System
 from qmodel.cascaded import filtered_system
-from qmodel.converge import (ConvergenceOptions, NotConverged, Unstable, evidence_item,
-                             independent_check, solve_master)
+from qmodel.converge import ConvergenceOptions, NotConverged, Unstable
+from qmodel.evidence import evidence_item
+from qmodel.master import solve_master
+from qmodel.selfconsistent import independent_check
 
 
 def compare_output(system: System, bandwidth: float, centers=None, options=None,

@@ -76,7 +76,8 @@ def convergence_figure(comparison, fock_history, out_dir):
 def cavity_figure(comparison, out_dir):
     import qutip
 
-    from qmodel.fockmap import PairTarget, physical_cavity_state, physical_cutoffs_for
+    from qmodel.mapping import PairTarget, physical_cutoffs_for
+    from qmodel.reduced import physical_cavity_state
     q = comparison.qmodel
     spec = getattr(comparison.params, "spec", None)
     names = ("cavity 1", "cavity 2")

@@ -69,7 +69,8 @@ def evaluate_point(engine: str, params: System, settings: dict):
                         "unstable: no steady state", time.perf_counter() - t)
             result = {"E_N": r.E_N, "duan": r.duan, "stable": True}
         else:
-            from qmodel.converge import ConvergenceOptions, NotConverged, Unstable, solve_master
+            from qmodel.converge import ConvergenceOptions, NotConverged, Unstable
+            from qmodel.master import solve_master
             from qmodel.solvers import SolverError, SolverOptions
             opts = ConvergenceOptions(
                 basis=settings.get("basis", "normal"),
