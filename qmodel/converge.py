@@ -3,16 +3,16 @@
 :class:`ConvergenceOptions` says what is asked (basis, truncation, tolerances, budget);
 :func:`solve_converged` runs the loop in a ``normal`` or ``fock`` basis and returns a
 :class:`QResult` (the ``self`` basis is :mod:`qmodel.selfconsistent`;
-:func:`qmodel.master.solve_master` takes every basis).  The truncation is a strategy of :mod:`qmodel.truncation`
-(a box grown by its tails, a probability set grown by lowering ``eps``, or a fixed one): each
-step solves the master equation at the strategy's truncation, measures the state and asks
-the strategy for the next one.  The loop stops when every top-level population is below
-``tail_tol`` and the last ``growth_steps`` growth steps (default two in a row) each changed
-E_N (exact and Gaussian) and the Duan sum by less than ``tol``, or at once for a fixed
-truncation.  One growth step with a small change is a heuristic (a slowly converging measure
-can move little per level); two in a row make a premature stop less likely but still do not
-prove the truncation error is below ``tol``: the growth evidence reports the changes, not an
-error bound.
+:func:`qmodel.master.solve_master` takes every basis).  The truncation is a strategy of
+:mod:`qmodel.truncation` (a box grown by its tails, a probability set grown by lowering ``eps``,
+or a fixed one): each step solves the master equation at the strategy's truncation, measures the
+state and asks the strategy for the next one.  The loop stops when every top-level population is
+below ``tail_tol`` and the last ``growth_steps`` growth steps (default two in a row) each
+changed E_N (exact and Gaussian) and the Duan sum by less than ``tol``, or at once for a fixed
+truncation.  One growth step with a small change is a heuristic (a slowly converging measure can
+move little per level); two in a row make a premature stop less likely but still do not prove
+the truncation error is below ``tol``: the growth evidence reports the changes, not an error
+bound.
 
 The result is ``converged`` only if every required line of evidence (``QResult.evidence``,
 :class:`qmodel.evidence.Evidence` records with ``name``, ``passed``, ``value``, ``bound``)

@@ -121,9 +121,10 @@ def independent_check(params: System, main: QResult, options: ConvergenceOptions
     the master equation's own covariance matrix, physical mapping cutoffs from its own
     occupations) at the main run's cutoffs, and compares it with ``main``.  Returns
     ``(item, result)``, the item in its JSON form (:meth:`qmodel.evidence.Evidence.to_dict`,
-    as a verdict's list of evidence takes it); the item passes if that solve's own tails, residual and mapping pass,
-    its rounds settled within ``tol`` and its E_N, E_N_gaussian and Duan sum agree with
-    ``main``'s within ``tol``.  ``result`` is None if the solve did not finish.
+    as a verdict's list of evidence takes it).  The item passes if that solve's own tails,
+    residual and mapping pass, its rounds settled within ``tol`` and its E_N, E_N_gaussian
+    and Duan sum agree with ``main``'s within ``tol``.  ``result`` is None if the solve did
+    not finish.
     """
     t0 = time.perf_counter()
     if main.basis_obj.states is not None:   # the same probability threshold, its own set
