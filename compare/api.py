@@ -35,7 +35,8 @@ def master_equation(system: System, **options):
     ``basis="fock"``, ``tol=1e-5``, ``max_dim=800``).  Raises ``NotConverged`` or
     ``Unstable`` rather than returning an unconverged answer."""
     # QuTiP and SciPy load on the first master-equation call, not with the API
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     return solve_master(system, ConvergenceOptions(**options))
 
 

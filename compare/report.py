@@ -18,8 +18,8 @@ import numpy as np
 import qutip
 
 from compare.plots import subplots
-from qmodel.fockmap import (PairTarget, physical_cavity_state,
-                            physical_cutoffs_for)
+from qmodel.mapping import PairTarget, physical_cutoffs_for
+from qmodel.reduced import physical_cavity_state
 
 
 def _units(system) -> dict:

@@ -11,8 +11,7 @@ from linearized.description.spec import ModelSpec
 from linearized.description.system import System, build_system
 from linearized.description.thermal import occupation
 from linearized.description.units import ParameterError
-from linearized.measures import (duan_sum, log_negativity, mode_occupations,
-                                 symplectic_eigenvalues)
+from linearized.measures import duan_sum, log_negativity, mode_occupations, symplectic_eigenvalues
 from linearized.steady import ModelResult, solve_model, solve_model_grid
 
 __all__ = ["ModelSpec", "load_model", "parse_model", "duan_sum", "log_negativity",

@@ -1,2 +1,4 @@
 """The full master equation of any model in QuTiP (displaced frame): bases and state sets,
-solvers, measures, the convergence loop and its evidence."""
+the normal-to-physical mapping, reduced states, solvers, measures, the truncation strategies,
+the convergence loop with its evidence, and the self-consistent basis
+(docs/architecture.md has the map)."""

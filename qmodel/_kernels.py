@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
+from qmodel.threads import env_thread_limit
+
 
 @njit(parallel=True, cache=True, fastmath=True)
 def _csr_dense(indptr, indices, data, B, out):
@@ -65,7 +67,6 @@ def _threads() -> int:
     """Numba threads for one call: Numba's own count, lowered to the smallest thread limit
     set in the environment (a sweep worker, a Dask worker, a user's ``OPENBLAS_NUM_THREADS``),
     so processes x threads stay within the cores."""
-    from qmodel.threads import env_thread_limit
     return env_thread_limit(get_num_threads())
 
 

@@ -60,9 +60,21 @@ class Basis:
         return [list(self.cutoffs), list(self.cutoffs)]
 
     @cached_property
-    def index(self) -> dict:
-        """``{occupation tuple: position}`` of a state set."""
-        return {tuple(int(x) for x in n): i for i, n in enumerate(self.states)}
+    def _find(self):
+        return state_index(self.states) if self.states is not None else None
+
+    def positions(self, rows) -> np.ndarray:
+        """Positions of occupation tuples ``rows`` (``(k, n)``, or one tuple) among the
+        retained states, -1 where a row is not retained: the basis's one index (C order in a
+        box, :func:`state_index` in a state set)."""
+        rows = np.asarray(rows, int).reshape(-1, self.n_modes)
+        if self._find is not None:
+            return self._find(rows)
+        inside = np.all((rows >= 0) & (rows < np.asarray(self.cutoffs, int)), axis=1)
+        out = np.full(len(rows), -1, int)
+        if inside.any():
+            out[inside] = np.ravel_multi_index(tuple(rows[inside].T), self.cutoffs)
+        return out
 
     def boundary(self, k: int) -> np.ndarray:
         """Mask of the retained states whose next level of mode ``k`` is not retained: the
@@ -72,12 +84,13 @@ class Basis:
             return idx[:, k] == self.cutoffs[k] - 1
         up = self.states.copy()
         up[:, k] += 1
-        return np.array([tuple(int(x) for x in n) not in self.index for n in up])
+        return self.positions(up) < 0
 
     @cached_property
     def ladder(self) -> list:
-        """``[c_1, c_1^dag, c_2, c_2^dag, ...]`` as sparse CSR matrices of size dim.  On a
-        state set ``c_k |m> = sqrt(m_k) |m - e_k>`` is exact (the set is closed downwards);
+        """``[c_1, c_1^dag, c_2, c_2^dag, ...]`` as sparse CSR matrices of size dim: the one
+        set of ladder operators (the mapping's creation operators are these too).  On a state
+        set ``c_k |m> = sqrt(m_k) |m - e_k>`` is exact (the set is closed downwards);
         ``c_k^dag`` is its adjoint, cut at the set's edge as at a box's top level."""
         if self.states is not None:
             ops = []
@@ -85,7 +98,7 @@ class Basis:
                 src = np.flatnonzero(self.states[:, k] > 0)
                 low = self.states[src].copy()
                 low[:, k] -= 1
-                dst = np.array([self.index[tuple(int(x) for x in n)] for n in low], int)
+                dst = self.positions(low)
                 c = sp.csr_matrix((np.sqrt(self.states[src, k].astype(float)), (dst, src)),
                                   shape=(self.dim, self.dim), dtype=complex)
                 ops += [c, c.T.conj().tocsr()]
@@ -98,6 +111,11 @@ class Basis:
             c = sp.kron(sp.kron(left, a), right, format="csr").astype(complex)
             ops += [c, c.T.conj().tocsr()]
         return ops
+
+    @property
+    def creation(self) -> list:
+        """``[c_1^dag, ..., c_n^dag]`` of :attr:`ladder`."""
+        return self.ladder[1::2]
 
     @cached_property
     def _to_ladder(self) -> np.ndarray:
@@ -180,6 +198,69 @@ def log_probabilities(states, occupations) -> np.ndarray:
         else:
             out += np.where(m == 0, 0.0, -np.inf)
     return out
+
+
+def state_index(states):
+    """``find(rows)``: positions of occupation tuples ``rows`` in ``states`` (a ``(d, n)``
+    integer array), -1 where absent, by a sorted mixed-radix code (vectorised; a dict of
+    tuples cost a Python call per state)."""
+    states = np.asarray(states, int)
+    radix = states.max(axis=0, initial=0) + 2
+    if float(np.prod(radix.astype(float))) >= 2.0 ** 62:    # the code would overflow int64
+        table = {tuple(int(x) for x in n): i for i, n in enumerate(states)}
+        return lambda rows: np.array([table.get(tuple(int(x) for x in n), -1) for n in
+                                      np.asarray(rows, int).reshape(-1, states.shape[1])], int)
+    code = lambda s: np.ravel_multi_index(tuple(np.clip(s, 0, radix - 1).T), tuple(radix))
+    codes = code(states)
+    order = np.argsort(codes)
+    sorted_codes = codes[order]
+
+    def find(rows):
+        rows = np.asarray(rows, int).reshape(-1, states.shape[1])
+        if not len(rows):
+            return np.zeros(0, int)
+        c = code(rows)
+        pos = np.minimum(np.searchsorted(sorted_codes, c), len(codes) - 1)
+        return np.where((sorted_codes[pos] == c) & np.all(rows >= 0, axis=1), order[pos], -1)
+    return find
+
+
+#: what a thermal tail measures (:func:`thermal_tail`)
+TAIL_KINDS = ("top", "outside", "renormalised")
+
+
+def thermal_tail(nbar: float, levels: int, kind: str = "top") -> float:
+    """What a thermal state of ``nbar`` quanta puts at the edge of ``levels`` levels,
+    ``x = nbar / (nbar + 1)``: ``top``, the population of level ``levels - 1`` of the
+    untruncated state, ``x^(K-1) / (nbar + 1)``; ``outside``, the population above the
+    levels, ``x^K``; ``renormalised``, the top level of the state truncated to the levels and
+    renormalised, ``(1 - x) x^(K-1) / (1 - x^K)``."""
+    n = max(float(nbar), 0.0)
+    if kind == "top":
+        return (n / (n + 1)) ** (levels - 1) / (n + 1)
+    if kind == "outside":
+        return (n / (n + 1)) ** levels
+    if kind == "renormalised":
+        if n == 0.0:
+            return 1.0 if levels == 1 else 0.0
+        x = n / (n + 1.0)
+        return float((1 - x) * x ** (levels - 1) / (1 - x ** levels))
+    raise ValueError(f"unknown tail {kind!r}; choose one of {', '.join(TAIL_KINDS)}")
+
+
+def thermal_cutoffs(occupations, bound: float, kind: str = "top", minimum: int = 2,
+                    floor: float = 0.0) -> tuple:
+    """The one thermal-tail cutoff rule: per mode, the fewest levels (at least ``minimum``)
+    whose :func:`thermal_tail` of ``kind`` at the mode's occupation (at least ``floor``) is
+    at most ``bound``.  The truncation's start (``top``), the physical mapping's box
+    (``outside``) and the transient's refusal (``renormalised``) all take it."""
+    out = []
+    for n in np.maximum(np.asarray(occupations, float).reshape(-1), floor):
+        k = minimum
+        while n > 0 and thermal_tail(n, k, kind) > bound:
+            k += 1
+        out.append(k)
+    return tuple(out)
 
 
 def probability_set(occupations, eps: float, max_states: int = 10 ** 6) -> np.ndarray:

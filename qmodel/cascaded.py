@@ -45,8 +45,8 @@ from linearized.output import _pair, augmented_matrices, default_centers, field_
 from linearized.description.units import ParameterError
 from linearized.description.system import System
 from qmodel.basis import Basis
-from qmodel.fockmap import log_negativity_12
-from qmodel.measures import moments, tail_populations
+from qmodel.measures import log_negativity_12, moments, tail_populations
+from qmodel.reduced import filter_state
 
 TWO_PI = 2.0 * np.pi
 
@@ -217,18 +217,6 @@ def filtered_system(system: System, bandwidth: float, centers=None,
 
 
 # -- measures of the filter pair ---------------------------------------------------------------
-
-def filter_state(rho: np.ndarray, basis: Basis) -> np.ndarray:
-    """Reduced state of the two filters (the last two modes) in the plain Fock basis (the
-    model's modes traced out)."""
-    if basis.kind != "fock":
-        raise ValueError("the reduced filter state needs the plain Fock basis: in a normal-mode "
-                         "basis the tensor factors are not the physical filters")
-    n = basis.cutoffs
-    rest, n5, n6 = int(np.prod(n[:-2])), n[-2], n[-1]
-    r = rho.reshape(rest, n5 * n6, rest, n5 * n6)
-    return np.einsum("kakb->ab", r)
-
 
 @dataclass(frozen=True)
 class FilterMeasures:

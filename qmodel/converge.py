@@ -1,30 +1,36 @@
-"""Automatic truncation: grow the cutoffs until the measures stop changing, with evidence.
+"""The convergence loop: grow the truncation until the measures stop changing, with evidence.
 
-Starting from cutoffs that hold the Gaussian estimate's thermal tails, each step solves the
-master equation, measures the state and grows the cutoffs: every mode whose top-level
-population exceeds ``tail_tol`` gains a level; if none does but the measures still move, the
-mode with the largest top-level population gains one.  The loop stops when every top-level
-population is below ``tail_tol`` and the last ``growth_steps`` growth steps (default two in a
-row) each changed E_N (exact and Gaussian) and the Duan sum by less than ``tol``.  One growth
-step with a small change is a heuristic (a slowly converging measure can move little per level);
-two in a row make a premature stop less likely but still do not prove the truncation error is
-below ``tol``: the growth evidence reports the changes, not an error bound.
+:class:`ConvergenceOptions` says what is asked (basis, truncation, tolerances, budget);
+:func:`solve_converged` runs the loop in a ``normal`` or ``fock`` basis and returns a
+:class:`QResult` (the ``self`` basis is :mod:`qmodel.selfconsistent`;
+:func:`qmodel.master.solve_master` takes every basis).  The truncation is a strategy of
+:mod:`qmodel.truncation` (a box grown by its tails, a probability set grown by lowering ``eps``,
+or a fixed one): each step solves the master equation at the strategy's truncation, measures the
+state and asks the strategy for the next one.  The loop stops when every top-level population is
+below ``tail_tol`` and the last ``growth_steps`` growth steps (default two in a row) each
+changed E_N (exact and Gaussian) and the Duan sum by less than ``tol``, or at once for a fixed
+truncation.  One growth step with a small change is a heuristic (a slowly converging measure can
+move little per level); two in a row make a premature stop less likely but still do not prove
+the truncation error is below ``tol``: the growth evidence reports the changes, not an error
+bound.
 
-The result is ``converged`` only if every required line of evidence (``QResult.evidence``, one
-dict per line with ``name``, ``passed``, ``value``, ``bound``) passed:
+The result is ``converged`` only if every required line of evidence (``QResult.evidence``,
+:class:`qmodel.evidence.Evidence` records with ``name``, ``passed``, ``value``, ``bound``)
+passed:
 
 * ``tails``: the largest top-level population, bound ``tail_tol``;
 * ``truncation_growth``: the largest change over the last ``growth_steps`` growth steps, bound
   ``tol``; *missing* (``passed`` None, not required) for a fixed truncation, which therefore
-  carries no convergence evidence of its own;
+  carries no convergence evidence of its own (:class:`qmodel.truncation.FixedTruncation`);
 * ``residual``: the true ``||L rho||_F / (||rho||_F * scale)``, ``scale = ||H||_2 + sum_k
   ||L_k^dag L_k||_2`` (:func:`qmodel.solvers.liouvillian_scale`), bound ``residual_tol``, with
   the 1-norm condition number of the preconditioner's eigenvectors V (GMRES converges on the
   preconditioned system, whose solution moves when V is ill-conditioned: hence the true
   residual, not GMRES's);
 * ``mapping`` (normal bases): the exact E_N recomputed at the physical cutoffs + 2 must agree
-  within ``tol`` and the population the mapping lost (:mod:`qmodel.fockmap`) must be below
-  ``tail_tol``; the physical cutoffs grow (twice at most) until it passes;
+  within ``tol`` and the population the mapping lost (:mod:`qmodel.mapping`) must be below
+  ``tail_tol``; the physical cutoffs grow (twice at most) until it passes
+  (:func:`mapping_check`);
 * ``gaussian_residual`` (normal basis from the linearized CM): the linearized Gaussian state's
   residual under the *quadratic* Liouvillian at this truncation (the truncation floor: nothing
   but truncation when the linearized CM is the quadratic model's steady state), relative to
@@ -47,12 +53,15 @@ import numpy as np
 from linearized.measures import mode_occupations
 from linearized.steady import solve_model
 from linearized.description.system import System
+from qmodel.basis import Basis, normal_basis
 from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
-from qmodel.basis import Basis, fock_basis, normal_basis, probability_set, set_basis
-from qmodel.fockmap import PairTarget, pair_target, physical_cutoffs_for
+from qmodel.evidence import evidence
+from qmodel.mapping import PairTarget, normal_to_physical, pair_target, physical_cutoffs_for
 from qmodel.measures import StateMeasures, exact_log_negativity, measure, pair_table
 from qmodel.model import build_model
+from qmodel.reduced import pair_reduced_state
 from qmodel.solvers import SolverOptions, SolverTimeout, liouvillian_apply, steady_state
+from qmodel.truncation import truncation_for
 
 BASES = ("normal", "fock", "self")
 
@@ -152,7 +161,7 @@ class QResult:
     cond_V: float | None = None
     gaussian_residual_floor: float | None = None
     pairs: list | None = None
-    #: the physical box (tuple) or :class:`qmodel.fockmap.PairTarget` of the exact E_N
+    #: the physical box (tuple) or :class:`qmodel.mapping.PairTarget` of the exact E_N
     mapping_target: object = field(default=None, repr=False)
 
     @property
@@ -165,27 +174,22 @@ class QResult:
         with physical Fock dims: a partial trace in the plain basis; in a normal-mode basis
         the state mapped to the physical Fock box of the mapping check (the population it
         lost is ``lost_population``).  Not renormalised: its trace is 1 - lost population."""
-        import qutip
-        from qmodel.fockmap import physical_cavity_state
-        from qmodel.measures import _fock_pair_state
+        import qutip     # third-party and slow to import: only where a Qobj is made, as solvers
         names = list(self.measures.mode_names)
         i, j = (names.index(x) if isinstance(x, str) else int(x) for x in (first, second))
         if i == j:
             raise ValueError("a pair names two different modes")
-        if self.basis_obj.kind == "fock":
-            cut = self.basis_obj.cutoffs
-            r = _fock_pair_state(self.rho, cut, (i, j))
-            dims = [cut[i], cut[j]]
-        else:
+        target = None
+        if self.basis_obj.kind != "fock":
             target = self.mapping_target
             if target is None:
                 target = tuple(self.mapping["physical_cutoffs"])
             elif isinstance(target, PairTarget) and {i, j} != set(target.pair):
                 # physical on the result's pair only: another pair gets its own target
                 target = pair_target(self.measures.covariance, (i, j), target.eps)
-            cs = physical_cavity_state(self.rho, self.basis_obj, target, (i, j))
-            r, dims = cs.rho12, list(cs.cavity_cutoffs)
-        return qutip.Qobj(r, dims=[dims, dims])
+        cs = pair_reduced_state(self.rho, self.basis_obj, (i, j), target)
+        dims = list(cs.cavity_cutoffs)
+        return qutip.Qobj(cs.rho12, dims=[dims, dims])
 
     @property
     def lost_population(self) -> float | None:
@@ -214,40 +218,19 @@ class QResult:
                 "gaussian_residual": g, "gaussian_residual_floor": f,
                 "gaussian_residual_excess": None if g is None or f is None else g - f,
                 "lost_population": self.lost_population,
-                "E_N_mapping": self.mapping, "evidence": [dict(e) for e in self.evidence],
+                "E_N_mapping": self.mapping, "evidence": [e.to_dict() for e in self.evidence],
                 "not_converged_because": self.why_not_converged() or None,
                 "history": self.history, "covariance": m["covariance"],
                 "pair": [self.measures.mode_names[i] for i in self.measures.pair],
                 "pairs": self.pairs}
 
 
-def evidence_item(name, passed, value, bound, required=True, independent=False, **extra):
-    """One line of evidence: ``passed`` True, False or None (missing)."""
-    out = {"name": name, "passed": None if passed is None else bool(passed),
-           "value": None if value is None else float(value),
-           "bound": None if bound is None else float(bound), "required": bool(required),
-           "independent_of_linearized": bool(independent)}
-    out.update(extra)
-    return out
-
-
-def _initial_cutoffs(nbar, minimum=2, top=1e-2):
-    out = []
-    for n in np.maximum(np.asarray(nbar, float), 0.0):
-        k = minimum
-        while n > 0 and (n / (n + 1)) ** (k - 1) / (n + 1) > top:
-            k += 1
-        out.append(k)
-    return tuple(out)
-
-
 def _embed(rho, old: Basis, new: Basis):
     """Pad a state on the truncation ``old`` with zeros to the larger ``new`` of the same
     modes (a start vector): boxes by their cutoffs, state sets by their occupation tuples."""
     if old.states is not None or new.states is not None:
-        pos = [new.index[tuple(int(x) for x in n)] for n in
-               (old.states if old.states is not None
-                else np.indices(old.cutoffs).reshape(old.n_modes, -1).T)]
+        pos = new.positions(old.states if old.states is not None
+                            else np.indices(old.cutoffs).reshape(old.n_modes, -1).T)
         out = np.zeros((new.dim, new.dim), complex)
         out[np.ix_(pos, pos)] = rho
         return out
@@ -261,9 +244,8 @@ def _embed(rho, old: Basis, new: Basis):
 
 def _rebase(rho, old: Basis, new: Basis) -> np.ndarray:
     """``rho`` (written in ``old``) written in ``new``, both truncated: ``W^dag rho W`` with
-    ``W[m, n] = <m_old|n_new>`` from :func:`qmodel.fockmap.normal_to_physical` (the old modes
+    ``W[m, n] = <m_old|n_new>`` from :func:`qmodel.mapping.normal_to_physical` (the old modes
     play the physical ones: ``r_old = S_old^-1 S_new r_new``).  A start vector only."""
-    from qmodel.fockmap import normal_to_physical
     rel = Basis("normal", new.cutoffs, np.linalg.solve(old.S, new.S))
     W = normal_to_physical(rel, old.cutoffs)
     out = W.conj().T @ rho @ W
@@ -271,35 +253,8 @@ def _rebase(rho, old: Basis, new: Basis) -> np.ndarray:
     return out / np.trace(out).real
 
 
-#: the probability truncation starts at eps = tail_tol * PROBABILITY_START and lowers it by
-#: PROBABILITY_STEP per growth step (measured at the paper's optimum: eps 1e-8, 1e-9, 1e-10
-#: keep d = 136, 192, 265 where a box with tails 1e-5 keeps 528)
-PROBABILITY_START = 1e-3
-PROBABILITY_STEP = 10.0
-#: below this threshold an unchanged set counts as grown (modes with no occupation at all
-#: never add states; what such a set leaves out is below eps times its size)
-MIN_EPS = 1e-30
-
-
-def _set_states(nbar, eps, max_dim):
-    """The probability set at ``eps``, or None once it holds more than ``10 max_dim``
-    states (the building stops there)."""
-    try:
-        return probability_set(nbar, eps, max_states=10 * max_dim)
-    except ValueError:
-        return None
-
-
-def outside_population(basis) -> float:
-    """The thermal-product population outside a state set (the Gaussian estimate of what the
-    truncation leaves out, reported like a tail)."""
-    from qmodel.basis import log_probabilities
-    return float(max(0.0, 1.0 - np.exp(log_probabilities(basis.states,
-                                                          basis.nu - 0.5)).sum()))
-
-
 #: largest physical Fock box the exact-E_N mapping's check uses; beyond it the mapping target
-#: is physical on the pair only (:class:`qmodel.fockmap.PairTarget`).  The paper's optimum
+#: is physical on the pair only (:class:`qmodel.mapping.PairTarget`).  The paper's optimum
 #: needs 3,185 states (8,505 for the check at 2 more levels); the cascaded model's six modes
 #: ~10^6 (a box check grown twice there took 24 GB)
 MAX_PHYSICAL_BOX = 40_000
@@ -316,10 +271,6 @@ def _finer(target):
 
 def _cutoffs_of(target) -> list:
     return list(target.cutoffs) if isinstance(target, PairTarget) else list(target)
-
-
-def _basis(kind, cov, cutoffs):
-    return normal_basis(cov, cutoffs) if kind == "normal" else fock_basis(cutoffs)
 
 
 def _step(params, basis, solver, starts, physical, deadline=None):
@@ -355,29 +306,30 @@ def _timeout(opts, history, detail):
                         f"converged: {detail}", history, best, "time_limit")
 
 
-def solve_master(params: System, options: ConvergenceOptions | None = None,
-                 progress=None, basis_cov=None, occupations=None,
-                 deadline: float | None = None, start=None) -> QResult:
-    """Steady state of the full master equation (``mech_bath`` forced to ``lindblad``).
+def solve_converged(params: System, options: ConvergenceOptions | None = None,
+                    progress=None, basis_cov=None, occupations=None,
+                    deadline: float | None = None, start=None) -> QResult:
+    """Steady state of the full master equation (``mech_bath`` forced to ``lindblad``) in a
+    ``normal`` or ``fock`` basis, at truncations grown until converged (module docstring).
 
     ``progress`` is an optional callable receiving each history entry as it is made;
     ``basis_cov`` replaces the linearized CM as the source of the normal-mode basis, and then
     nothing comes from the linearized theory: the starting truncation follows from
     ``basis_cov``'s symplectic eigenvalues, the physical cutoffs of the E_N mapping from
-    ``occupations`` (mean quanta of a1, a2, m, b; default: those of ``basis_cov``), and no
+    ``occupations`` (mean quanta of each mode; default: those of ``basis_cov``), and no
     linearized stability check is made (the truncated master equation always has a steady
     state).  ``deadline``: a ``time.perf_counter()`` value (overrides ``time_limit``).
     ``start``: ``(rho, basis)`` of an earlier solution in another basis, offered (written in
     the new basis) as a start vector for the first truncation; it changes the iterations only.
     """
     opts = options or ConvergenceOptions()
-    if opts.basis not in BASES:
-        raise ValueError(f"unknown basis {opts.basis!r}; choose one of {', '.join(BASES)}")
+    if opts.basis not in ("normal", "fock"):
+        raise ValueError(f"the convergence loop takes the normal or fock basis (got "
+                         f"{opts.basis!r}; the self-consistent basis is "
+                         f"qmodel.selfconsistent)")
     t0 = time.perf_counter()
     if deadline is None and opts.time_limit is not None:
         deadline = t0 + float(opts.time_limit)
-    if opts.basis == "self":
-        return solve_self_consistent(params, opts, progress, deadline=deadline)
     params = params.replace(mech_bath="lindblad")
     if basis_cov is None:
         lin = solve_model(params)
@@ -389,61 +341,25 @@ def solve_master(params: System, options: ConvergenceOptions | None = None,
         cov = np.asarray(basis_cov, float)
         phys_occ = mode_occupations(cov) if occupations is None else np.asarray(occupations)
     from_linearized = basis_cov is None and opts.basis == "normal"
-    physical = None
+    physical = modes = None
     if opts.basis == "normal":
-        modes = _basis("normal", cov, (2,) * params.n_modes)     # S and nu, once
+        modes = normal_basis(cov, (2,) * params.n_modes)     # S and nu, once
         nbar = modes.nu - 0.5
-        # physical thermal tails of tail_tol / 100 per mode: at the paper's optimum the mapping
-        # then loses 1.3e-6 and its E_N is 6e-6 from the converged mapping's (1e-4 per mode
-        # lost 1e-4, 1.6e-4 off); the check at 2 more levels per mode guards it
-        physical = physical_cutoffs_for(phys_occ, tail=opts.tail_tol * 1e-2)
-        if int(np.prod(_finer(physical))) > MAX_PHYSICAL_BOX:
-            # a hot or many-mode model: physical on the pair only (a local unitary on the
-            # traced modes leaves the pair's state unchanged), far fewer states
-            physical = pair_target(cov, mode_labels(params)["pair"], opts.tail_tol * 1e-2)
+        physical = physical_target(cov, phys_occ, mode_labels(params)["pair"], opts.tail_tol)
     else:
         nbar = phys_occ
-    # Normal modes are close to thermal, so their Gaussian tails predict the truncation: start
-    # where those tails are already below tail_tol.  Growing a hot mode (a weakly coupled
-    # thermal phonon) one level per solve from a small start would cost dozens of ever larger
-    # solves; if even this start exceeds the budget, the loop refuses at once.  Plain Fock
-    # modes are squeezed and correlated, not thermal: they start small and grow.
-    probability = opts.truncation == "probability"
-    if probability and opts.basis != "normal":
-        raise ValueError("the probability truncation is for the normal-mode basis")
-    if opts.cutoffs:
-        cut = tuple(opts.cutoffs)
-    elif opts.basis == "normal":
-        cut = _initial_cutoffs(nbar, minimum=2, top=opts.tail_tol)
-    else:
-        cut = _initial_cutoffs(nbar, minimum=3)
-    eps = opts.eps if opts.eps is not None else opts.tail_tol * PROBABILITY_START
-    fixed = opts.fixed_truncation
+    strategy = truncation_for(opts, cov, nbar, modes)
+    step = strategy.start()
     history, changes, prev, rho_prev, basis_prev = [], [], None, None, None
     while True:
-        if probability:
-            states = _set_states(nbar, eps, opts.max_dim)
-            if (states is not None and basis_prev is not None and not fixed
-                    and len(states) == basis_prev.dim and eps > MIN_EPS):
-                # the nested sets are equal: solving again would count as a growth step
-                # with no change although nothing grew; lower eps until the set grows
-                eps /= PROBABILITY_STEP
-                continue
-            size = len(states) if states is not None else None
-            what = f"the probability set at eps = {eps:.0e}"
-            dim = f"d = {size}" if size is not None else f"d > {10 * opts.max_dim}"
-        else:
-            size = int(np.prod(cut))
-            what, dim = f"the first truncation {','.join(map(str, cut))}", f"d = {size}"
-        too_big = size is None or size > opts.max_dim
-        if too_big and not history:
+        if step.basis is None and not history:
             raise NotConverged(
-                f"{what} ({dim}) "
+                f"{step.what} ({step.dim_text}) "
                 f"already exceeds max_dim = {opts.max_dim}: the state holds "
                 f"too many quanta (mean occupations {', '.join(f'{n:.3g}' for n in nbar)}) "
                 f"for the master equation; raise --max-dim to try", history, None,
                 "first_truncation")
-        if too_big:
+        if step.basis is None:
             best = history[-1]
             raise NotConverged(
                 f"the master equation did not converge within max_dim = {opts.max_dim} "
@@ -451,7 +367,7 @@ def solve_master(params: System, options: ConvergenceOptions | None = None,
                 f"E_N_gaussian = {best['E_N_gaussian']:.6g}); raise --max-dim"
                 + ("" if opts.basis == "normal" else " or use --basis normal"), history, best,
                 "max_dim")
-        basis = set_basis(modes, states, eps) if probability else _basis(opts.basis, cov, cut)
+        basis = step.basis
         if deadline is not None and time.perf_counter() > deadline:
             raise _timeout(opts, history, f"stopped before the solve at cutoffs "
                                           f"{','.join(map(str, basis.cutoffs))}")
@@ -471,9 +387,7 @@ def solve_master(params: System, options: ConvergenceOptions | None = None,
                  "tail_population": [float(x) for x in m.tail_population],
                  "change": change, "iterations": state.iterations, "seconds": state.seconds,
                  "residual": state.residual, "relative_residual": state.relative_residual}
-        if probability:
-            entry.update({"truncation": "probability", "eps": basis.eps,
-                          "outside_population": outside_population(basis)})
+        entry.update(strategy.record(basis))
         history.append(entry)
         if progress:
             progress(entry)
@@ -482,50 +396,45 @@ def solve_master(params: System, options: ConvergenceOptions | None = None,
         tails_ok = bool(np.all(m.tail_population < opts.tail_tol))
         last = changes[-opts.growth_steps:] if opts.growth_steps > 0 else []
         growth_ok = len(last) >= opts.growth_steps and all(c < opts.tol for c in last)
-        if fixed or (tails_ok and growth_ok):
-            return _finish(params, opts, basis, model, state, m, history, changes, physical,
+        nxt = None if tails_ok and growth_ok else strategy.grow(step, m)
+        if nxt is None:
+            growth = strategy.growth_evidence(basis, changes, opts.tol, opts.growth_steps,
+                                              not from_linearized)
+            return _finish(params, opts, basis, model, state, m, history, growth, physical,
                            from_linearized, basis_cov is not None, t0, deadline)
-        prev, rho_prev, basis_prev = m, state.rho, basis
-        if probability:
-            eps /= PROBABILITY_STEP
-            continue
-        grow = m.tail_population > opts.tail_tol
-        if not grow.any():
-            grow = m.tail_population == m.tail_population.max()
-        cut = tuple(c + int(g) for c, g in zip(cut, grow))
+        prev, rho_prev, basis_prev, step = m, state.rho, basis, nxt
 
 
-def _finish(params, opts, basis, model, state, m, history, changes, physical, from_linearized,
+def physical_target(cov, occupations, pair, tail_tol):
+    """The target of the exact E_N's mapping: the physical Fock box whose thermal tails (at
+    the physical ``occupations``) are ``tail_tol / 100`` per mode, or, where that box checked
+    at 2 more levels would exceed :data:`MAX_PHYSICAL_BOX`, a target physical on the pair
+    only (a hot or many-mode model: a local unitary on the traced modes leaves the pair's
+    state unchanged, and far fewer states are needed).  At the paper's optimum the box loses
+    1.3e-6 and its E_N is 6e-6 from the converged mapping's (1e-4 per mode lost 1e-4,
+    1.6e-4 off); the check at 2 more levels per mode guards it."""
+    physical = physical_cutoffs_for(occupations, tail=tail_tol * 1e-2)
+    if int(np.prod(_finer(physical))) > MAX_PHYSICAL_BOX:
+        return pair_target(cov, pair, tail_tol * 1e-2)
+    return physical
+
+
+def _finish(params, opts, basis, model, state, m, history, growth, physical, from_linearized,
             own_basis, t0, deadline):
-    """Collect the evidence of the last truncation and build the :class:`QResult`."""
-    fixed = opts.fixed_truncation
+    """Collect the evidence of the last truncation (``growth``: the strategy's growth line)
+    and build the :class:`QResult`."""
     indep = not from_linearized
     tails = float(np.max(m.tail_population))
     extra = {}
     if basis.states is not None:
         # the set's own error estimate, reported beside its edge populations
         extra = {"outside_population": history[-1].get("outside_population")}
-    items = [evidence_item("tails", tails < opts.tail_tol, tails, opts.tail_tol,
-                           independent=indep, detail=f"largest top-level population {tails:.2e}"
-                           + (f"; Gaussian-predicted population outside the probability "
-                              f"set {extra['outside_population']:.1e}" if extra else ""),
-                           **extra)]
-    last = changes[-opts.growth_steps:] if opts.growth_steps > 0 else []
-    if fixed:
-        items.append(evidence_item(
-            "truncation_growth", None, None, opts.tol, required=False, independent=indep,
-            detail=(f"fixed truncation {','.join(map(str, basis.cutoffs))}"
-                    if basis.states is None else
-                    f"fixed probability set at eps = {basis.eps:g} (d = {basis.dim})")
-            + ": no growth evidence"))
-    else:
-        items.append(evidence_item(
-            "truncation_growth", all(c < opts.tol for c in last) and len(last) >= opts.growth_steps,
-            max(last) if last else None, opts.tol, independent=indep, steps=len(last),
-            changes=[float(c) for c in last],
-            detail=f"last {len(last)} growth steps changed E_N, E_N_gaussian, Duan by at most "
-                   f"{max(last) if last else float('nan'):.1e}"))
-    items.append(evidence_item(
+    items = [evidence("tails", tails < opts.tail_tol, tails, opts.tail_tol,
+                      independent=indep, detail=f"largest top-level population {tails:.2e}"
+                      + (f"; Gaussian-predicted population outside the probability "
+                         f"set {extra['outside_population']:.1e}" if extra else ""),
+                      **extra), growth]
+    items.append(evidence(
         "residual", state.relative_residual < opts.residual_tol, state.relative_residual,
         opts.residual_tol, independent=indep, absolute=state.residual, scale=state.scale,
         cond_V=state.cond_V,
@@ -533,11 +442,11 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
                f"{state.scale:.3g}, cond(V) {state.cond_V if state.cond_V is None else f'{state.cond_V:.2e}'})"))
     g_res = g_floor = check = target = None
     if opts.basis == "normal":
-        check, m, target = _mapping_check(state.rho, basis, m, physical, opts, deadline,
+        check, m, target = mapping_check(state.rho, basis, m, physical, opts, deadline,
                                           history)
         where = ("physical cutoffs" if "target" not in check else
                  "a target physical on the pair (normal modes of the rest), cutoffs")
-        items.append(evidence_item(
+        items.append(evidence(
             "mapping", check["passed"], check["E_N_change"], opts.tol, independent=indep,
             lost_population=check["lost_population"], lost_bound=opts.tail_tol,
             physical_cutoffs=check["physical_cutoffs"], target=check.get("target"),
@@ -554,7 +463,7 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
         quad = build_model(params, basis, quadratic_only=True)
         g_floor = float(np.linalg.norm(liouvillian_apply(quad, guess)))
         bound = opts.residual_tol * GAUSSIAN_FLOOR_FACTOR
-        items.append(evidence_item(
+        items.append(evidence(
             "gaussian_residual", g_floor / norm < bound, g_floor / norm, bound,
             required=not own_basis, independent=own_basis,
             state="the linearized Gaussian state" if not own_basis else
@@ -566,7 +475,7 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
                    f"Liouvillian (truncation floor) is {g_floor / norm:.1e} of the scale; "
                    f"under the full one {g_res / norm:.1e} (excess {g_res - g_floor:.1e} "
                    f"in units of omega_b: the physics the linearization leaves out)"))
-    converged = all(e["passed"] is True for e in items if e["required"])
+    converged = all(e.passed is True for e in items if e.required)
     labels = mode_labels(params)
     if isinstance(target, PairTarget):
         # physical on its own pair only: that pair's exact E_N is m's, the others have none
@@ -585,7 +494,7 @@ def _finish(params, opts, basis, model, state, m, history, changes, physical, fr
                    gaussian_residual_floor=g_floor, pairs=pairs, mapping_target=target)
 
 
-def _mapping_check(rho, basis, m, physical, opts, deadline, history, max_grow=2):
+def mapping_check(rho, basis, m, physical, opts, deadline, history, max_grow=2):
     """Exact E_N at the physical cutoffs and at 2 more per mode; grow them (at most
     ``max_grow`` times) until the two agree within ``tol`` and the lost population is below
     ``tail_tol``.  Returns the check's dict and the measures with the E_N finally used."""
@@ -621,143 +530,3 @@ def _mapping_check(rho, basis, m, physical, opts, deadline, history, max_grow=2)
     if isinstance(phys, PairTarget):
         check.update(target=phys.describe(), next_target=more.describe())
     return check, m, phys
-
-
-#: least occupation per mode of the self-consistent seed's start vector: an exactly pure start
-#: (the vacuum of baths at T = 0) stopped GMRES after one iteration at a residual of 3e-4
-SEED_FLOOR = 1e-2
-#: the top-level population the first self-consistent round is held to (see there)
-FIRST_ROUND_TAIL = 1e-2
-
-
-def solve_self_consistent(params: System, options: ConvergenceOptions, progress=None,
-                          seed_cutoffs=None, max_rounds: int = 6,
-                          deadline: float | None = None) -> QResult:
-    """A normal-mode basis that owes nothing to the linearized theory.
-
-    Solve in the plain basis at ``seed_cutoffs`` (start vector: the product of thermal states
-    at the baths' occupations, :meth:`linearized.description.system.System.thermal_occupations`, at least
-    :data:`SEED_FLOOR`; from the maximally mixed
-    state GMRES took over 15 minutes at the cascaded model's d = 729, from this 12 s),
-    take the covariance matrix and occupations of that state, build its normal-mode basis and
-    solve the master equation there (the physical cutoffs of the E_N mapping from the same
-    moments); repeat with the new state's moments until E_N, E_N_gaussian and the Duan sum
-    move by less than ``options.tol`` between rounds.  ``options.cutoffs``, if given, fixes
-    the truncation of every round.  The result's history lists every round's truncations and
-    its evidence adds ``self_consistency`` (the last change between rounds).
-    """
-    t0 = time.perf_counter()
-    if deadline is None and options.time_limit is not None:
-        deadline = t0 + float(options.time_limit)
-    params = params.replace(mech_bath="lindblad")
-    sub = replace(options, basis="normal")
-    seed_cutoffs = tuple(seed_cutoffs or (3,) * params.n_modes)
-    seed_basis = fock_basis(seed_cutoffs)
-    # the seed only supplies a covariance matrix for the first basis: the first round's looser
-    # GMRES tolerance (at 1e-14 a two-cavity model's filtered seed, d = 243, stagnated for
-    # 3000 iterations; at 1e-9 it took 20, to the same true residual 1e-13)
-    seed_solver = replace(options.solver, tol=max(options.solver.tol, 1e-9))
-    try:
-        st = steady_state(build_model(params, seed_basis), seed_solver, deadline=deadline,
-                          x0=seed_basis.gaussian_guess(np.maximum(params.thermal_occupations(),
-                                                                  SEED_FLOOR)))
-    except SolverTimeout as exc:
-        raise _timeout(options, [], str(exc)) from None
-    seed = measure(st.rho, seed_basis, **mode_labels(params))
-    cov, occ = seed.covariance, seed.occupations
-    history = [{"round": 0, "basis": "fock", "cutoffs": list(seed_cutoffs),
-                "dim": seed_basis.dim, "E_N": seed.E_N, "E_N_gaussian": seed.E_N_gaussian,
-                "duan": seed.duan, "tail_population": [float(x) for x in seed.tail_population],
-                "iterations": st.iterations, "seconds": st.seconds, "residual": st.residual,
-                "relative_residual": st.relative_residual}]
-    prev, change = None, None
-    for rnd in range(1, max_rounds + 1):
-        try:
-            # the first round only supplies a covariance matrix for the next basis (it can
-            # never be the last): a looser GMRES tolerance, tails of 1e-2 and no growth
-            # evidence are enough there (its basis comes from a seed cut at a few levels, so
-            # holding it to the final tails grew the cascaded model's first round to
-            # d ~ 1,700 in four minutes)
-            first = replace(sub, solver=replace(sub.solver, tol=max(sub.solver.tol, 1e-9)),
-                            growth_steps=0, tail_tol=max(sub.tail_tol, FIRST_ROUND_TAIL))
-            if first.eps is not None:          # a fixed probability set: a coarser one
-                first = replace(first, eps=max(first.eps, FIRST_ROUND_TAIL * PROBABILITY_START))
-            res = solve_master(params, sub if prev is not None else first, progress,
-                               basis_cov=cov, occupations=occ,
-                               deadline=deadline,
-                               start=None if prev is None else (res.rho, res.basis_obj))
-        except NotConverged as exc:
-            exc.history = history + [{"round": rnd, "basis": "normal(self)", **h}
-                                     for h in exc.history]
-            raise
-        history += [{"round": rnd, "basis": "normal(self)", **h} for h in res.history]
-        m = res.measures
-        if prev is not None:
-            change = _change(m, prev)
-            if change < options.tol:
-                item = evidence_item("self_consistency", True, change, options.tol,
-                                     independent=True, rounds=rnd,
-                                     detail=f"E_N, E_N_gaussian, Duan moved {change:.1e} "
-                                            f"between the last two rounds")
-                evidence = res.evidence + (item,)
-                return replace(res, basis="self", history=history, evidence=evidence,
-                               converged=res.converged,
-                               seconds=time.perf_counter() - t0)
-        prev, cov, occ = m, m.covariance, m.occupations
-    raise NotConverged(f"the self-consistent basis did not settle in {max_rounds} rounds "
-                       f"(last change {change:.1e} >= tol {options.tol:g})",
-                       history, history[-1], "self_consistency")
-
-
-def independent_check(params: System, main: QResult, options: ConvergenceOptions,
-                      deadline: float | None = None, seed_cutoffs=None,
-                      max_rounds: int = 3):
-    """Evidence that owes nothing to the linearized covariance matrix.
-
-    Solves the master equation again in a self-consistent normal-mode basis
-    (:func:`solve_self_consistent`: plain Fock seed at ``seed_cutoffs``, then normal modes of
-    the master equation's own covariance matrix, physical mapping cutoffs from its own
-    occupations) at the main run's cutoffs, and compares it with ``main``.  Returns
-    ``(item, result)``; the item passes if that solve's own tails, residual and mapping pass,
-    its rounds settled within ``tol`` and its E_N, E_N_gaussian and Duan sum agree with
-    ``main``'s within ``tol``.  ``result`` is None if the solve did not finish.
-    """
-    t0 = time.perf_counter()
-    if main.basis_obj.states is not None:   # the same probability threshold, its own set
-        opts = replace(options, basis="normal", cutoffs=None, eps=main.basis_obj.eps)
-    else:
-        opts = replace(options, basis="normal", cutoffs=tuple(main.cutoffs))
-    seed_cutoffs = tuple(seed_cutoffs or (3,) * params.n_modes)
-    base = dict(required=True, independent=True, method="self-consistent normal modes",
-                seed_cutoffs=list(seed_cutoffs), cutoffs=list(main.cutoffs))
-    try:
-        r = solve_self_consistent(params, opts, seed_cutoffs=seed_cutoffs,
-                                  max_rounds=max_rounds, deadline=deadline)
-    except NotConverged as exc:
-        return evidence_item("independent_basis", False, None, options.tol, reason=exc.reason,
-                             detail=f"the self-consistent solve did not finish: {exc}",
-                             seconds=time.perf_counter() - t0, **base), None
-    a, b = r.measures, main.measures
-    diffs = {"E_N": None if a.E_N is None or b.E_N is None else abs(a.E_N - b.E_N),
-             "E_N_gaussian": abs(a.E_N_gaussian - b.E_N_gaussian),
-             "duan": abs(a.duan - b.duan)}
-    worst = max(v for v in diffs.values() if v is not None)
-    own_failed = [e["name"] for e in r.evidence
-                  if e["required"] and e["name"] != "truncation_growth" and e["passed"] is not True]
-    agree = worst <= options.tol
-    passed = agree and not own_failed
-    if own_failed:
-        detail = f"the self-consistent solve's own evidence failed: {', '.join(own_failed)}"
-    elif not agree:
-        detail = (f"the self-consistent basis gives E_N {a.E_N}, Duan {a.duan:.6f} where the "
-                  f"main run gives E_N {b.E_N}, Duan {b.duan:.6f}: they differ by {worst:.1e} "
-                  f"> tol {options.tol:g}")
-    else:
-        detail = (f"a basis built from the master equation's own moments reproduces E_N, "
-                  f"E_N_gaussian and Duan within {worst:.1e}")
-    return evidence_item("independent_basis", passed, worst, options.tol,
-                         consistent_with_main=bool(agree), differences=diffs,
-                         E_N=a.E_N, E_N_gaussian=a.E_N_gaussian, duan=a.duan,
-                         own_evidence=[dict(e) for e in r.evidence],
-                         rounds=max(h.get("round", 0) for h in r.history),
-                         seconds=time.perf_counter() - t0, detail=detail, **base), r

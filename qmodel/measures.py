@@ -10,7 +10,7 @@ the two *physical* modes of the pair.  In the ``fock`` basis it is a partial tra
 ``normal`` basis the tensor factors are normal modes, and tracing the other factors would trace
 the wrong modes and give a wrong answer (silently 0 at the seed paper's optimum;
 docs/master-equation.md); there the state is first mapped to the physical Fock basis
-(:mod:`qmodel.fockmap`) and the population lost to that mapping is reported.
+(:mod:`qmodel.mapping`, :mod:`qmodel.reduced`) and the population lost to that mapping is reported.
 """
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ from linearized.measures import (
     symplectic_eigenvalues,
 )
 from linearized.steady import pair_block
-from qmodel.fockmap import (
+from qmodel.reduced import (
     SetFactor,
-    log_negativity_12,
+    fock_pair_state,
     mapped_factor,
+    pair_reduced_state,
     pair_state,
-    physical_cavity_state,
 )
 from qmodel.solvers import state_eigh
 
@@ -69,21 +69,13 @@ def moments(rho: np.ndarray, basis):
     return mean, (cov + cov.T) / 2
 
 
-def _fock_pair_state(rho, cutoffs, pair):
-    """Partial trace of a plain-Fock-basis state onto the modes ``pair``."""
-    n = len(cutoffs)
-    i, j = pair
-    r = rho.reshape(tuple(cutoffs) * 2)
-    letters = "abcdefghijklmnop"
-    left = list(letters[:n])
-    right = list(letters[n:2 * n])
-    for k in range(n):
-        if k not in (i, j):
-            right[k] = left[k]                           # traced
-    out = f"{left[i]}{left[j]}{right[i]}{right[j]}"
-    r12 = np.einsum("".join(left) + "".join(right) + "->" + out, r)
-    d = cutoffs[i] * cutoffs[j]
-    return r12.reshape(d, d)
+def log_negativity_12(rho12: np.ndarray, cavity_cutoffs) -> float:
+    """``ln || rho_12^{T_2} ||_1`` of a two-mode density matrix (normalised first)."""
+    n1, n2 = cavity_cutoffs
+    r = rho12 / np.trace(rho12)
+    pt = r.reshape(n1, n2, n1, n2).transpose(0, 3, 2, 1).reshape(n1 * n2, n1 * n2)
+    norm = np.abs(np.linalg.eigvalsh((pt + pt.conj().T) / 2)).sum()
+    return float(max(np.log(norm), 0.0))
 
 
 def exact_log_negativity(rho: np.ndarray, basis, physical_cutoffs=None, pair=(0, 1)):
@@ -94,12 +86,9 @@ def exact_log_negativity(rho: np.ndarray, basis, physical_cutoffs=None, pair=(0,
     In the ``normal`` basis ``physical_cutoffs`` (one per physical mode) must be given;
     without them the result is ``(None, None)``, never the wrong partial trace.
     """
-    if basis.kind == "fock":
-        r12 = _fock_pair_state(rho, basis.cutoffs, pair)
-        return log_negativity_12(r12, (basis.cutoffs[pair[0]], basis.cutoffs[pair[1]])), 1.0
-    if physical_cutoffs is None:
+    cs = pair_reduced_state(rho, basis, pair, physical_cutoffs)
+    if cs is None:
         return None, None
-    cs = physical_cavity_state(rho, basis, physical_cutoffs, pair)
     return log_negativity_12(cs.rho12, cs.cavity_cutoffs), cs.trace
 
 
@@ -107,7 +96,7 @@ def pair_table(rho: np.ndarray, basis, cov, names, physical_cutoffs=None, pairs=
     """Every pair's exact E_N (partial transpose of its physical reduced state, with the
     mapping's lost population in a normal basis), Eq. 9 on rho's moments and the Duan sum:
     ``[{"modes", "E_N", "E_N_gaussian", "duan", "lost_population"}, ...]``.  The physical
-    mapping is done once for all pairs; a :class:`qmodel.fockmap.PairTarget` is physical on
+    mapping is done once for all pairs; a :class:`qmodel.mapping.PairTarget` is physical on
     its own pair only, so the other pairs get no exact E_N from it (None)."""
     n = basis.n_modes
     pairs = pairs or [(i, j) for i in range(n) for j in range(i + 1, n)]
@@ -119,7 +108,7 @@ def pair_table(rho: np.ndarray, basis, cov, names, physical_cutoffs=None, pairs=
         blk = pair_block(cov, i, j)
         en, lost = None, None
         if basis.kind == "fock":
-            r12 = _fock_pair_state(rho, basis.cutoffs, (i, j))
+            r12 = fock_pair_state(rho, basis.cutoffs, (i, j))
             en, lost = log_negativity_12(r12, (basis.cutoffs[i], basis.cutoffs[j])), 0.0
         elif X is not None and (not isinstance(X, SetFactor) or {i, j} == set(X.target.pair)):
             cs = pair_state(X, (i, j))

@@ -28,7 +28,7 @@ from linearized.measures import duan_sum, log_negativity
 from linearized.steady import pair_block
 from linearized.description.system import System
 from linearized.transient import first_and_settled
-from qmodel.basis import fock_basis
+from qmodel.basis import fock_basis, thermal_cutoffs, thermal_tail
 from qmodel.generic import frequency_unit
 from qmodel.measures import exact_log_negativity, moments, tail_populations
 from qmodel.model import build_model
@@ -47,24 +47,6 @@ class TruncationRefused(ValueError):
         self.mode, self.levels, self.dim = mode, levels, dim
 
 
-def thermal_tail(nbar: float, levels: int) -> float:
-    """Top-level population of a thermal state of occupation ``nbar`` truncated to ``levels``
-    levels and renormalised: ``(1 - x) x^(K-1) / (1 - x^K)``, ``x = nbar / (nbar + 1)``."""
-    nbar = max(float(nbar), 0.0)
-    if nbar == 0.0:
-        return 1.0 if levels == 1 else 0.0
-    x = nbar / (nbar + 1.0)
-    return float((1 - x) * x ** (levels - 1) / (1 - x ** levels))
-
-
-def thermal_levels(nbar: float, tail_tol: float) -> int:
-    """Fewest levels whose truncated thermal state has top-level population <= tail_tol."""
-    k = 2
-    while thermal_tail(nbar, k) > tail_tol:
-        k += 1
-    return k
-
-
 def _mode_label(system: System, k: int) -> str:
     kind = "mechanical mode" if k in system.mechanical else "mode"
     return f"{kind} {system.mode_names[k]}"
@@ -74,11 +56,13 @@ def check_initial_state(system: System, cutoffs, tail_tol: float) -> None:
     """Raise :class:`TruncationRefused` if the thermal state alone puts more than ``tail_tol``
     into the top level of some mode."""
     occ = [float(x) for x in system.thermal_occupations()]
-    tails = [thermal_tail(n, c) for n, c in zip(occ, cutoffs)]
+    tails = [thermal_tail(n, c, "renormalised") for n, c in zip(occ, cutoffs)]
     bad = [k for k, t in enumerate(tails) if t > tail_tol]
     if not bad:
         return
-    levels = tuple(max(int(c), thermal_levels(n, tail_tol)) for n, c in zip(occ, cutoffs))
+    # the fewest levels whose truncated, renormalised thermal state has its top level <= tail_tol
+    need = thermal_cutoffs(occ, tail_tol, "renormalised", minimum=2)
+    levels = tuple(max(int(c), k) for k, c in zip(need, cutoffs))
     dim = int(np.prod(levels))
     k = bad[0]
     T = float(system.values[system.spec.temperature])

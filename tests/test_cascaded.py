@@ -267,7 +267,8 @@ def test_normal_basis_growth_agrees_with_filtered_output(paper):
     # (mapped to their physical Fock basis, the other modes to their own normal modes) and
     # the Duan sum land on filtered_output; both truncations, every line of evidence passing
     from linearized.output import filtered_output
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     p = _weak(paper)
     lin = filtered_output(p, 1e6, (10e6, -10e6))
     system = filtered_system(p, 1e6, (10e6, -10e6))

@@ -8,7 +8,7 @@ from linearized.description.parse import load_model
 from linearized.steady import solve_model
 from linearized.description.system import build_system
 from qmodel.basis import fock_basis, normal_basis
-from qmodel.fockmap import physical_cavity_state
+from qmodel.reduced import physical_cavity_state
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_mapped_columns_are_exact_projections(lin_paper):
     # the state written in the normal basis, mapped into a small and a large physical box: the
     # small box's amplitudes must be the large box's restricted to it, so the trace is the
     # population inside the box, never above 1, and it grows with the box
-    from qmodel.fockmap import normal_to_physical
+    from qmodel.mapping import normal_to_physical
     _, lin = lin_paper
     basis = normal_basis(lin.covariance, (4, 3, 2, 2))
     small, big = (3, 3, 2, 4), (6, 6, 4, 8)
@@ -111,7 +111,8 @@ WEAK = dict(G=1.5e6, g_1=1.5e6, g_2=1.5e6)
 
 
 def test_convergence_needs_two_growth_steps_below_tol(paper):
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     r = solve_master(paper.replace(**WEAK))
     changes = [h["change"] for h in r.history if h["change"] is not None]
     assert r.converged and len(changes) >= 2 and all(c < 1e-4 for c in changes[-2:])
@@ -128,7 +129,8 @@ def test_convergence_needs_two_growth_steps_below_tol(paper):
 
 
 def test_a_failing_residual_bound_makes_the_run_unconverged(paper):
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     r = solve_master(paper.replace(**WEAK), ConvergenceOptions(residual_tol=1e-20))
     ev = {e["name"]: e for e in r.evidence}
     assert ev["residual"]["passed"] is False and not r.converged
@@ -140,8 +142,9 @@ def test_the_mapping_check_is_required(paper, monkeypatch):
     # tail_tol (the phonon holds 0.48 quanta), so the run is not converged although the
     # truncation's tails and residual pass
     import qmodel.converge as cv
+    from qmodel.master import solve_master
     monkeypatch.setattr(cv, "physical_cutoffs_for", lambda occ, tail: (1, 1, 1, 1))
-    r = cv.solve_master(paper, cv.ConvergenceOptions(cutoffs=(6, 4, 3, 3), tail_tol=1e-2))
+    r = solve_master(paper, cv.ConvergenceOptions(cutoffs=(6, 4, 3, 3), tail_tol=1e-2))
     ev = {e["name"]: e for e in r.evidence}
     assert ev["tails"]["passed"] and ev["residual"]["passed"]
     assert ev["mapping"]["passed"] is False and not r.converged
@@ -152,7 +155,8 @@ def test_the_mapping_check_is_required(paper, monkeypatch):
 # --- D: the Gaussian state's residual, with its truncation floor ----------------------------
 
 def test_gaussian_residual_floor_separates_truncation_from_physics(paper):
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     cut = ConvergenceOptions(cutoffs=(6, 4, 4, 4))
     small = solve_master(paper.replace(G_0=1.0), cut)
     large = solve_master(paper.replace(G_0=1.5e6), cut)
@@ -168,7 +172,8 @@ def test_gaussian_residual_floor_separates_truncation_from_physics(paper):
 def test_a_wrong_covariance_matrix_fails_the_gaussian_residual(paper):
     # the Gaussian state of a wrong CM is far from stationary under the quadratic Liouvillian
     # built from the Hamiltonian; the linearized CM's is stationary to rounding
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     p = paper.replace(mech_bath="lindblad")
     wrong = solve_model(p.replace(G=3.0e6)).covariance
     opts = ConvergenceOptions(cutoffs=(6, 4, 3, 3))
@@ -184,7 +189,8 @@ def test_a_wrong_covariance_matrix_fails_the_gaussian_residual(paper):
 
 def test_time_limit_ends_a_running_gmres_with_history(paper):
     import time
-    from qmodel.converge import ConvergenceOptions, NotConverged, solve_master
+    from qmodel.converge import ConvergenceOptions, NotConverged
+    from qmodel.master import solve_master
     # the plain basis at the paper's optimum needs many GMRES iterations at d = 500; a 0.5 s
     # limit must end the solve from inside GMRES (not after it), as NotConverged with a reason
     opts = ConvergenceOptions(basis="fock", cutoffs=(5, 5, 4, 5), time_limit=0.5)
@@ -201,6 +207,7 @@ def test_time_limit_ends_a_running_gmres_with_history(paper):
 
 def test_time_limit_between_truncations_keeps_the_history(paper, monkeypatch):
     import qmodel.converge as cv
+    from qmodel.master import solve_master
     # let the first solve finish, then make the clock jump past the limit
     real = cv.time.perf_counter
     calls = {"n": 0}
@@ -210,7 +217,7 @@ def test_time_limit_between_truncations_keeps_the_history(paper, monkeypatch):
         monkeypatch.setattr(cv.time, "perf_counter", lambda: real() + 1e6)
 
     with pytest.raises(cv.NotConverged, match="time limit") as exc:
-        cv.solve_master(paper.replace(**WEAK), cv.ConvergenceOptions(time_limit=1e5),
+        solve_master(paper.replace(**WEAK), cv.ConvergenceOptions(time_limit=1e5),
                         progress=progress)
     assert exc.value.reason == "time_limit" and len(exc.value.history) == 1
     assert exc.value.best == exc.value.history[-1]
@@ -254,7 +261,7 @@ def test_weak_coupling_agrees_on_complete_evidence(paper):
 def test_independent_disagreement_is_undecided(paper, monkeypatch):
     # an independent basis that does not reproduce the main result: never "agree"
     import compare.verdict.comparison as cmp
-    from qmodel.converge import evidence_item
+    from qmodel.evidence import evidence_item
 
     def fake(params, main, options, deadline=None):
         return evidence_item("independent_basis", False, 5e-3, options.tol, independent=True,
@@ -269,13 +276,15 @@ def test_independent_disagreement_is_undecided(paper, monkeypatch):
 def test_self_consistent_basis_takes_nothing_from_the_linearized_theory(paper, monkeypatch):
     # with the linearized solver disabled the independent check still runs to the same answer
     import qmodel.converge as cv
-    main = cv.solve_master(paper.replace(**WEAK))
+    from qmodel.master import solve_master
+    from qmodel.selfconsistent import independent_check
+    main = solve_master(paper.replace(**WEAK))
 
     def boom(*a, **k):
         raise AssertionError("the independent basis called the linearized theory")
 
     monkeypatch.setattr(cv, "solve_model", boom)
-    item, r = cv.independent_check(paper.replace(**WEAK), main, cv.ConvergenceOptions())
+    item, r = independent_check(paper.replace(**WEAK), main, cv.ConvergenceOptions())
     assert item["passed"] is True and item["independent_of_linearized"] is True
     assert r.mapping["physical_cutoffs"] is not None
     # the same answer to a tenth of the convergence tolerance (main and independent run grow

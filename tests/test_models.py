@@ -287,7 +287,8 @@ def test_transient_takes_other_models():
 # -- the master equation on other models -------------------------------------------------------
 
 def test_master_equation_of_two_mode_squeezing_reaches_the_analytic_value():
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     s = build_system(parse_model(TMS), {"g": 0.3e6})
     r = solve_master(s, ConvergenceOptions(basis="fock"))
     assert r.converged

@@ -1,4 +1,4 @@
-"""The exact-E_N mapping to a target that is physical on the pair only (qmodel.fockmap.PairTarget)
+"""The exact-E_N mapping to a target that is physical on the pair only (qmodel.mapping.PairTarget)
 and the filtered output pair's master-equation verdict that rests on it."""
 import json
 
@@ -8,16 +8,10 @@ import pytest
 from linearized.measures import log_negativity
 from linearized.output import filtered_output
 from linearized.steady import solve_model
-from qmodel.basis import normal_set_basis, probability_set
-from qmodel.fockmap import (
-    _creation_ops,
-    _set_creation_ops,
-    gaussian_amplitudes,
-    log_negativity_12,
-    pair_target,
-    physical_cavity_state,
-    set_gaussian_amplitudes,
-)
+from qmodel.basis import Basis, fock_basis, normal_set_basis, probability_set
+from qmodel.mapping import gaussian_amplitudes, pair_target, set_gaussian_amplitudes
+from qmodel.measures import log_negativity_12
+from qmodel.reduced import physical_cavity_state
 
 
 def _random_symmetric(n, seed, scale=0.4):
@@ -36,7 +30,9 @@ def test_set_recursions_equal_the_box_recursions_on_a_box():
     got = set_gaussian_amplitudes(A, box[order])
     want = gaussian_amplitudes(A, cut)[order]
     assert np.abs(got - want).max() < 1e-13
-    for a_set, a_box in zip(_set_creation_ops(box), _creation_ops(cut)):
+    # the ladder operators of a state set and of a box, written differently, agree too
+    as_set = Basis("fock", cut, np.eye(2 * len(cut)), states=box)
+    for a_set, a_box in zip(as_set.ladder, fock_basis(cut).ladder):
         assert abs(a_set - a_box).max() < 1e-15
 
 

@@ -152,7 +152,8 @@ def test_undisplaced_model_agrees_with_displaced(paper):
     # a small-amplitude point (|<m>| = 0.49): the driven, undisplaced master equation in the
     # plain basis must reproduce the displaced-frame model: a direct check of displacement.
     # The undisplaced frame has a real drive: means and Duan turned into it (E_N is invariant)
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     from qmodel.undisplaced import solve_undisplaced
     p = paper.replace(G_0=1e6, G=0.7e6, g_1=1.5e6, g_2=1.5e6, T=1e-3, mech_bath="lindblad")
     d = solve_master(p, ConvergenceOptions(tol=1e-5, tail_tol=1e-5))
@@ -172,7 +173,8 @@ def test_undisplaced_model_agrees_with_displaced(paper):
 def test_kerr_term_displaced_vs_undisplaced(paper):
     # the displaced expansion of K (m^dag m)^2 (quadratic, cubic, quartic pieces) against the
     # driven model that has K (m^dag m)^2 itself
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     from qmodel.undisplaced import solve_undisplaced
     p = paper.replace(G_0=1e6, G=0.7e6, g_1=1.5e6, g_2=1.5e6, T=1e-3, mech_bath="lindblad",
                       K=3e5)

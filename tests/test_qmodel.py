@@ -12,10 +12,11 @@ from linearized.measures import cavity_block, log_negativity, symplectic_form
 from linearized.steady import solve_model
 from qmodel import generic
 from qmodel.basis import fock_basis, normal_basis
-from qmodel.converge import ConvergenceOptions, NotConverged, mode_labels, solve_master
-from qmodel.fockmap import log_negativity_12, physical_cavity_state
-from qmodel.measures import measure
+from qmodel.converge import ConvergenceOptions, NotConverged, mode_labels
+from qmodel.master import solve_master
+from qmodel.measures import log_negativity_12, measure
 from qmodel.model import build_model
+from qmodel.reduced import physical_cavity_state
 from qmodel.solvers import SolverOptions, liouvillian_apply, steady_state
 
 H_PLANCK, K_B = 6.62607015e-34, 1.380649e-23

@@ -12,7 +12,7 @@ from linearized.description.parse import load_model
 from linearized.steady import solve_model
 from linearized.description.system import build_system
 from qmodel.basis import Basis, log_probabilities, normal_basis, normal_set_basis, probability_set
-from qmodel.fockmap import normal_to_physical
+from qmodel.mapping import normal_to_physical
 from qmodel.measures import tail_populations
 
 #: the seed paper's model at its Fig. 2(a) optimum
@@ -77,7 +77,8 @@ def test_paper_point_with_the_probability_truncation():
     """docs/performance.md, measured with plain NumPy probes at the paper's optimum (G_0 = 0,
     Lindblad bath): eps 1e-9 keeps ~190 states and lands within 5e-6 of the linear E_N 0.0981396, where
     a box needs 480 states.  Here with the G_0 residue kept, grown to convergence."""
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     r = solve_master(PAPER, ConvergenceOptions(truncation="probability"))
     box = solve_master(PAPER, ConvergenceOptions(truncation="box"))
     assert r.converged and r.dim < box.dim / 2
@@ -129,7 +130,8 @@ def test_a_growth_step_always_grows_the_set():
     # growth step with no change
     from linearized.description.parse import parse_model
     from linearized.description.system import build_system
-    from qmodel.converge import ConvergenceOptions, solve_master
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.master import solve_master
     from test_models import STRONG
     s = build_system(parse_model(STRONG)).replace(E=1.5e6, g0=3e4)
     r = solve_master(s, ConvergenceOptions(truncation="probability"))

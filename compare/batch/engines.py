@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 
 from compare.defaults import TOLERANCE
-from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
 from linearized.description.system import System
 from linearized.steady import solve_model as solve
+from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
 
 ENGINES = ("linearized", "qmodel", "compare")
 
@@ -41,7 +41,8 @@ def evaluate_point(engine: str, params: System, settings: dict):
         else:
             # imported here: a linearized sweep must not pay QuTiP's import (about 1 s)
             from qmodel.converge import (ConvergenceOptions, NotConverged,
-                                         Unstable, solve_master)
+                                         Unstable)
+            from qmodel.master import solve_master
             from qmodel.solvers import SolverError, SolverOptions
             opts = ConvergenceOptions(
                 basis=settings.get("basis", "normal"),

@@ -10,7 +10,7 @@ Evidence (``Comparison.evidence``; JSON key ``evidence``): a list of named items
 * ``tails``, ``truncation_growth``, ``residual``, ``mapping``, ``gaussian_residual``: the
   master-equation run's own evidence (:mod:`qmodel.converge` defines each and its bound);
 * ``independent_basis``: the master equation solved again in a basis that owes nothing to the
-  linearized covariance matrix (:func:`qmodel.converge.independent_check`: a plain Fock seed
+  linearized covariance matrix (:func:`qmodel.selfconsistent.independent_check`: a plain Fock seed
   solve, then normal modes of the master equation's own covariance matrix, iterated, at the
   main run's cutoffs, with physical mapping cutoffs from its own moments).  It passes if its
   own tails, residual and mapping pass, its rounds settled, and its E_N, E_N_gaussian and Duan
@@ -47,14 +47,15 @@ import numpy as np
 #: equation's default convergence tolerance (see the module doc for what that does and does not
 #: ensure); NON_GAUSSIAN: relative entropy to the same-moment Gaussian state (nats), above the
 #: truncation floor, from which a state is called non-Gaussian.  Both defined once, there.
-from compare.defaults import (NON_GAUSSIAN,  # noqa: F401  (re-exported)
-                              TOLERANCE)
+from compare.defaults import NON_GAUSSIAN, TOLERANCE
 from linearized.description.system import System
 from linearized.steady import ModelResult, pair_measures
 from linearized.steady import solve_model as solve
 from qmodel.converge import (ConvergenceOptions, NotConverged, QResult,
-                             Unstable, evidence_item, independent_check,
-                             mode_labels, solve_master)
+                             Unstable, mode_labels)
+from qmodel.evidence import evidence_item
+from qmodel.master import solve_master
+from qmodel.selfconsistent import independent_check
 from qmodel.solvers import SolverError
 
 

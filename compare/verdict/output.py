@@ -4,35 +4,31 @@
 
 The master equation of the model's modes and the two filters (a1, a2, m, b, f1, f2 for the
 seed paper) is solved by the same loop as every other model
-(:func:`qmodel.converge.solve_master`): the normal-mode basis of the linear covariance matrix
+(:func:`qmodel.master.solve_master`): the normal-mode basis of the linear covariance matrix
 of model and filters, truncated by probability (default) or by a box, grown until tails,
 growth steps, the true residual and the exact-E_N mapping all pass.  The exact E_N of the
 filters is the partial transpose of their reduced state in their physical Fock basis; the
 other modes are mapped to the normal modes of their own reduced state
-(:class:`qmodel.fockmap.PairTarget`: a local unitary on the traced modes, so the filters'
+(:class:`qmodel.mapping.PairTarget`: a local unitary on the traced modes, so the filters'
 state is unchanged, where a physical box over six modes would need ~10^6 states).
 
 "agree" (and "disagree") need every line of that evidence passing AND
 ``independent_basis``: the same master equation solved again in a self-consistent basis that
 owes nothing to the linearized covariance matrix (a plain Fock seed at 3 levels per mode, then
 normal modes of the master equation's own moments, iterated;
-:func:`qmodel.converge.independent_check`), reproducing E_N, E_N_gaussian and the Duan sum
+:func:`qmodel.selfconsistent.independent_check`), reproducing E_N, E_N_gaussian and the Duan sum
 within ``tol``.  Missing or failing evidence gives "undecided" with the reason.  Both sides
 use the Lindblad mechanical bath.
 """
 from __future__ import annotations
 
-from linearized.output import filtered_output
 from linearized.description.system import System
+from linearized.output import filtered_output
 from qmodel.cascaded import filtered_system
-from qmodel.converge import (
-    ConvergenceOptions,
-    NotConverged,
-    Unstable,
-    evidence_item,
-    independent_check,
-    solve_master,
-)
+from qmodel.converge import ConvergenceOptions, NotConverged, Unstable
+from qmodel.evidence import evidence_item
+from qmodel.master import solve_master
+from qmodel.selfconsistent import independent_check
 
 
 def compare_output(system: System, bandwidth: float, centers=None, options=None,

@@ -79,7 +79,8 @@ def linearized_reference(params):
 
 def run(args) -> int:
     # SciPy and QuTiP load when the command runs, not with every command's --help
-    from qmodel.converge import NotConverged, Unstable, solve_master
+    from qmodel.converge import NotConverged, Unstable
+    from qmodel.master import solve_master
     from qmodel.solvers import SolverError
     if args.frame == "undisplaced":
         refuse_options(args, ("basis", "tol", "time_limit", "truncation", "eps"),

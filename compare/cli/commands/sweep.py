@@ -7,9 +7,17 @@ import sys
 
 from compare.batch.store import StoreError
 from compare.cli.commands.qmodel import QMODEL_OPTIONS, add_qmodel_options
-from compare.cli.options import (EXIT_ERROR, EXIT_INPUT, EXIT_OK, CliError,
-                                 check_output_dir, check_output_prefix,
-                                 grid_inputs, refuse_options, sweep_settings)
+from compare.cli.options import (
+    EXIT_ERROR,
+    EXIT_INPUT,
+    EXIT_OK,
+    CliError,
+    check_output_dir,
+    check_output_prefix,
+    grid_inputs,
+    refuse_options,
+    sweep_settings,
+)
 from compare.cli.serialize import emit
 from compare.defaults import TOLERANCE
 from linearized.description.units import ParameterError

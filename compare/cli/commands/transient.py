@@ -8,8 +8,14 @@ import re
 import numpy as np
 
 from compare.cli.commands.linearized import unstable_error
-from compare.cli.options import (EXIT_NOT_CONVERGED, EXIT_OK, CliError,
-                                 load_system, parse_cutoffs, refuse_options)
+from compare.cli.options import (
+    EXIT_NOT_CONVERGED,
+    EXIT_OK,
+    CliError,
+    load_system,
+    parse_cutoffs,
+    refuse_options,
+)
 from compare.cli.serialize import emit
 from linearized.steady import solve_model
 from linearized.transient import FRACTION, default_times, transient
@@ -155,8 +161,7 @@ def _master(system, times, cutoffs, args):
     from qmodel.measures import exact_log_negativity
     from qmodel.model import build_model
     from qmodel.solvers import steady_state
-    from qmodel.transient import (TruncationRefused, growth_evidence,
-                                  master_transient, t90)
+    from qmodel.transient import TruncationRefused, growth_evidence, master_transient, t90
     try:
         res = master_transient(system, times, cutoffs, tail_tol=args.tail_tol)
     except TruncationRefused as exc:

@@ -1,21 +1,28 @@
-"""The reduced state of the physical cavities from a state written in a normal-mode basis.
+"""A state written in a normal-mode basis, mapped to the physical Fock basis: the Gaussian
+amplitude recursions and the map ``W[m, n] = <m|n>_c``.
 
 In a ``normal`` basis the tensor factors are normal modes ``c_k``, with
-``r_phys = S r_new``.  The exact E_N needs ``rho_12 = Tr_{m,b} rho`` in the *physical* Fock
-basis, so we express each retained basis state ``|n>_c`` in a truncated physical Fock space:
+``r_phys = S r_new``.  The exact E_N needs the reduced state of a pair in the *physical* Fock
+basis, so each retained basis state ``|n>_c`` is expressed in a truncated physical Fock space
+(the target: a box of physical cutoffs, :func:`physical_cutoffs_for`, or a
+:class:`PairTarget`, physical on the pair only):
 
 * the normal-mode vacuum is a pure Gaussian state ``|0>_c = N exp((1/2) sum B_ij a_i^dag
   a_j^dag)|0>`` with ``B = -u^-1 v`` where ``c_k = sum_j u_kj a_j + v_kj a_j^dag``; its Fock
   amplitudes follow from ``a_i |0>_c = sum_j B_ij a_j^dag |0>_c``:
-  ``psi(m + e_i) sqrt(m_i + 1) = sum_j B_ij sqrt(m_j) psi(m - e_j)``, and its normalisation
-  is known in closed form, ``N^-2 = det(I - B^dag B)^-1/2``;
+  ``psi(m + e_i) sqrt(m_i + 1) = sum_j B_ij sqrt(m_j) psi(m - e_j)``
+  (:func:`gaussian_amplitudes` on a box, :func:`set_gaussian_amplitudes` on a state set), and
+  its normalisation is known in closed form, ``N^-2 = det(I - B^dag B)^-1/2``;
 * the excited states ``|n>_c`` follow from the same kind of recursion in the joint Gaussian
-  generating function (:func:`normal_to_physical`), which reads only amplitudes inside the box.
+  generating function (:func:`normal_to_physical`), which reads only amplitudes inside the
+  target.
 
-Every amplitude inside the physical box is therefore exact, nothing is renormalised, and the
-trace of the mapped state is exactly the population of the state inside the box:
+Every amplitude inside the target is therefore exact, nothing is renormalised, and the trace
+of the mapped state is exactly the population of the state inside the target:
 ``lost_population = 1 - trace`` is the population the mapping lost (never negative beyond
-rounding).  It is reported with the E_N it supports.
+rounding).  The creation operators are the target's own ladder operators
+(:attr:`qmodel.basis.Basis.ladder`); the reduced states built from the map are in
+:mod:`qmodel.reduced`.
 """
 from __future__ import annotations
 
@@ -25,8 +32,9 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from qmodel.basis import _T1, Basis
-from qmodel.solvers import state_eigh
+from linearized.measures import mode_occupations
+from linearized.williamson import williamson
+from qmodel.basis import _T1, Basis, fock_basis, probability_set, state_index, thermal_cutoffs
 
 
 def ladder_coefficients(S):
@@ -34,19 +42,6 @@ def ladder_coefficients(S):
     T = np.kron(np.eye(len(S) // 2), _T1)
     Mc = np.linalg.inv(T) @ np.linalg.inv(S) @ T
     return Mc[0::2, 0::2], Mc[0::2, 1::2]
-
-
-def _creation_ops(cutoffs) -> list:
-    """Truncated ``a_j^dag`` (sparse CSR) on the box ``cutoffs``: ``(a_j^dag psi)(m) =
-    sqrt(m_j) psi(m - e_j)``, exact for every m inside the box."""
-    cutoffs = tuple(int(c) for c in cutoffs)
-    ops = []
-    for k, n in enumerate(cutoffs):
-        ad = sp.diags(np.sqrt(np.arange(1, n, dtype=float)), -1, format="csr")
-        left = sp.identity(int(np.prod(cutoffs[:k])), format="csr")
-        right = sp.identity(int(np.prod(cutoffs[k + 1:])), format="csr")
-        ops.append(sp.kron(sp.kron(left, ad), right, format="csr").astype(complex))
-    return ops
 
 
 def gaussian_amplitudes(A, cutoffs) -> np.ndarray:
@@ -67,7 +62,7 @@ def gaussian_amplitudes(A, cutoffs) -> np.ndarray:
     out[0] = rest
     if cutoffs[0] > 1:
         op = sp.csr_matrix((rest.size, rest.size), dtype=complex)
-        for j, ad in enumerate(_creation_ops(cutoffs[1:])):
+        for j, ad in enumerate(fock_basis(cutoffs[1:]).creation):
             if A[0, j + 1] != 0:
                 op = op + A[0, j + 1] * ad
         for k in range(cutoffs[0] - 1):
@@ -118,11 +113,11 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
         target = physical_cutoffs
         # the target modes play the physical ones: r_target = target.S^-1 S r_new
         S = np.linalg.solve(target.S, basis.S)
-        ad, size = _set_creation_ops(target.states), len(target.states)
+        ad, size = target.basis.creation, len(target.states)
         vacuum = lambda B: set_gaussian_amplitudes(B, target.states) / np.sqrt(vacuum_norm2(B))
     else:
         M = tuple(int(x) for x in physical_cutoffs)
-        S, ad, size = basis.S, _creation_ops(M), int(np.prod(M))
+        S, ad, size = basis.S, fock_basis(M).creation, int(np.prod(M))
         vacuum = lambda B: gaussian_vacuum(B, M)
     u, v = ladder_coefficients(S)
     B = -np.linalg.solve(u, v)
@@ -138,14 +133,11 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
         for j in range(n_phys):
             op = op + A_bz[k, j] * ad[j]
         raise_k.append(op.tocsr())
-    cut = basis.cutoffs
     W = np.zeros((size, basis.dim), complex)
-    if basis.states is None:
-        levels = np.indices(cut).reshape(len(cut), -1).T
-        flat = lambda n: int(np.ravel_multi_index(tuple(n), cut))
-    else:                             # a state set, closed downwards: lower columns exist
-        levels = basis.states
-        flat = lambda n: basis.index[tuple(int(x) for x in n)]
+    # a box, or a state set closed downwards: the lower columns exist
+    levels = (np.indices(basis.cutoffs).reshape(basis.n_modes, -1).T if basis.states is None
+              else basis.states)
+    flat = lambda n: int(basis.positions(n)[0])
     W[:, 0] = vacuum(B)
     for col in np.argsort(levels.sum(axis=1), kind="stable")[1:]:
         n = levels[col]
@@ -162,50 +154,13 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     return W
 
 
-# -- a target that is physical only on the pair ------------------------------------------------
-
-def _lookup(states: np.ndarray):
-    """``find(rows)``: positions of occupation tuples in ``states`` (-1 where absent)."""
-    states = np.asarray(states, int)
-    radix = states.max(axis=0) + 2
-    code = lambda s: np.ravel_multi_index(tuple(np.minimum(s, radix - 1).T), tuple(radix))
-    codes = code(states)
-    order = np.argsort(codes)
-    sorted_codes = codes[order]
-
-    def find(rows):
-        rows = np.asarray(rows, int).reshape(-1, states.shape[1])
-        if not len(rows):
-            return np.zeros(0, int)
-        c = code(rows)
-        pos = np.minimum(np.searchsorted(sorted_codes, c), len(codes) - 1)
-        return np.where(sorted_codes[pos] == c, order[pos], -1)
-    return find
-
-
-def _set_creation_ops(states) -> list:
-    """Truncated ``a_j^dag`` (sparse CSR) on a state set closed downwards: exact for every
-    member (it reads only ``m - e_j``), cut where ``m + e_j`` leaves the set."""
-    states = np.asarray(states, int)
-    find, d = _lookup(states), len(states)
-    ops = []
-    for j in range(states.shape[1]):
-        up = states.copy()
-        up[:, j] += 1
-        dst = find(up)
-        src = np.flatnonzero(dst >= 0)
-        ops.append(sp.csr_matrix((np.sqrt(up[src, j].astype(float)), (dst[src], src)),
-                                 shape=(d, d), dtype=complex))
-    return ops
-
-
 def set_gaussian_amplitudes(A, states) -> np.ndarray:
     """:func:`gaussian_amplitudes` on a state set closed downwards (``(d, n)`` occupation
     tuples): ``G(k + e_i) sqrt(k_i + 1) = sum_j A_ij sqrt(k_j) G(k - e_j)`` reads only states
     two levels lower, which the set holds, so every amplitude is exact.  Level by level."""
     states = np.asarray(states, int)
     A = np.asarray(A, complex)
-    find = _lookup(states)
+    find = state_index(states)
     G = np.zeros(len(states), complex)
     G[find(np.zeros((1, states.shape[1]), int))] = 1.0
     total = states.sum(axis=1)
@@ -247,7 +202,6 @@ class PairTarget:
         probability set at ``eps``.  The pair is strongly correlated (an entangled pair's
         occupations go together), so a product-probability set over the pair would cut its
         diagonal; the traced normal modes are nearly independent of each other."""
-        from qmodel.basis import probability_set
         n = len(self.occupations)
         i, j = self.pair
         rest = [k for k in range(n) if k not in (i, j)]
@@ -259,6 +213,12 @@ class PairTarget:
         out[:, [i, j]] = np.tile(pair, (len(others), 1))
         out[:, rest] = np.repeat(others, len(pair), axis=0)
         return out[np.argsort(out.sum(axis=1), kind="stable")]
+
+    @cached_property
+    def basis(self) -> Basis:
+        """The target's states as a state set (its ladder operators act on the target)."""
+        return Basis("fock", self.cutoffs, np.eye(2 * len(self.occupations)),
+                     states=self.states)
 
     @property
     def cutoffs(self) -> tuple:
@@ -277,8 +237,6 @@ def pair_target(cov, pair, eps: float) -> PairTarget:
     """The :class:`PairTarget` of ``pair`` for a state of covariance matrix ``cov``
     (vacuum 1/2): the pair's modes physical, with their mean quanta from ``cov``; the others
     replaced by the normal modes of their reduced covariance matrix, ``nu_k - 1/2`` quanta."""
-    from linearized.measures import mode_occupations
-    from linearized.williamson import williamson
     cov = np.asarray(cov, float)
     n = cov.shape[0] // 2
     pair = tuple(int(x) for x in pair)
@@ -293,128 +251,11 @@ def pair_target(cov, pair, eps: float) -> PairTarget:
     return PairTarget(pair, S, np.maximum(occ, 0.0), float(eps))
 
 
-#: a mapped trace above 1 by more than this is a bug, not rounding
-TRACE_ROUNDING = 1e-11
-
-
-@dataclass(frozen=True)
-class CavityState:
-    """``rho_12``, the reduced state of a pair of physical modes (the two cavities by default)
-    in their physical Fock basis; ``trace`` = ``1 - lost_population``, the population of the
-    whole state inside the physical box ``physical_cutoffs`` (exact normal-mode states, exactly
-    normalised vacuum: never above 1 beyond rounding, which is clipped and noted in ``note``).
-    ``cavity_cutoffs`` are the pair's two cutoffs."""
-    rho12: np.ndarray
-    cavity_cutoffs: tuple
-    physical_cutoffs: tuple
-    trace: float
-    lost_population: float = 0.0
-    note: str | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class SetFactor:
-    """``rho_target = X X^dag`` on the states of a :class:`PairTarget`."""
-    X: np.ndarray
-    target: PairTarget
-
-
-def mapped_factor(rho: np.ndarray, basis: Basis, physical_cutoffs):
-    """``X`` with ``rho_phys = X X^dag`` inside the physical box, shaped ``physical_cutoffs +
-    (r,)`` (a :class:`SetFactor` for a :class:`PairTarget`): ``rho`` mapped once, from which
-    every pair's reduced state is one product."""
-    W = normal_to_physical(basis, physical_cutoffs)
-    # rho = sum_i w_i |v_i><v_i|: map only the eigenvectors that carry weight (the dropped ones
-    # hold at most d * 1e-15 in all, rounding)
-    w, vecs = state_eigh(rho)
-    keep = w > 1e-15 * max(w.max(), 1e-300)
-    X = W @ (vecs[:, keep] * np.sqrt(w[keep]))
-    if isinstance(physical_cutoffs, PairTarget):
-        return SetFactor(X, physical_cutoffs)
-    M = tuple(int(x) for x in physical_cutoffs)
-    return X.reshape(M + (int(keep.sum()),))
-
-
-def _checked(rho12, cavity_cutoffs, physical_cutoffs) -> CavityState:
-    rho12 = (rho12 + rho12.conj().T) / 2
-    trace = float(np.trace(rho12).real)
-    note = None
-    if trace > 1.0:
-        if trace - 1.0 > TRACE_ROUNDING:
-            raise RuntimeError(f"the mapped state has trace {trace!r} > 1: the mapping is wrong")
-        note = f"trace {trace!r} clipped to 1 (rounding)"
-        trace = 1.0
-    return CavityState(rho12, tuple(cavity_cutoffs), tuple(physical_cutoffs), trace,
-                       1.0 - trace, note)
-
-
-def _set_pair_state(F: SetFactor, pair) -> CavityState:
-    """Partial trace of ``X X^dag`` over the target's other modes, one group of states with
-    the same other occupations at a time (a dense array over the box would not fit)."""
-    t = F.target
-    if set(pair) != set(t.pair):
-        raise ValueError(f"this mapping keeps only modes {t.pair} physical; the reduced state "
-                         f"of {tuple(pair)} needs its own target")
-    if tuple(pair) != tuple(t.pair):           # the same pair, subsystems swapped
-        cs = _set_pair_state(F, t.pair)
-        a, b = cs.cavity_cutoffs
-        r = cs.rho12.reshape(a, b, a, b).transpose(1, 0, 3, 2).reshape(a * b, a * b)
-        return CavityState(r, (b, a), cs.physical_cutoffs, cs.trace, cs.lost_population,
-                           cs.note)
-    i, j = t.pair
-    s = t.states
-    Mi, Mj = int(s[:, i].max()) + 1, int(s[:, j].max()) + 1
-    p = s[:, i] * Mj + s[:, j]
-    rest = [k for k in range(s.shape[1]) if k not in (i, j)]
-    if rest:
-        _, group = np.unique(s[:, rest], axis=0, return_inverse=True)
-        group = group.reshape(-1)
-    else:
-        group = np.zeros(len(s), int)
-    order = np.argsort(group, kind="stable")
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    rho12 = np.zeros((Mi * Mj, Mi * Mj), complex)
-    for rows in np.split(order, bounds):
-        Y = F.X[rows]
-        rho12[np.ix_(p[rows], p[rows])] += Y @ Y.conj().T
-    return _checked(rho12, (Mi, Mj), t.cutoffs)
-
-
-def pair_state(X, pair=(0, 1)) -> CavityState:
-    """The reduced state of physical modes ``pair`` from :func:`mapped_factor`'s ``X``."""
-    if isinstance(X, SetFactor):
-        return _set_pair_state(X, pair)
-    i, j = pair
-    M = X.shape[:-1]
-    rest = [k for k in range(len(M)) if k not in (i, j)]
-    Y = np.transpose(X, [i, j] + rest + [len(M)]).reshape(M[i] * M[j], -1)
-    return _checked(Y @ Y.conj().T, (M[i], M[j]), M)
-
-
-def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs,
-                          pair=(0, 1)) -> CavityState:
-    """Map ``rho`` (written in ``basis``) to the physical Fock space with
-    ``physical_cutoffs`` (or a :class:`PairTarget`) and trace out every mode but ``pair``
-    (default: the two cavities)."""
-    return pair_state(mapped_factor(rho, basis, physical_cutoffs), pair)
-
-
-def log_negativity_12(rho12: np.ndarray, cavity_cutoffs) -> float:
-    """``ln || rho_12^{T_2} ||_1`` of a two-mode density matrix (normalised first)."""
-    n1, n2 = cavity_cutoffs
-    r = rho12 / np.trace(rho12)
-    pt = r.reshape(n1, n2, n1, n2).transpose(0, 3, 2, 1).reshape(n1 * n2, n1 * n2)
-    norm = np.abs(np.linalg.eigvalsh((pt + pt.conj().T) / 2)).sum()
-    return float(max(np.log(norm), 0.0))
 
 
 def physical_cutoffs_for(occupations, extra: int = 0, tail: float = 1e-9):
-    """Physical Fock cutoffs holding a thermal tail below ``tail`` for the given mean
-    occupations (one per physical mode), plus ``extra`` levels each; at least 4 levels."""
-    out = []
-    for n in np.maximum(np.asarray(occupations, float), 1e-6):
-        k = 4
-        while (n / (n + 1)) ** k > tail:
-            k += 1
-        out.append(k + extra)
-    return tuple(out)
+    """Physical Fock cutoffs of the mapping's box: :func:`qmodel.basis.thermal_cutoffs` with
+    the population above each mode's levels (thermal, at the given mean occupations, at least
+    1e-6) below ``tail`` and at least 4 levels, plus ``extra`` levels each."""
+    return tuple(k + extra for k in thermal_cutoffs(occupations, tail, "outside", minimum=4,
+                                                    floor=1e-6))
