@@ -43,7 +43,7 @@ import numpy as np
 from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
 from linearized.output import _pair, augmented_matrices, default_centers, field_pair
 from linearized.description.units import ParameterError
-from linearized.description.system import System
+from linearized.description.system import System, index_pairs
 from qmodel.basis import Basis
 from qmodel.measures import log_negativity_12, moments, tail_populations
 from qmodel.reduced import filter_state
@@ -103,8 +103,7 @@ class FilteredSystem:
         return self.filter_names
 
     def all_pairs(self) -> list:
-        n = self.n_modes
-        return [(i, j) for i in range(n) for j in range(i + 1, n)]
+        return index_pairs(self.n_modes)
 
     @property
     def shape(self) -> tuple:

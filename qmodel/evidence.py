@@ -70,3 +70,21 @@ def evidence_item(name, passed, value, bound, required=True, independent=False,
     """The JSON form of one line of evidence (:func:`evidence`), for verdicts that assemble
     their own lists of dicts."""
     return evidence(name, passed, value, bound, required, independent, **extra).to_dict()
+
+
+#: the growth line: the one line of evidence a fixed truncation cannot have
+GROWTH = "truncation_growth"
+
+
+def for_verdict(items) -> list:
+    """The evidence a verdict or a "converged" claim rests on, as JSON dicts: every line as
+    given, with the truncation's growth required.  A fixed truncation was never grown, so its
+    growth line is missing: whatever else passed, nothing shows that the measures stopped
+    moving, so it is not converged (and a verdict on it is undecided).  The one place of the
+    rule "a fixed truncation is never converged"."""
+    return [dict(e, required=e["required"] or e["name"] == GROWTH) for e in items]
+
+
+def proved(items) -> bool:
+    """True when every line :func:`for_verdict` requires passed."""
+    return all(e["passed"] is True for e in for_verdict(items) if e["required"])

@@ -11,6 +11,7 @@ from compare.defaults import TOLERANCE
 from linearized.description.system import System
 from linearized.steady import solve_model as solve
 from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
+from qmodel.evidence import proved
 
 ENGINES = ("linearized", "qmodel", "compare")
 
@@ -59,13 +60,11 @@ def evaluate_point(engine: str, params: System, settings: dict):
                     if not q.converged:
                         return ("failed", None, f"not converged: {q.why_not_converged()}",
                                 time.perf_counter() - t)
-                    # a fixed truncation whose checks pass is a result, but it was never
-                    # grown, so nothing shows that it converged
                     fixed = opts.fixed_truncation
                     result = {"E_N": m.E_N, "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
                               "non_gaussianity": m.non_gaussianity,
                               "non_gaussianity_floor": m.non_gaussianity_floor, "dim": q.dim,
-                              "cutoffs": list(q.cutoffs), "converged": not fixed,
+                              "cutoffs": list(q.cutoffs), "converged": proved(q.evidence),
                               "fixed_truncation": fixed, "stable": True,
                               "evidence": q.to_dict()["evidence"]}
                 else:

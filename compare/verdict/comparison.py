@@ -53,7 +53,7 @@ from linearized.steady import ModelResult, pair_measures
 from linearized.steady import solve_model as solve
 from qmodel.converge import (ConvergenceOptions, NotConverged, QResult,
                              Unstable, mode_labels)
-from qmodel.evidence import evidence_item
+from qmodel.evidence import evidence_item, for_verdict
 from qmodel.master import solve_master
 from qmodel.selfconsistent import independent_check
 from qmodel.solvers import SolverError
@@ -176,9 +176,7 @@ def compare(params: System, options: ConvergenceOptions | None = None,
         return Comparison(matched, lin, brown, None, None, None, tolerance, "undecided",
                           f"the master equation did not converge ({cause}): {exc}", info,
                           evidence=(item,))
-    # a verdict needs every line of evidence, including the growth a fixed truncation lacks
-    items = [dict(e, required=e["required"] or e["name"] == "truncation_growth")
-             for e in q.evidence]
+    items = for_verdict(q.evidence)
     indep_result = None
     if opts.basis in ("fock", "self"):
         own = _missing(items)

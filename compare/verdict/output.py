@@ -26,7 +26,7 @@ from linearized.description.system import System
 from linearized.output import filtered_output
 from qmodel.cascaded import filtered_system
 from qmodel.converge import ConvergenceOptions, NotConverged, Unstable
-from qmodel.evidence import evidence_item
+from qmodel.evidence import evidence_item, for_verdict
 from qmodel.master import solve_master
 from qmodel.selfconsistent import independent_check
 
@@ -60,9 +60,7 @@ def compare_output(system: System, bandwidth: float, centers=None, options=None,
     exact = q.measures.E_N
     d_en = (exact if exact is not None else q.measures.E_N_gaussian) - lin.E_N
     d_duan = q.measures.duan - lin.duan
-    # a verdict needs every line of evidence, including the growth a fixed truncation lacks
-    evidence = [dict(e, required=e["required"] or e["name"] == "truncation_growth")
-                for e in q.evidence]
+    evidence = for_verdict(q.evidence)
     if exact is None:
         evidence.append(evidence_item("exact_E_N", None, None, None, detail="the filters' "
                                       "exact E_N was not computed"))

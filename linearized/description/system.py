@@ -44,6 +44,11 @@ from linearized.description.units import MECH_BATHS, ParameterError
 TWO_PI = 2.0 * np.pi
 
 
+def index_pairs(n: int) -> list:
+    """Every pair ``(i, j)``, ``i < j``, of ``n`` modes, in the order of the JSON's pair tables."""
+    return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+
 @dataclass(frozen=True, eq=False)
 class System:
     """A model at parameter values (SI; arrays allowed).  Build with :meth:`build`.
@@ -277,8 +282,7 @@ class System:
         return np.broadcast_shapes(*arrays)
 
     def all_pairs(self) -> list:
-        n = self.n_modes
-        return [(i, j) for i in range(n) for j in range(i + 1, n)]
+        return index_pairs(self.n_modes)
 
     def pair_of(self, names) -> tuple:
         return self.spec.pair_index(names)
