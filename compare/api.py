@@ -30,10 +30,12 @@ def linearized(system: System) -> ModelResult:
 
 
 def master_equation(system: System, **options):
-    """The master equation's steady state, grown until converged (:func:`qmodel.converge.
+    """The master equation's steady state, grown until converged (:func:`qmodel.master.
     solve_master`; ``options`` are :class:`qmodel.converge.ConvergenceOptions` fields, e.g.
     ``basis="fock"``, ``tol=1e-5``, ``max_dim=800``).  Raises ``NotConverged`` or
-    ``Unstable`` rather than returning an unconverged answer."""
+    ``Unstable`` rather than returning an unconverged answer.  With fixed ``cutoffs`` the
+    result's checks may pass (``converged``) but it was never grown: ``proved`` is then
+    False, as ``mwent qmodel`` reports it."""
     # QuTiP and SciPy load on the first master-equation call, not with the API
     from qmodel.converge import ConvergenceOptions
     from qmodel.master import solve_master

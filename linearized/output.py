@@ -24,7 +24,10 @@ vacuum variance 1/2, frequencies given in Hz = X/2pi and used in rad/s inside):
   ``Delta_j`` in Eq. 6: ``dX/dt = Omega Y``, ``dY/dt = -Omega X``) driven by
   ``2 sqrt(eps kappa_j) a_j - sqrt(2 eps) a_j^in``.  The input noise enters both the cavity
   and its filter, so the diffusion matrix of ``(u, X1f, Y1f, X2f, Y2f)`` (``u`` the model's
-  2n quadratures) has off-diagonal blocks ``-2 sqrt(kappa_j eps) (N_j + 1/2)`` between cavity j and filter j.
+  2n quadratures) has the blocks ``2 eps sigma_j`` (filter j) and
+  ``-2 sqrt(kappa_j eps) sigma_j`` (between cavity j and filter j), ``sigma_j`` the 2x2
+  covariance of the input (:func:`input_covariance`: ``(N_j + 1/2) I`` when thermal, a
+  squeezed input's otherwise).
   :func:`filtered_output` solves that Lyapunov equation exactly.
 * Detection: efficiency ``eta_j`` (loss to vacuum) maps the mode's 2x2 block, and scales its
   cross-correlations, as ``V -> eta V + (1 - eta)/2 I`` (i.e. ``X -> sqrt(eta) X +
@@ -60,7 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.description.system import System
+from linearized.description.system import System, squeezed_input
 from linearized.description.units import ParameterError
 from linearized.lyapunov import max_real_eigenvalue, steady_covariance
 from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
@@ -102,9 +105,17 @@ def _kappas(system: System, pair) -> np.ndarray:
     return np.repeat([TWO_PI * float(system.decay[k]) for k in pair], 2)
 
 
-def _input_noise(system: System, pair) -> np.ndarray:
-    """``N + 1/2`` of each pair mode's input, one per quadrature (4,)."""
-    return np.repeat([float(system.nbar[k]) + 0.5 for k in pair], 2)
+def input_covariance(system: System, k: int) -> np.ndarray:
+    """The 2x2 symmetrised covariance of mode k's input quadratures (vacuum I/2):
+    ``(N + 1/2) I`` for a thermal input; for a squeezed one (``N_s``, ``M``,
+    :func:`linearized.description.system.squeezed_input`)
+    ``[[N_s + 1/2 + Re M, Im M], [Im M, N_s + 1/2 - Re M]]``."""
+    sq = system.squeeze[k] if system.squeeze else None
+    if sq is None:
+        return (float(system.nbar[k]) + 0.5) * np.eye(2)
+    Ns, M = squeezed_input(system.nbar[k], *sq)
+    h, M = float(Ns) + 0.5, complex(M)
+    return np.array([[h + M.real, M.imag], [M.imag, h - M.real]])
 
 
 def default_centers(system: System) -> tuple:
@@ -142,7 +153,7 @@ def augmented_matrices(system: System, bandwidth: float, centers):
     n2 = An.shape[-1]
     eps = TWO_PI * float(bandwidth)
     Om = TWO_PI * _pair(centers, "centers")
-    kap, half_n = _kappas(system, pair)[::2], _input_noise(system, pair)[::2]
+    kap = _kappas(system, pair)[::2]
     A = np.zeros((n2 + 4, n2 + 4))
     D = np.zeros((n2 + 4, n2 + 4))
     A[:n2, :n2], D[:n2, :n2] = An, Dn
@@ -151,10 +162,10 @@ def augmented_matrices(system: System, bandwidth: float, centers):
         A[f, f], A[f, f + 1] = -eps, Om[j]
         A[f + 1, f], A[f + 1, f + 1] = -Om[j], -eps
         A[f, c] = A[f + 1, c + 1] = 2.0 * np.sqrt(eps * kap[j])
-        # the input's noise N + 1/2 drives both the mode and its filter
-        D[f, f] = D[f + 1, f + 1] = 2.0 * eps * half_n[j]
-        D[c, f] = D[f, c] = D[c + 1, f + 1] = D[f + 1, c + 1] = \
-            -2.0 * np.sqrt(eps * kap[j]) * half_n[j]
+        # the input's noise (N + 1/2 for a thermal input) drives both the mode and its filter
+        sigma = input_covariance(system, k)
+        D[f:f + 2, f:f + 2] = 2.0 * eps * sigma
+        D[c:c + 2, f:f + 2] = D[f:f + 2, c:c + 2] = -2.0 * np.sqrt(eps * kap[j]) * sigma
     return A, D
 
 
@@ -277,8 +288,15 @@ def output_transfer(system: System, frequencies) -> np.ndarray:
     noise ``xi(omega)`` of ``du/dt = A u + xi`` to the pair's output quadratures
     ``(X1out, Y1out, X2out, Y2out)``:
     ``T = sqrt(2 kappa) P (-(i omega + A)^{-1}) - P / sqrt(2 kappa)``.  ``frequencies`` are
-    omega/2pi in Hz."""
+    omega/2pi in Hz.  The input of a pair mode is read off its noise ``P xi / sqrt(2 kappa)``,
+    which holds only when its decay is its one channel: a mode in a ``dissipative`` coupling
+    is refused (the filtered output, :func:`filtered_output`, has no such restriction)."""
     pair = field_pair(system)
+    shared = {system.mode_names[k] for ch in system.shared for k in ch[:2] if k in pair}
+    if shared:
+        raise ParameterError(f"the output spectra take each pair mode's input from its noise, "
+                             f"which mode {sorted(shared)[0]!r} shares with a dissipative "
+                             f"coupling; choose a pair without one")
     A = system.drift_matrix()
     q = _quadratures(pair)
     w = TWO_PI * np.atleast_1d(np.asarray(frequencies, dtype=float))
@@ -330,6 +348,11 @@ def large_bandwidth_limit(system: System, bandwidth: float) -> np.ndarray:
     pair = field_pair(system)
     A, D = system.drift_matrix(), system.diffusion_matrix()
     cav = pair_block(steady_covariance(A / np.abs(A).max(), D / np.abs(A).max()), *pair)
-    bath = np.diag(_input_noise(system, pair))
+    if system.squeeze and any(system.squeeze[k] is not None for k in pair):
+        raise ValueError("the large-bandwidth limit is derived for thermal inputs; solve the "
+                         "filters exactly (filtered_output) for a squeezed one")
+    bath = np.zeros((4, 4))
+    for j, k in enumerate(pair):
+        bath[2 * j:2 * j + 2, 2 * j:2 * j + 2] = input_covariance(system, k)
     sk = np.sqrt(_kappas(system, pair))
     return bath + (4.0 / (TWO_PI * bandwidth)) * sk[:, None] * (cav - bath) * sk[None, :]

@@ -177,12 +177,12 @@ class FilteredSystem:
         filters: ``C_j = sqrt(2 kappa_j) a_j - sqrt(2 eps) f_j``."""
         n = self.system.n_modes
         out = []
-        for c, N in self.system.loss_channels():
+        for c, N, M in self.system.loss_channels():
             c2 = np.concatenate([c, np.zeros(2, complex)])
             for j, k in enumerate(self.source_pair):
                 if c[k] != 0:
                     c2[n + j] = -self.sign * np.sqrt(2 * self.bandwidth)
-            out.append((c2, N))
+            out.append((c2, N, M))
         return tuple(out)
 
     def replace(self, **changes) -> "FilteredSystem":
@@ -208,7 +208,7 @@ def filtered_system(system: System, bandwidth: float, centers=None,
     if centers is None:
         centers = default_centers(system)
     centers = tuple(float(c) for c in _pair(centers, "centers"))
-    touched = [sum(c[k] != 0 for c, _ in system.loss_channels()) for k in pair]
+    touched = [sum(c[k] != 0 for c, *_ in system.loss_channels()) for k in pair]
     if touched != [1, 1]:
         raise ParameterError("an output filter needs each filtered mode to have exactly one "
                              "loss channel of its own")

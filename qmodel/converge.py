@@ -55,7 +55,7 @@ from linearized.steady import solve_model
 from linearized.description.system import System
 from qmodel.basis import Basis, normal_basis
 from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
-from qmodel.evidence import evidence
+from qmodel.evidence import evidence, proved
 from qmodel.mapping import PairTarget, normal_to_physical, pair_target, physical_cutoffs_for
 from qmodel.measures import StateMeasures, exact_log_negativity, measure, pair_table
 from qmodel.model import build_model
@@ -194,6 +194,14 @@ class QResult:
     @property
     def lost_population(self) -> float | None:
         return None if self.mapping is None else self.mapping.get("lost_population")
+
+    @property
+    def proved(self) -> bool:
+        """Converged *and* shown to be: ``converged`` says every required check passed; a
+        fixed truncation passes them without growth evidence, so it is never proved
+        (:func:`qmodel.evidence.proved`, the one place of that rule).  What the command line
+        reports as ``converged``."""
+        return proved(self.evidence)
 
     def why_not_converged(self) -> str:
         """One sentence naming the evidence that failed ("" if converged)."""

@@ -13,10 +13,15 @@ Hamiltonian part of the drift matrix) plus what the linearization drops:
 * cross-Kerr ``K a^dag a b^dag b``: ``-sqrt2 K (sigma_a s_a y_a n_b + sigma_b s_b y_b n_a)``
   (cubic, symmetrised) and ``K n_a n_b``.
 
-Dissipation (Lindblad form, :meth:`System.loss_channels`): ``sqrt(2 kappa (N+1)) a`` and
-``sqrt(2 kappa N) a^dag`` for field modes (kappa an amplitude decay rate);
-``sqrt(gamma (N+1)) b``, ``sqrt(gamma N) b^dag`` for mechanical modes, i.e. always the
-``lindblad`` mechanical bath (the Brownian one has no Lindblad form).
+Dissipation (Lindblad form, :meth:`System.loss_channels`, the baths as data): for each channel
+``L`` with input correlations ``N``, ``M`` the dissipator
+``sum_jk gamma_jk (F_j rho F_k^dag - {F_k^dag F_j, rho}/2)`` over ``F = (L, L^dag)`` with
+``gamma = [[N+1, -M*], [-M, N]]``, diagonalised into collapse operators
+``sqrt(lambda_i) (U_0i L + U_1i L^dag)``.  A thermal channel (M = 0) gives the usual
+``sqrt(N+1) L`` and ``sqrt(N) L^dag``: ``sqrt(2 kappa (N+1)) a`` and ``sqrt(2 kappa N) a^dag``
+for a field mode (kappa an amplitude decay rate); ``sqrt(gamma (N+1)) b``,
+``sqrt(gamma N) b^dag`` for a mechanical mode, i.e. always the ``lindblad`` mechanical bath
+(the Brownian one has no Lindblad form).
 
 These functions read the model only through System's attributes and methods (``terms``,
 ``means``, ``mechanical``, ``frequency``, ``decay``, ``hamiltonian_matrix``,
@@ -32,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from linearized.description.system import System
+from linearized.description.units import ParameterError
 
 
 def frequency_unit(system: System) -> float:
@@ -71,6 +77,12 @@ def nonlinear_terms(system: System, basis) -> sp.csr_matrix:
     out = sp.csr_matrix((basis.dim, basis.dim), dtype=complex)
     for kind, idx, rate, G0, _ in system.terms:
         if kind == "radiation_pressure":
+            if not np.isfinite(float(G0)):
+                raise ParameterError(
+                    f"the master equation needs G_0 of the {kind} coupling of "
+                    f"{system.mode_names[idx[0]]!r} and {system.mode_names[idx[1]]!r}: it keeps "
+                    f"the residue G_0 n q that the linearization drops; give G_0 in the model "
+                    f"file (the linearized theory needs G only)")
             g0 = float(G0) / u
             if g0 != 0.0:
                 k, l = idx
@@ -106,15 +118,30 @@ def collapse_operators(system: System, basis) -> tuple:
     (:meth:`linearized.description.system.System.loss_channels`: one per damped mode, or channels shared
     between modes in a transform such as the cascaded output filters), rates in units of
     :func:`frequency_unit`."""
-    u = frequency_unit(system)
     c_ops = []
-    for c, N in system.loss_channels():
-        # a_k = (x_k + i p_k)/sqrt2 over the basis's 2n quadratures
-        coeffs = np.zeros(2 * basis.n_modes, complex)
-        coeffs[0:2 * len(c):2] = c / np.sqrt(2 * u)
-        coeffs[1:2 * len(c):2] = 1j * c / np.sqrt(2 * u)
-        L = basis.linear(coeffs)
-        c_ops.append(np.sqrt(N + 1) * L)
-        if N > 0:
-            c_ops.append(np.sqrt(N) * L.T.conj())
+    for l in jump_coefficients(system, 2 * basis.n_modes):
+        c_ops.append(basis.linear(l))
     return tuple(c.tocsr() for c in c_ops)
+
+
+def jump_coefficients(system, size: int) -> list:
+    """The collapse operators of the model's channels (module doc) as coefficient vectors over
+    ``size`` quadratures (``a_k = (x_k + i p_k)/sqrt2``), in units of
+    :func:`frequency_unit`."""
+    u = frequency_unit(system)
+    out = []
+    for c, N, M in system.loss_channels():
+        l = np.zeros(size, complex)
+        l[0:2 * len(c):2] = c / np.sqrt(2 * u)
+        l[1:2 * len(c):2] = 1j * c / np.sqrt(2 * u)
+        if M == 0:
+            out.append(np.sqrt(N + 1) * l)
+            if N > 0:
+                out.append(np.sqrt(N) * np.conj(l))
+            continue
+        # a squeezed input: the Kossakowski matrix of (L, L^dag), diagonalised
+        lam, U = np.linalg.eigh(np.array([[N + 1, -np.conj(M)], [-M, N]]))
+        for i in range(2):
+            if lam[i] > 1e-14 * (N + 1):
+                out.append(np.sqrt(lam[i]) * (U[0, i] * l + U[1, i] * np.conj(l)))
+    return out

@@ -51,7 +51,8 @@ def _forms(filtered):
     u = frequency_unit(filtered)
     H = filtered.hamiltonian_matrix(2 * np.pi * u)
     ls = []
-    for c, N in filtered.loss_channels():
+    for c, N, M in filtered.loss_channels():
+        assert M == 0                       # thermal inputs only in these tests
         l = np.zeros(2 * len(c), complex)
         l[0::2], l[1::2] = c / np.sqrt(2 * u), 1j * c / np.sqrt(2 * u)
         ls.append(np.sqrt(N + 1) * l)

@@ -314,3 +314,18 @@ def test_rebase_is_exact_within_one_basis(lin_paper):
     b = normal_basis(lin.covariance, (4, 3, 2, 2))
     rho = b.gaussian_guess()
     assert np.abs(_rebase(rho, b, b) - rho).max() < 1e-14
+
+
+def test_a_fixed_truncation_passes_its_checks_but_is_never_proved():
+    # the rule "a fixed truncation is never converged" in one place (qmodel.evidence.proved):
+    # the Python API's result says so as the command line does, and a grown one is proved
+    from compare import api
+    from linearized.description.parse import parse_model
+    from reference_baths import SQUEEZED_BS
+    system = build_system(parse_model(SQUEEZED_BS))
+    fixed = api.master_equation(system, basis="fock", cutoffs=(8, 8))
+    assert fixed.converged and not fixed.proved
+    growth = [e for e in fixed.evidence if e["name"] == "truncation_growth"]
+    assert growth and growth[0]["passed"] is None
+    grown = api.master_equation(system, basis="fock")
+    assert grown.converged and grown.proved

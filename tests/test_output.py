@@ -124,10 +124,20 @@ def _models():
     the two-cavity file above, each with filter centres near its modes' resonances."""
     return {"paper": (build_system(load_model("paper")), CENTERS),
             "li2018": (build_system(load_model("li2018"), pair=("a", "m")), (-10e6, 9e6)),
-            "two_cavity": (build_system(parse_model(TWO_CAVITY)), (10e6, -10e6))}
+            "two_cavity": (build_system(parse_model(TWO_CAVITY)), (10e6, -10e6)),
+            "two_cavity_squeezed": (build_system(parse_model(SQUEEZED_TWO_CAVITY)),
+                                    (10e6, -10e6))}
 
 
-@pytest.mark.parametrize("name", ["paper", "li2018", "two_cavity"])
+#: the two-cavity file with cavity a fed by squeezed light (issue 21): its output carries the
+#: squeezed input (a_out = sqrt(2 kappa) a - a_in), which the spectral route takes from the
+#: diffusion matrix and the Lyapunov route from the filters' own input noise
+SQUEEZED_TWO_CAVITY = TWO_CAVITY.replace('decay = "kappa_a"\n',
+                                         'decay = "kappa_a"\nsqueezing = "0.4"\n'
+                                         'squeezing_phase = "0.9"\n', 1)
+
+
+@pytest.mark.parametrize("name", ["paper", "li2018", "two_cavity", "two_cavity_squeezed"])
 def test_filtered_covariance_equals_spectral_integral(name):
     """Independent check of the augmented drift/diffusion: the filtered CM as
     int df F(f) S_out(f) F(f)^dag, with S_out from the model's own drift and diffusion

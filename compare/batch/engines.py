@@ -11,7 +11,6 @@ from compare.defaults import TOLERANCE
 from linearized.description.system import System
 from linearized.steady import solve_model as solve
 from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
-from qmodel.evidence import proved
 
 ENGINES = ("linearized", "qmodel", "compare")
 
@@ -64,7 +63,7 @@ def evaluate_point(engine: str, params: System, settings: dict):
                     result = {"E_N": m.E_N, "E_N_gaussian": m.E_N_gaussian, "duan": m.duan,
                               "non_gaussianity": m.non_gaussianity,
                               "non_gaussianity_floor": m.non_gaussianity_floor, "dim": q.dim,
-                              "cutoffs": list(q.cutoffs), "converged": proved(q.evidence),
+                              "cutoffs": list(q.cutoffs), "converged": q.proved,
                               "fixed_truncation": fixed, "stable": True,
                               "evidence": q.to_dict()["evidence"]}
                 else:

@@ -27,6 +27,8 @@ import numpy as np
 
 #: reason given for every field when the single-excitation coupling vanishes
 G0_ZERO = "G_0 = 0: the amplitude G/(sqrt2 |G_0|) of the driven mode is undefined"
+G0_MISSING = ("no G_0 in the model file: the amplitude G/(sqrt2 |G_0|) of the driven mode is "
+              "undefined")
 EQ4_SINGULAR = ("the large-detuning approximation (Eq. 4) is singular here: a field mode that "
                 "carries the drive has zero detuning (it assumes |Delta| >> kappa); use the "
                 "exact drive")
@@ -140,8 +142,9 @@ def mean_field(system) -> MeanField | None:
         return None
     names = system.mode_names
     field = [j for j, b in enumerate(system.baths) if b is None]
-    if any(np.any(np.asarray(t[3], float) == 0) for t in driven.values()):
-        undefined = tuple((names[j], G0_ZERO) for j in field)
+    missing = any(np.any(np.isnan(np.asarray(t[3], float))) for t in driven.values())
+    if missing or any(np.any(np.asarray(t[3], float) == 0) for t in driven.values()):
+        undefined = tuple((names[j], G0_MISSING if missing else G0_ZERO) for j in field)
         return MeanField({names[j]: None for j in field},
                          {names[l]: None for l in system.mechanical},
                          {names[k]: {"Omega": None, "Omega_eq4": None, "bare_detuning": None}

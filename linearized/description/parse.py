@@ -122,8 +122,9 @@ def _mode(table, index) -> Mode:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ParameterError(f"modes[{index}]: name {name!r} is not an identifier")
     mech = bool(table.get("mechanical", False))
-    allowed = {"name", "mechanical", "bath_frequency", "doc", "quadratures"}
-    allowed |= {"frequency", "damping", "bath"} if mech else {"detuning", "decay"}
+    allowed = {"name", "mechanical", "bath_frequency", "doc", "quadratures", "temperature"}
+    allowed |= ({"frequency", "damping", "bath"} if mech else
+                {"detuning", "decay", "squeezing", "squeezing_phase"})
     unknown = set(table) - allowed
     if unknown:
         raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))} (a "
@@ -144,8 +145,13 @@ def _mode(table, index) -> Mode:
                              not all(isinstance(q, str) and q for q in quad)):
         raise ParameterError(f"{where}: quadratures names its two quadratures, e.g. "
                              f"[\"X1\", \"Y1\"]")
+    if "squeezing_phase" in table and "squeezing" not in table:
+        raise ParameterError(f"{where}: squeezing_phase is the phase of a squeezed input; give "
+                             f"its squeezing r too")
+    opt = {f: (_expr_text(table[f]) if f in table else None)
+           for f in ("temperature", "squeezing", "squeezing_phase")}
     return Mode(name, mech, _expr_text(det), _expr_text(decay), _expr_text(bf), bath,
-                None if quad is None else tuple(quad))
+                None if quad is None else tuple(quad), **opt)
 
 
 def _expr_text(x):
@@ -169,8 +175,9 @@ def _coupling(table, index) -> Coupling:
         unknown = set(table) - {"kind", "modes", "G_0", "G", "drive", "yig_drive", "doc"}
         if unknown:
             raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-        if "G_0" not in table:
-            raise ParameterError(f"{where} needs 'G_0' (the single-excitation rate)")
+        if "G_0" not in table and "G" not in table:
+            raise ParameterError(f"{where} needs 'G_0' (the single-excitation rate) to solve "
+                                 f"the mean field of its drive")
         if ("G" in table) == ("drive" in table):
             raise ParameterError(f"{where} has {'no' if 'G' not in table else 'two'} drive"
                                  f"{'' if 'G' not in table else 's'}: give either 'G', the "
@@ -184,8 +191,27 @@ def _coupling(table, index) -> Coupling:
                                      f"physical form only")
             return Coupling(kind, modes, None, _expr_text(table["G_0"]), None,
                             _expr_text(table["drive"]))
-        return Coupling(kind, modes, None, _expr_text(table["G_0"]), _expr_text(table["G"]),
-                        yig=_yig(table.get("yig_drive"), where))
+        yig = _yig(table.get("yig_drive"), where)
+        if yig is not None and "G_0" not in table:
+            raise ParameterError(f"{where} needs 'G_0' (the single-excitation rate) to solve "
+                                 f"the mean field of the YIG drive")
+        # G_0 may be left out in the effective form: the linearized theory needs only G (the
+        # master equation then refuses, since it keeps the residue G_0 n_k q_l)
+        g0 = _expr_text(table["G_0"]) if "G_0" in table else None
+        return Coupling(kind, modes, None, g0, _expr_text(table["G"]), yig=yig)
+    if kind == "dissipative":
+        fields = {"kind", "modes", "rate", "phase", "bath_frequency", "temperature", "doc"}
+        unknown = set(table) - fields
+        if unknown:
+            raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        if ("bath_frequency" in table) != ("temperature" in table):
+            raise ParameterError(f"{where}: a bath of its own needs both bath_frequency and "
+                                 f"temperature (without them it shares the bath of mode "
+                                 f"{modes[0]!r})")
+        opt = {f: (_expr_text(table[f]) if f in table else None)
+               for f in ("bath_frequency", "temperature")}
+        return Coupling(kind, modes, _expr_text(_require(table, "rate", where)),
+                        phase=_expr_text(table.get("phase", 0.0)), **opt)
     unknown = set(table) - {"kind", "modes", "mode", "rate", "doc"}
     if unknown:
         raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -258,7 +284,20 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
                 raise ParameterError(f"{what} is a frequency but uses {n!r}, declared in "
                                      f"{units[n]}")
 
+    def check_unit(expr, what, unit, quantity):
+        """A field of one dimension may use parameters of that unit and dimensionless ones."""
+        check_expr(expr, what)
+        for n in expression_names(expr, what):
+            if units[n] not in (unit, ""):
+                raise ParameterError(f"{what} is {quantity} but uses {n!r}, declared in "
+                                     f"{units[n]}")
+
     for m in modes:
+        if m.temperature is not None:
+            check_unit(m.temperature, f"mode {m.name!r} (temperature)", "K", "a temperature")
+        for f in ("squeezing", "squeezing_phase"):
+            if getattr(m, f) is not None:
+                check_unit(getattr(m, f), f"mode {m.name!r} ({f})", "", "dimensionless")
         for f in ("detuning", "decay", "bath_frequency"):
             label = ("frequency" if m.mechanical and f == "detuning" else
                      "damping" if m.mechanical and f == "decay" else f)
@@ -273,9 +312,14 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
                                      f"modes are {', '.join(names)}")
         if len(set(c.modes)) != len(c.modes):
             raise ParameterError(f"coupling {i} ({c.kind}) names mode {c.modes[0]!r} twice")
-        for f in ("rate", "G_0", "G", "drive"):
+        for f in ("rate", "G_0", "G", "drive", "bath_frequency"):
             if getattr(c, f) is not None:
                 check_rate(getattr(c, f), f"coupling {i} ({c.kind}) {f}")
+        if c.phase is not None:
+            check_unit(c.phase, f"coupling {i} ({c.kind}) phase", "", "dimensionless")
+        if c.temperature is not None:
+            check_unit(c.temperature, f"coupling {i} ({c.kind}) temperature", "K",
+                       "a temperature")
         if c.yig is not None:
             for f, unit in zip(YIG_FIELDS, ("W", "m", "Hz", "Hz")):
                 n = getattr(c.yig, f)

@@ -75,7 +75,7 @@ from linearized.description.units import MECH_BATHS, ParameterError, UnitError, 
 
 #: coupling kinds -> number of modes they take
 COUPLINGS = {"beam_splitter": 2, "two_mode_squeezing": 2, "squeezing": 1, "kerr": 1,
-             "cross_kerr": 2, "radiation_pressure": 2}
+             "cross_kerr": 2, "radiation_pressure": 2, "dissipative": 2}
 _ALIASES = {"magnetostrictive": "radiation_pressure", "bs": "beam_splitter",
             "tms": "two_mode_squeezing", "single_mode_squeezing": "squeezing"}
 
@@ -118,6 +118,11 @@ class Mode:
     bath: str | None = None
     #: names of its two quadratures (default ``X_name, Y_name``; mechanical ``x_name, p_name``)
     quadratures: tuple | None = None
+    #: its bath's temperature (K), if not the model's ``temperature``
+    temperature: str | None = None
+    #: a field mode's squeezed input: ``r >= 0`` and its phase ``phi`` (rad), or None
+    squeezing: str | None = None
+    squeezing_phase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,10 @@ class Coupling:
     drive: str | None = None
     #: the physical form of a YIG sphere's drive (``[couplings.yig_drive]``), or None
     yig: "YigDrive | None" = None
+    #: a ``dissipative`` coupling's phase theta (rad) and, optionally, its own bath
+    phase: str | None = None
+    bath_frequency: str | None = None
+    temperature: str | None = None
 
 
 #: fields of ``[couplings.yig_drive]``: parameter names (power W, diameter m, bare detuning

@@ -7,11 +7,19 @@ paper derives Eq. (6) and Eq. (8) for its model:
 * the quadratic Hamiltonian of the fluctuations ``H = (1/2) r^T H_M r`` with
   ``r = (x_1, p_1, ..., x_n, p_n)``, ``x = (a + a^dag)/sqrt2``, ``p = i(a^dag - a)/sqrt2``
   (:meth:`System.hamiltonian_matrix`);
-* the drift matrix ``A = Omega H_M - Gamma`` (:meth:`System.drift_matrix`), with ``Gamma``
-  ``kappa`` on both quadratures of a field mode and, for a mechanical mode, ``gamma`` on p
-  (``brownian``) or ``gamma/2`` on both (``lindblad``);
-* the diffusion matrix (:meth:`System.diffusion_matrix`): ``kappa (2N+1)`` on both quadratures
-  of a field mode; ``(0, gamma (2N+1))`` (brownian) or ``(gamma/2)(2N+1)`` twice (lindblad).
+* the baths as data (:meth:`System.loss_channels`): every Lindblad channel ``L = sum_k c_k a_k``
+  with its input's correlations ``<L_in^dag L_in> = N`` and ``<L_in L_in> = M`` (a thermal
+  bath: ``M = 0``; a squeezed input: ``N = (N_th + 1/2) cosh 2r - 1/2``,
+  ``M = (N_th + 1/2) e^{i phi} sinh 2r``): ``sqrt(2 kappa) a`` for a field mode,
+  ``sqrt(gamma) b`` for a mechanical mode with the ``lindblad`` bath, and
+  ``sqrt(2 Gamma) (a_j + e^{i theta} a_k)`` for a ``dissipative`` coupling;
+* the drift matrix ``A = Omega (H_M + Im K) - Gamma_B`` (:meth:`System.drift_matrix`) and the
+  diffusion matrix ``D = Omega Re K Omega^T + D_B`` (:meth:`System.diffusion_matrix`), with
+  ``K = sum over channels of (N+1) g* g^T + N g g^dag - M g* g^dag - M* g g^T`` (``g``: the
+  channel's ``L`` over the quadratures, ``a_k = (x_k + i p_k)/sqrt2``): for a thermal field
+  mode ``kappa`` on both quadratures of Gamma and ``kappa (2N+1)`` of D; ``Gamma_B``, ``D_B``:
+  the ``brownian`` mechanical bath, which has no Lindblad form (``gamma`` on p, and
+  ``gamma (2N+1)`` on p).
 
 Quadratic parts of the couplings (``g`` etc. in rad/s inside the matrices):
 
@@ -69,6 +77,10 @@ class System:
     means: dict = field(default_factory=dict)
     pair: tuple = (0, 1)
     bath_override: str | None = None
+    #: each mode's squeezed input ``(r, phi)``, or None
+    squeeze: tuple = ()
+    #: the dissipative couplings' channels ``(j, k, Gamma Hz, theta rad, N)``
+    shared: tuple = ()
     #: a physical drive, resolved: ``(k, l, G_0, E, bare detuning of k)`` (Hz), else None
     drive: tuple | None = None
     #: every mean-field branch of the physical drive (:class:`linearized.description.drive.DriveBranch`)
@@ -94,10 +106,16 @@ class System:
         T = num[spec.temperature]
         if np.any(T < 0):
             raise ParameterError(f"the temperature {spec.temperature} must not be negative")
+
+        def temperature(expr, where):
+            t = T if expr is None else np.asarray(evaluate(expr, num, where), float)
+            if np.any(t < 0):
+                raise ParameterError(f"{where}: the temperature must not be negative")
+            return t
         names = spec.mode_names
         coupled = {m for c in spec.couplings for m in c.modes
                    if c.kind not in ("kerr", "squeezing")}
-        freq, decay, nbar, baths = [], [], [], []
+        freq, decay, nbar, baths, squeeze = [], [], [], [], []
         for m in spec.modes:
             f = np.asarray(evaluate(m.detuning, num, f"mode {m.name!r}"), float)
             d = np.asarray(evaluate(m.decay, num, f"mode {m.name!r}"), float)
@@ -115,7 +133,11 @@ class System:
                 raise ParameterError(f"mode {m.name!r}: the bath frequency must be positive")
             freq.append(f)
             decay.append(d)
-            nbar.append(occupation(bf, T))
+            nbar.append(occupation(bf, temperature(m.temperature, f"mode {m.name!r}")))
+            squeeze.append(None if m.squeezing is None else
+                           _squeeze(m, evaluate(m.squeezing, num, f"mode {m.name!r}"),
+                                    0.0 if m.squeezing_phase is None else
+                                    evaluate(m.squeezing_phase, num, f"mode {m.name!r}")))
             if m.mechanical:
                 b = bath_override or (m.bath if m.bath in MECH_BATHS else num[m.bath])
                 baths.append(b)
@@ -125,11 +147,29 @@ class System:
             if not (np.all(np.isfinite(f)) and np.all(np.isfinite(d))):
                 raise ParameterError(f"mode {m.name!r}: its frequency or decay is not a finite "
                                      f"number")
-        terms, means = [], {}
+        terms, means, shared = [], {}, []
         for i, c in enumerate(spec.couplings):
             idx = tuple(names.index(x) for x in c.modes)
+            if c.kind == "dissipative":
+                rate = np.asarray(evaluate(c.rate, num, f"coupling {i}"), float)
+                if np.any(rate < 0):
+                    raise ParameterError(f"coupling {i} (dissipative): the rate Gamma must not "
+                                         f"be negative")
+                theta = np.asarray(evaluate(c.phase, num, f"coupling {i}"), float)
+                if c.bath_frequency is None:
+                    N = nbar[idx[0]]             # the first mode's bath
+                else:
+                    bf = np.asarray(evaluate(c.bath_frequency, num, f"coupling {i}"), float)
+                    if np.any(bf <= 0):
+                        raise ParameterError(f"coupling {i} (dissipative): the bath frequency "
+                                             f"must be positive")
+                    N = occupation(bf, temperature(c.temperature, f"coupling {i}"))
+                shared.append((idx[0], idx[1], rate, theta, N))
+                terms.append((c.kind, idx, rate, None, None))
+                continue
             if c.kind == "radiation_pressure":
-                G0 = np.asarray(evaluate(c.G_0, num, f"coupling {i}"), float)
+                G0 = (np.asarray(np.nan) if c.G_0 is None else
+                      np.asarray(evaluate(c.G_0, num, f"coupling {i}"), float))
                 if c.yig is not None and num.get(c.yig.power) is not None:
                     E, freq[idx[0]] = yig_drive(c.yig, num)
                     terms.append((c.kind, idx, np.asarray(0.0), G0, E))
@@ -148,20 +188,23 @@ class System:
                                          f"radiation_pressure couplings; give one")
                 with np.errstate(divide="ignore", invalid="ignore"):
                     s = np.where(G0 != 0, G / (np.sqrt(2) * np.abs(G0)), np.nan)
+                # without G_0 (allowed in the effective form) the sign is taken positive: the
+                # linearized theory depends on G alone
                 means[idx[0]] = (np.where(G0 < 0, -1.0, 1.0), s)
                 terms.append((c.kind, idx, G, G0, None))
             else:
                 rate = np.asarray(evaluate(c.rate, num, f"coupling {i}"), float)
                 terms.append((c.kind, idx, rate, None, None))
-        for i, t in enumerate(terms):
-            if not all(np.all(np.isfinite(x)) for x in t[2:] if x is not None):
+        for i, (t, c) in enumerate(zip(terms, spec.couplings)):
+            given = [x for x, f in zip(t[2:], (True, c.G_0 is not None, True)) if f]
+            if not all(np.all(np.isfinite(x)) for x in given if x is not None):
                 raise ParameterError(f"coupling {i} ({t[0]}): a rate is not a finite number")
         if sum(t[0] == "radiation_pressure" and t[4] is not None for t in terms) > 1:
             raise ParameterError("a model with more than one physical drive is not supported "
                                  "yet")
         sysm = cls(spec, values, tuple(freq), tuple(decay), tuple(nbar), tuple(baths),
                    tuple(terms), means, spec.pair_index(None if pair is None else pair),
-                   bath_override)
+                   bath_override, tuple(squeeze), tuple(shared))
         try:
             sysm.shape
         except ValueError:
@@ -184,7 +227,7 @@ class System:
                     if np.any(~np.isfinite(self.means[k][1])):
                         raise ParameterError(f"a {kind} term on mode "
                                              f"{self.spec.mode_names[k]!r} needs its mean field, "
-                                             f"G / (sqrt2 |G_0|): G_0 must not be 0")
+                                             f"G / (sqrt2 |G_0|): give G_0, and not 0")
                 elif self._linked_to_drive(k):
                     raise ParameterError(f"a {kind} term on mode {self.spec.mode_names[k]!r}: "
                                          f"that mode is coupled to a driven mode, so its mean "
@@ -198,7 +241,8 @@ class System:
             if j in self.means:
                 return True
             for kind, idx, rate, *_ in self.terms:
-                if kind in ("beam_splitter", "two_mode_squeezing", "radiation_pressure") \
+                if kind in ("beam_splitter", "two_mode_squeezing", "radiation_pressure",
+                            "dissipative") \
                         and j in idx and np.any(rate != 0):
                     for o in idx:
                         if o not in seen:
@@ -279,6 +323,8 @@ class System:
     def shape(self) -> tuple:
         arrays = [np.shape(x) for x in self.frequency + self.decay + self.nbar]
         arrays += [np.shape(x) for t in self.terms for x in t[2:] if x is not None]
+        arrays += [np.shape(x) for s in self.squeeze if s is not None for x in s]
+        arrays += [np.shape(x) for s in self.shared for x in s[2:]]
         return np.broadcast_shapes(*arrays)
 
     def all_pairs(self) -> list:
@@ -349,59 +395,118 @@ class System:
                     add(2 * a + 1, 2 * b + 1, 2 * r * sa * sb * ma * mb)
         return H
 
-    def damping_matrix(self) -> np.ndarray:
-        """Diagonal ``Gamma`` (rad/s) with ``A = Omega H_M - Gamma``."""
+    def brownian_matrices(self) -> tuple:
+        """``(Gamma_B, D_B)`` (rad/s): the ``brownian`` mechanical bath, which has no Lindblad
+        form (damping ``gamma`` and diffusion ``gamma (2N+1)`` on p only)."""
         n2 = 2 * self.n_modes
-        G = np.zeros(self.shape + (n2, n2))
-        for k, (d, b) in enumerate(zip(self.decay, self.baths)):
-            d = TWO_PI * np.asarray(d, float)
-            if b is None:
-                G[..., 2 * k, 2 * k] = G[..., 2 * k + 1, 2 * k + 1] = d
-            elif b == "brownian":
+        G, D = np.zeros(self.shape + (n2, n2)), np.zeros(self.shape + (n2, n2))
+        for k, (d, b, N) in enumerate(zip(self.decay, self.baths, self.nbar)):
+            if b == "brownian":
+                d = TWO_PI * np.asarray(d, float)
                 G[..., 2 * k + 1, 2 * k + 1] = d
-            else:
-                G[..., 2 * k, 2 * k] = G[..., 2 * k + 1, 2 * k + 1] = d / 2
-        return G
+                D[..., 2 * k + 1, 2 * k + 1] = d * (2 * np.asarray(N, float) + 1)
+        return G, D
 
     def drift_matrix(self) -> np.ndarray:
-        """``A = Omega H_M - Gamma`` (rad/s), ``Omega = (+)[[0, 1], [-1, 0]]``."""
-        n = self.n_modes
-        omega = np.kron(np.eye(n), np.array([[0.0, 1.0], [-1.0, 0.0]]))
-        return omega @ self.hamiltonian_matrix() - self.damping_matrix()
+        """``A = Omega (H_M + Im K) - Gamma_B`` (rad/s), ``Omega = (+)[[0, 1], [-1, 0]]``
+        (module doc)."""
+        omega = symplectic_form(self.n_modes)
+        K = channel_matrix(self.loss_channels(arrays=True), self.n_modes, self.shape)
+        return omega @ (self.hamiltonian_matrix() + K.imag) - self.brownian_matrices()[0]
 
     def diffusion_matrix(self) -> np.ndarray:
-        """Diagonal diffusion matrix (rad/s) of the module doc."""
-        n2 = 2 * self.n_modes
-        D = np.zeros(self.shape + (n2, n2))
-        for k, (d, b, N) in enumerate(zip(self.decay, self.baths, self.nbar)):
-            d = TWO_PI * np.asarray(d, float)
-            s = 2 * np.asarray(N, float) + 1
-            if b is None:
-                D[..., 2 * k, 2 * k] = D[..., 2 * k + 1, 2 * k + 1] = d * s
-            elif b == "brownian":
-                D[..., 2 * k + 1, 2 * k + 1] = d * s
-            else:
-                D[..., 2 * k, 2 * k] = D[..., 2 * k + 1, 2 * k + 1] = d * s / 2
-        return D
+        """``D = Omega Re K Omega^T + D_B`` (rad/s, module doc)."""
+        omega = symplectic_form(self.n_modes)
+        K = channel_matrix(self.loss_channels(arrays=True), self.n_modes, self.shape)
+        return omega @ K.real @ omega.T + self.brownian_matrices()[1]
 
     def thermal_occupations(self) -> np.ndarray:
+        """Each mode's bath occupation N (thermal, at the bath's own temperature; without the
+        squeezing of an input)."""
         return np.array([float(x) for x in self.nbar])
 
-    def loss_channels(self) -> tuple:
-        """The master equation's thermal Lindblad channels ``(c, N)``: jump operator
-        ``L = sum_k c_k a_k`` (``c`` complex, one entry per mode, in sqrt(Hz)), taken as
-        ``sqrt(N + 1) L`` and ``sqrt(N) L^dag``.  One per damped mode: ``sqrt(2 kappa)`` on a
-        field mode, ``sqrt(gamma)`` on a mechanical one (the Lindblad bath: the Brownian one
-        has no Lindblad form).  A transform of the model (the output filters of
+    def loss_channels(self, arrays: bool = False) -> tuple:
+        """The baths as data: Lindblad channels ``(c, N, M)``, jump operator
+        ``L = sum_k c_k a_k`` (``c`` complex, one entry per mode, in sqrt(Hz)) whose input has
+        ``<L_in^dag L_in> = N`` and ``<L_in L_in> = M`` (module doc).  One per damped mode
+        (``sqrt(2 kappa)`` on a field mode, ``sqrt(gamma)`` on a mechanical mode with the
+        Lindblad bath; the Brownian one has no Lindblad form) and one per ``dissipative``
+        coupling.  Floats, and channels of zero rate left out, unless ``arrays`` (the grid's
+        arrays, every channel).  A transform of the model (the output filters of
         :mod:`qmodel.cascaded`) answers the same call with channels shared between modes."""
-        out = []
-        for k, (d, N, b) in enumerate(zip(self.decay, self.nbar, self.baths)):
-            rate = float(d) * (1.0 if b is not None else 2.0)
-            if rate != 0.0:
-                c = np.zeros(self.n_modes, complex)
-                c[k] = np.sqrt(rate)
-                out.append((c, float(N)))
+        n, out = self.n_modes, []
+
+        def add(coeffs, N, M):
+            if not arrays:
+                coeffs = {k: complex(v) for k, v in coeffs.items()}
+                if all(v == 0 for v in coeffs.values()):
+                    return
+                N, M = float(N), complex(M)
+                c = np.zeros(n, complex)
+            else:
+                c = [0.0] * n
+            for k, v in coeffs.items():
+                c[k] = v
+            out.append((c, N, M))
+
+        for k, (d, N, b, sq) in enumerate(zip(self.decay, self.nbar, self.baths,
+                                              self.squeeze or (None,) * n)):
+            if b == "brownian":
+                continue
+            d = np.asarray(d, float)
+            N, M = (N, np.asarray(0.0)) if sq is None else squeezed_input(N, *sq)
+            add({k: np.sqrt(d * (1.0 if b is not None else 2.0))}, N, M)
+        for j, k, rate, theta, N in self.shared:
+            s = np.sqrt(2 * np.asarray(rate, float))
+            add({j: s, k: s * np.exp(1j * np.asarray(theta, float))}, N, np.asarray(0.0))
         return tuple(out)
+
+
+def symplectic_form(n: int) -> np.ndarray:
+    """``Omega = diag([[0, 1], [-1, 0]], ...)`` of n modes: ``[r_a, r_b] = i Omega_ab``."""
+    return np.kron(np.eye(n), np.array([[0.0, 1.0], [-1.0, 0.0]]))
+
+
+def squeezed_input(N, r, phi) -> tuple:
+    """``(N_s, M)`` of a squeezed thermal input of ``N`` thermal quanta:
+    ``N_s = (N + 1/2) cosh 2r - 1/2``, ``M = (N + 1/2) e^{i phi} sinh 2r``."""
+    h = np.asarray(N, float) + 0.5
+    r, phi = np.asarray(r, float), np.asarray(phi, float)
+    return h * np.cosh(2 * r) - 0.5, h * np.exp(1j * phi) * np.sinh(2 * r)
+
+
+def channel_matrix(channels, n: int, shape=()) -> np.ndarray:
+    """``K = sum (N+1) g* g^T + N g g^dag - M g* g^dag - M* g g^T`` (rad/s, complex Hermitian,
+    shape ``shape + (2n, 2n)``) of Lindblad channels ``(c, N, M)`` (:meth:`System.loss_channels`;
+    ``c`` in sqrt(Hz)), ``g`` the jump operator over the quadratures,
+    ``a_k = (x_k + i p_k)/sqrt2``.  With ``H = r^T H_M r / 2`` the moments obey
+    ``d<r>/dt = Omega (H_M + Im K) <r>`` and the diffusion is ``Omega Re K Omega^T``: e.g. a
+    thermal ``sqrt(2 kappa) a`` gives ``Im K = kappa Omega`` (damping kappa) and
+    ``Re K = kappa (2N+1) I``."""
+    K = np.zeros(tuple(shape) + (2 * n, 2 * n), complex)
+    for c, N, M in channels:
+        g = np.zeros(tuple(shape) + (2 * n,), complex)
+        for k in range(n):
+            ck = TWO_PI ** 0.5 * np.asarray(c[k], complex) / np.sqrt(2)
+            g[..., 2 * k], g[..., 2 * k + 1] = ck, 1j * ck
+        N = np.asarray(N, float)[..., None, None]
+        M = np.asarray(M, complex)[..., None, None]
+        gs = np.conj(g)
+        outer = lambda u, v: u[..., :, None] * v[..., None, :]
+        K += (N + 1) * outer(gs, g) + N * outer(g, gs) - M * outer(gs, gs) \
+            - np.conj(M) * outer(g, g)
+    return K
+
+
+def _squeeze(mode, r, phi) -> tuple:
+    """A field mode's squeezed input ``(r, phi)``, checked: r >= 0 and finite, phi finite."""
+    r, phi = np.asarray(r, float), np.asarray(phi, float)
+    if not (np.all(np.isfinite(r)) and np.all(np.isfinite(phi))):
+        raise ParameterError(f"mode {mode.name!r}: its squeezing is not a finite number")
+    if np.any(r < 0):
+        raise ParameterError(f"mode {mode.name!r}: the squeezing r must not be negative (the "
+                             f"phase squeezing_phase turns the squeezed quadrature)")
+    return r, phi
 
 
 def yig_drive(yig, num) -> tuple:
