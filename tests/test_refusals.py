@@ -301,3 +301,24 @@ def test_meanfield_without_drive_power_answers(capsys):
     code, out, err = run(capsys, "meanfield", "--set", "P=0W", "--set", "diameter=250um",
                          "--set", "Delta_m0=10MHz")
     assert code == 0 and "1 branch" in out and not err
+
+
+def test_the_linearized_engine_needs_no_G0_and_the_master_equation_says_it_does(capsys,
+                                                                               tmp_path):
+    # issue 21 item 5: the effective form without G_0 runs in the linearized theory with the
+    # same numbers (they depend on G alone); the master equation keeps the residue G_0 n q and
+    # refuses in one sentence, never a number computed without it
+    with open(LI2018) as f:
+        text = f.read()
+    assert 'G_0 = "g_mb"\n' in text
+    path = tmp_path / "no_g0.toml"
+    path.write_text(text.replace('G_0 = "g_mb"\n', ""))
+    code, out, err = run(capsys, "linearized", "--model", str(path), "--json")
+    assert code == 0, err
+    code0, out0, _ = run(capsys, "linearized", "--model", LI2018, "--json")
+    assert json.loads(out)["E_N"] == json.loads(out0)["E_N"] > 0
+    for command in ("qmodel", "compare"):
+        code, out, err = run(capsys, command, "--model", str(path))
+        errors = [line for line in err.splitlines() if line.startswith("mwent: error:")]
+        assert code == 2 and "Traceback" not in err and len(errors) == 1, err
+        assert "needs G_0" in errors[0] and "residue" in errors[0]
