@@ -208,7 +208,8 @@ BAD = {
     "a pair that names a mode twice": (TMS.replace('pair = ["a", "b"]', 'pair = ["a", "a"]'),
                                        "twice"),
     "a temperature that is not in K": (TMS.replace('T = "0K"', 'T = "10MHz"'), "must be in K"),
-    "a rate in K": (TMS.replace('decay = "kappa"', 'decay = "T"', 1), "declared in K"),
+    "a rate in K": (TMS.replace('decay = "kappa"', 'decay = "T"', 1),
+                    "but a rate is wanted (Hz"),
     "an infinite rate": (TMS.replace('rate = "g"', 'rate = "g / 0"'), "not a finite number"),
 }
 

@@ -12,7 +12,14 @@ import os
 import re
 import sys
 
-from linearized.description.expressions import _CONSTS, _FUNCS, expression_names
+from linearized.description.expressions import (
+    _CONSTS,
+    _FUNCS,
+    DIMENSIONLESS,
+    Dimension,
+    dimension_of,
+    expression_names,
+)
 from linearized.description.spec import (
     _ALIASES,
     COUPLINGS,
@@ -32,13 +39,40 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 
 #: unit symbol -> dimension (a unit string ends with one of these, after an SI prefix)
 _DIMENSION_OF_UNIT = (("Hz", "frequency"), ("K", "temperature"), ("W", "power"),
                       ("m", "length"))
 _PREFIXES = ("T", "G", "M", "k", "", "m", "u", "µ", "n", "p")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+_HZ, _K = Dimension.of_unit("Hz"), Dimension.of_unit("K")
+_FREQUENCY, _RATE = (_HZ, "a frequency"), (_HZ, "a rate")
+_TEMPERATURE, _NUMBER = (_K, "a temperature"), (DIMENSIONLESS, "a dimensionless number")
+_ANGLE = (DIMENSIONLESS, "an angle in radians")
+
+#: the dimension each expression field of a mode or a coupling wants, by its name in the file
+#: (a mechanical mode's ``frequency`` and ``damping`` are Mode.detuning and Mode.decay).  A
+#: field of Mode or Coupling is checked, and listed by ``mwent models check``, once its name
+#: is here; a name that neither has is never looked up.
+WANTED = {
+    "detuning": _FREQUENCY,
+    "frequency": _FREQUENCY,
+    "bath_frequency": _FREQUENCY,
+    "decay": _RATE,
+    "damping": _RATE,
+    "rate": _RATE,
+    "G_0": _RATE,
+    "G": _RATE,
+    "drive": _RATE,
+    "temperature": _TEMPERATURE,
+    "squeezing": _NUMBER,
+    "squeezing_phase": _ANGLE,
+    "phase": _ANGLE,
+}
+#: Mode attributes that a mechanical mode's file names otherwise
+_MECHANICAL_NAME = {"detuning": "frequency", "decay": "damping"}
 
 MODELS_DIR = os.path.join(os.path.dirname(__file__), "models")
 
@@ -106,6 +140,61 @@ def _parameter(name: str, decl) -> Parameter:
     p = Parameter(name, None, dim, unit, doc)
     value = p.parse(decl)
     return Parameter(name, value, dim, unit, doc)
+
+
+@dataclass(frozen=True)
+class FieldDimension:
+    """One expression field of a model file: where it is, its expression, the dimension found
+    and the one wanted (texts such as ``"Hz"``, ``"Hz^2"``, ``"dimensionless"``).  An
+    expression of numbers alone (``detuning = 0``) is a value in SI units of whatever the
+    field wants (``number``)."""
+    where: str
+    expression: str
+    found: str
+    wanted: str
+    wanted_words: str
+    number: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.found == self.wanted
+
+    def refusal(self) -> str:
+        return (f"{self.where} is {self.found} ({self.expression}), but {self.wanted_words} "
+                f"is wanted ({self.wanted})")
+
+    def to_dict(self) -> dict:
+        return {"where": self.where, "expression": self.expression, "found": self.found,
+                "wanted": self.wanted, "number": self.number}
+
+
+def _expression_fields(modes, couplings):
+    """``(where, file field name, expression)`` of every field of ``WANTED`` that is given."""
+    for m in modes:
+        for f in fields(m):
+            name = _MECHANICAL_NAME.get(f.name, f.name) if m.mechanical else f.name
+            if name in WANTED and getattr(m, f.name) is not None:
+                yield f"mode {m.name!r} ({name})", name, getattr(m, f.name)
+    for i, c in enumerate(couplings):
+        for f in fields(c):
+            if f.name in WANTED and getattr(c, f.name) is not None:
+                yield f"coupling {i} ({c.kind}) {f.name}", f.name, getattr(c, f.name)
+
+
+def _field_dimensions(modes, couplings, units: dict) -> tuple:
+    out = []
+    for where, name, expr in _expression_fields(modes, couplings):
+        dim, words = WANTED[name]
+        number = not expression_names(expr, where)
+        found = dim if number else dimension_of(expr, units, where)
+        out.append(FieldDimension(where, str(expr), str(found), str(dim), words, number))
+    return tuple(out)
+
+
+def field_dimensions(spec: ModelSpec) -> tuple:
+    """:class:`FieldDimension` of every expression field of a parsed model, in file order."""
+    return _field_dimensions(spec.modes, spec.couplings,
+                             {p.name: p.unit for p in spec.parameters})
 
 
 def _require(table, key, where):
@@ -276,35 +365,17 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
         raise ParameterError(f"{where}: the temperature parameter {temperature!r} must be in K "
                              f"(it is declared in {units[temperature] or 'no unit'})")
 
-    def check_rate(expr, what):
-        """A frequency-valued field may use Hz and dimensionless parameters only."""
+    # every expression's dimension is what its field wants (after the names are checked, so
+    # that an undeclared name is refused as such)
+    for what, _, expr in _expression_fields(modes, couplings):
         check_expr(expr, what)
-        for n in expression_names(expr, what):
-            if units[n] not in ("Hz", ""):
-                raise ParameterError(f"{what} is a frequency but uses {n!r}, declared in "
-                                     f"{units[n]}")
-
-    def check_unit(expr, what, unit, quantity):
-        """A field of one dimension may use parameters of that unit and dimensionless ones."""
-        check_expr(expr, what)
-        for n in expression_names(expr, what):
-            if units[n] not in (unit, ""):
-                raise ParameterError(f"{what} is {quantity} but uses {n!r}, declared in "
-                                     f"{units[n]}")
-
     for m in modes:
-        if m.temperature is not None:
-            check_unit(m.temperature, f"mode {m.name!r} (temperature)", "K", "a temperature")
-        for f in ("squeezing", "squeezing_phase"):
-            if getattr(m, f) is not None:
-                check_unit(getattr(m, f), f"mode {m.name!r} ({f})", "", "dimensionless")
-        for f in ("detuning", "decay", "bath_frequency"):
-            label = ("frequency" if m.mechanical and f == "detuning" else
-                     "damping" if m.mechanical and f == "decay" else f)
-            check_rate(getattr(m, f), f"mode {m.name!r} ({label})")
         if m.mechanical and m.bath not in MECH_BATHS and m.bath not in choice:
             raise ParameterError(f"mode {m.name!r}: bath must be brownian, lindblad or a "
                                  f"parameter holding one, not {m.bath!r}")
+    for fd in _field_dimensions(modes, couplings, units):
+        if not fd.ok:
+            raise ParameterError(fd.refusal())
     for i, c in enumerate(couplings):
         for mn in c.modes:
             if mn not in names:
@@ -312,14 +383,6 @@ def parse_model(text: str, path: str | None = None) -> ModelSpec:
                                      f"modes are {', '.join(names)}")
         if len(set(c.modes)) != len(c.modes):
             raise ParameterError(f"coupling {i} ({c.kind}) names mode {c.modes[0]!r} twice")
-        for f in ("rate", "G_0", "G", "drive", "bath_frequency"):
-            if getattr(c, f) is not None:
-                check_rate(getattr(c, f), f"coupling {i} ({c.kind}) {f}")
-        if c.phase is not None:
-            check_unit(c.phase, f"coupling {i} ({c.kind}) phase", "", "dimensionless")
-        if c.temperature is not None:
-            check_unit(c.temperature, f"coupling {i} ({c.kind}) temperature", "K",
-                       "a temperature")
         if c.yig is not None:
             for f, unit in zip(YIG_FIELDS, ("W", "m", "Hz", "Hz")):
                 n = getattr(c.yig, f)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from compare.cli.options import EXIT_OK, CliError, refuse_options
 from compare.cli.serialize import emit
-from linearized.description.parse import load_model, shipped_models
+from linearized.description.parse import field_dimensions, load_model, shipped_models
 
 HELP = "list the shipped models, or print one's model file (models show NAME)"
 DESCRIPTION = ("Without arguments: every shipped model with one line each.  'models show NAME' "
                "prints that model's TOML file (redirect it to a file, edit it, and pass it "
-               "with --model FILE.toml); 'models check FILE.toml' validates a model file.")
+               "with --model FILE.toml); 'models check FILE.toml' validates a model file and "
+               "lists each field's dimension, found and wanted.")
 
 
 def add_arguments(p) -> None:
@@ -45,10 +46,27 @@ def run(args) -> int:
         else:
             print(spec.source, end="" if spec.source.endswith("\n") else "\n")
         return EXIT_OK
+    # load_model refused a field whose dimension is not what it wants: each one here is
+    dims = field_dimensions(spec)
     out = {**spec.to_dict(), "valid": True, "modes": list(spec.mode_names),
            "parameters": {p.name: {"default": p.default, "unit": p.unit, "doc": p.doc}
                           for p in spec.parameters},
-           "couplings": [{"kind": c.kind, "modes": list(c.modes)} for c in spec.couplings]}
-    emit(out, args.json, f"{args.name}: a valid model ({len(spec.modes)} modes, "
-                         f"{len(spec.couplings)} couplings, pair {','.join(spec.pair)})")
+           "couplings": [{"kind": c.kind, "modes": list(c.modes)} for c in spec.couplings],
+           "fields": [d.to_dict() for d in dims]}
+    emit(out, args.json, "\n".join(
+        [f"{args.name}: a valid model ({len(spec.modes)} modes, {len(spec.couplings)} "
+         f"couplings, pair {','.join(spec.pair)})"] + _field_lines(dims)))
     return EXIT_OK
+
+
+def _field_lines(dims) -> list:
+    """One line per field: where, expression, the dimension found (a number alone is SI in
+    the unit wanted) and the one wanted."""
+    width = max((len(d.where) for d in dims), default=0)
+    exprs = max((len(d.expression) for d in dims), default=0)
+    return [f"  {d.where:<{width}}  {d.expression:<{exprs}}  "
+            f"{_number(d.wanted) if d.number else d.found} (wanted {d.wanted})" for d in dims]
+
+
+def _number(unit: str) -> str:
+    return "a number" if unit == "dimensionless" else f"a number in {unit}"
