@@ -411,13 +411,13 @@ class System:
         """``A = Omega (H_M + Im K) - Gamma_B`` (rad/s), ``Omega = (+)[[0, 1], [-1, 0]]``
         (module doc)."""
         omega = symplectic_form(self.n_modes)
-        K = channel_matrix(self.loss_channels(arrays=True), self.n_modes, self.shape)
+        K = channel_matrix(self._channels(True, brownian=False), self.n_modes, self.shape)
         return omega @ (self.hamiltonian_matrix() + K.imag) - self.brownian_matrices()[0]
 
     def diffusion_matrix(self) -> np.ndarray:
         """``D = Omega Re K Omega^T + D_B`` (rad/s, module doc)."""
         omega = symplectic_form(self.n_modes)
-        K = channel_matrix(self.loss_channels(arrays=True), self.n_modes, self.shape)
+        K = channel_matrix(self._channels(True, brownian=False), self.n_modes, self.shape)
         return omega @ K.real @ omega.T + self.brownian_matrices()[1]
 
     def thermal_occupations(self) -> np.ndarray:
@@ -425,15 +425,22 @@ class System:
         squeezing of an input)."""
         return np.array([float(x) for x in self.nbar])
 
-    def loss_channels(self, arrays: bool = False) -> tuple:
-        """The baths as data: Lindblad channels ``(c, N, M)``, jump operator
+    def loss_channels(self) -> tuple:
+        """The baths as data, as the master equation takes them: Lindblad channels
+        ``(c, N, M)`` (floats; channels of zero rate left out), jump operator
         ``L = sum_k c_k a_k`` (``c`` complex, one entry per mode, in sqrt(Hz)) whose input has
         ``<L_in^dag L_in> = N`` and ``<L_in L_in> = M`` (module doc).  One per damped mode
-        (``sqrt(2 kappa)`` on a field mode, ``sqrt(gamma)`` on a mechanical mode with the
-        Lindblad bath; the Brownian one has no Lindblad form) and one per ``dissipative``
-        coupling.  Floats, and channels of zero rate left out, unless ``arrays`` (the grid's
-        arrays, every channel).  A transform of the model (the output filters of
-        :mod:`qmodel.cascaded`) answers the same call with channels shared between modes."""
+        (``sqrt(2 kappa)`` on a field mode, ``sqrt(gamma)`` on a mechanical mode: the master
+        equation always uses the Lindblad form of the mechanical bath, the Brownian one having
+        none) and one per ``dissipative`` coupling.  A transform of the model (the output
+        filters of :mod:`qmodel.cascaded`) answers the same call with channels shared between
+        modes."""
+        return self._channels(False, brownian=True)
+
+    def _channels(self, arrays: bool, brownian: bool) -> tuple:
+        """:meth:`loss_channels`; with ``arrays`` the grid's arrays and every channel, and
+        without ``brownian`` the Brownian mechanical modes left to :meth:`brownian_matrices`
+        (the linearized theory's drift and diffusion)."""
         n, out = self.n_modes, []
 
         def add(coeffs, N, M):
@@ -451,7 +458,7 @@ class System:
 
         for k, (d, N, b, sq) in enumerate(zip(self.decay, self.nbar, self.baths,
                                               self.squeeze or (None,) * n)):
-            if b == "brownian":
+            if b == "brownian" and not brownian:
                 continue
             d = np.asarray(d, float)
             N, M = (N, np.asarray(0.0)) if sq is None else squeezed_input(N, *sq)
