@@ -173,14 +173,15 @@ class FilteredSystem:
         return H
 
     def loss_channels(self) -> tuple:
-        """The model's channels over the n + 2 modes, the filtered modes' shared with their
-        filters: ``C_j = sqrt(2 kappa_j) a_j - sqrt(2 eps) f_j``."""
+        """The model's channels over the n + 2 modes, each filtered mode's own decay shared
+        with its filter, ``C_j = sqrt(2 kappa_j) a_j - sqrt(2 eps) f_j`` (the output port the
+        filter watches; a ``dissipative`` channel of the mode is another port)."""
         n = self.system.n_modes
         out = []
         for c, N, M in self.system.loss_channels():
             c2 = np.concatenate([c, np.zeros(2, complex)])
             for j, k in enumerate(self.source_pair):
-                if c[k] != 0:
+                if _own(c, k):
                     c2[n + j] = -self.sign * np.sqrt(2 * self.bandwidth)
             out.append((c2, N, M))
         return tuple(out)
@@ -193,6 +194,11 @@ class FilteredSystem:
     def to_dict(self) -> dict:
         return {**self.system.to_dict(), "bandwidth": self.bandwidth,
                 "centers": list(self.centers)}
+
+
+def _own(c, k) -> bool:
+    """Whether channel ``c`` is mode k's own decay (k its only mode)."""
+    return c[k] != 0 and np.count_nonzero(c) == 1
 
 
 def filtered_system(system: System, bandwidth: float, centers=None,
@@ -208,10 +214,10 @@ def filtered_system(system: System, bandwidth: float, centers=None,
     if centers is None:
         centers = default_centers(system)
     centers = tuple(float(c) for c in _pair(centers, "centers"))
-    touched = [sum(c[k] != 0 for c, *_ in system.loss_channels()) for k in pair]
-    if touched != [1, 1]:
+    own = [sum(_own(c, k) for c, *_ in system.loss_channels()) for k in pair]
+    if own != [1, 1]:
         raise ParameterError("an output filter needs each filtered mode to have exactly one "
-                             "loss channel of its own")
+                             "decay channel of its own (its output port)")
     return FilteredSystem(system, bandwidth, centers, pair, float(sign))
 
 

@@ -120,7 +120,7 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
 
 def independent_check(params: System, main: QResult, options: ConvergenceOptions,
                       deadline: float | None = None, seed_cutoffs=None,
-                      max_rounds: int = 3):
+                      max_rounds: int = 4):
     """Evidence that owes nothing to the linearized covariance matrix.
 
     Solves the master equation again in a self-consistent normal-mode basis

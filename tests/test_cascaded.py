@@ -375,3 +375,29 @@ def test_compare_output_is_decided_on_li2018(capsys):
     assert abs(out["qmodel"]["duan"] - lin.duan) < 1e-5
     ev = {e["name"]: e for e in out["evidence"]}
     assert ev["independent_basis"]["passed"] and ev["mapping"]["passed"]
+
+
+def test_operators_reproduce_the_augmented_matrices_with_squeezed_and_shared_baths(two_cavity):
+    # issue 21: cavity a fed by squeezed light and a dissipative a-c channel.  The master
+    # equation's collapse operators (each channel's Kossakowski matrix diagonalised, the
+    # filters on the modes' own decay ports only) must give the linear theory's augmented
+    # drift and diffusion, whose filters see the squeezed input's covariance
+    text = TWO_CAVITY.replace('decay = "kappa_a"\n', 'decay = "kappa_a"\nsqueezing = "0.35"\n'
+                              'squeezing_phase = "1.1"\n', 1)
+    text += ('\n[[couplings]]\nkind = "dissipative"\nmodes = ["a", "c"]\nrate = "2e5"\n'
+             'phase = "0.7"\n')
+    p = _hot_two_cavity(build_system(parse_model(text)))
+    filtered = filtered_system(p, BW, (9e6, -11e6))
+    model = build_model(filtered, fock_basis((3,) * 5))
+    u = 2 * np.pi * frequency_unit(filtered)
+    A_ref, D_ref = (M / u for M in augmented_matrices(p, BW, (9e6, -11e6)))
+    H, ls = _operators_to_forms(model)
+    for forms in ((H, ls),):                 # read off the built operators
+        A, D = linear_matrices(*forms)
+        np.testing.assert_allclose(A, A_ref, atol=1e-12)
+        np.testing.assert_allclose(D, D_ref, atol=1e-12)
+    # the squeezing is seen: without it the filters' diffusion differs
+    plain = _hot_two_cavity(build_system(parse_model(text.replace('squeezing = "0.35"\n', "")
+                                                     .replace('squeezing_phase = "1.1"\n', ""))))
+    D_plain = augmented_matrices(plain, BW, (9e6, -11e6))[1] / u
+    assert np.abs(D_plain[6:8, 6:8] - D_ref[6:8, 6:8]).max() > 1e-3 * np.abs(D_ref).max()

@@ -534,7 +534,8 @@ def test_mech_bath_switch_reaches_modes_whose_bath_is_written_in_the_file():
     lin = s.replace(mech_bath="lindblad")
     assert lin.baths[1] == "lindblad" and lin.replace(E=1e8).baths[1] == "lindblad"
     g = 2 * np.pi * 0.2e6
-    np.testing.assert_allclose(np.diag(lin.damping_matrix())[2:], [g / 2, g / 2])
+    np.testing.assert_allclose(-np.diag(lin.drift_matrix())[2:], [g / 2, g / 2])
+    np.testing.assert_allclose(-np.diag(s.drift_matrix())[2:], [0.0, g])      # brownian: p only
 
 
 BS_MECH = OPTO.replace('[[couplings]]', """[[modes]]
