@@ -19,8 +19,8 @@ from linearized.steady import pair_block, solve_model_grid
 from linearized.sweep import grid_params, parse_axis
 from qmodel.basis import fock_basis
 from qmodel.converge import ConvergenceOptions
-from qmodel.master import solve_master
 from qmodel.defaults import MAX_DIM
+from qmodel.master import solve_master
 from qmodel.model import build_model
 from qmodel.solvers import steady_state
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.lyapunov import max_real_eigenvalue, steady_covariance, steady_covariance_batch
 from linearized.description.meanfield import mean_field
-from linearized.measures import duan_sum, duan_sum_optimized, log_negativity, mode_occupations
 from linearized.description.system import System
+from linearized.lyapunov import max_real_eigenvalue, steady_covariance, steady_covariance_batch
+from linearized.measures import duan_sum, duan_sum_optimized, log_negativity, mode_occupations
 
 
 def pair_block(cov, i: int, j: int) -> np.ndarray:

@@ -40,10 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linearized.description.system import System, index_pairs
+from linearized.description.units import ParameterError
 from linearized.measures import duan_sum, duan_sum_optimized, log_negativity
 from linearized.output import _pair, augmented_matrices, default_centers, field_pair
-from linearized.description.units import ParameterError
-from linearized.description.system import System, index_pairs
 from qmodel.basis import Basis
 from qmodel.measures import log_negativity_12, moments, tail_populations
 from qmodel.reduced import filter_state

@@ -50,9 +50,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from linearized.description.system import System
 from linearized.measures import mode_occupations
 from linearized.steady import solve_model
-from linearized.description.system import System
 from qmodel.basis import Basis, normal_basis
 from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
 from qmodel.evidence import evidence, proved
@@ -174,7 +174,7 @@ class QResult:
         with physical Fock dims: a partial trace in the plain basis; in a normal-mode basis
         the state mapped to the physical Fock box of the mapping check (the population it
         lost is ``lost_population``).  Not renormalised: its trace is 1 - lost population."""
-        import qutip     # third-party and slow to import: only where a Qobj is made, as solvers
+        import qutip  # third-party and slow to import: only where a Qobj is made, as solvers
         names = list(self.measures.mode_names)
         i, j = (names.index(x) if isinstance(x, str) else int(x) for x in (first, second))
         if i == j:

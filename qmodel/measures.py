@@ -18,21 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linearized.measures import (
-    duan_sum,
-    duan_sum_optimized,
-    log_negativity,
-    mode_occupations,
-    symplectic_eigenvalues,
-)
+from linearized.measures import (duan_sum, duan_sum_optimized, log_negativity, mode_occupations,
+                                 symplectic_eigenvalues)
 from linearized.steady import pair_block
-from qmodel.reduced import (
-    SetFactor,
-    fock_pair_state,
-    mapped_factor,
-    pair_reduced_state,
-    pair_state,
-)
+from qmodel.reduced import (SetFactor, fock_pair_state, mapped_factor, pair_reduced_state,
+                            pair_state)
 from qmodel.solvers import state_eigh
 
 

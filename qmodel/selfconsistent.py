@@ -16,21 +16,13 @@ import numpy as np
 
 from linearized.description.system import System
 from qmodel.basis import fock_basis
-from qmodel.converge import (
-    ConvergenceOptions,
-    NotConverged,
-    QResult,
-    _change,
-    _timeout,
-    mode_labels,
-    solve_converged,
-)
+from qmodel.converge import (ConvergenceOptions, NotConverged, QResult, _change, _timeout,
+                             mode_labels, solve_converged)
 from qmodel.evidence import evidence
 from qmodel.measures import measure
 from qmodel.model import build_model
 from qmodel.solvers import SolverTimeout, steady_state
 from qmodel.truncation import PROBABILITY_START
-
 
 #: least occupation per mode of the self-consistent seed's start vector: an exactly pure start
 #: (the vacuum of baths at T = 0) stopped GMRES after one iteration at a residual of 3e-4

@@ -94,7 +94,7 @@ def liouvillian_apply(model, rho: np.ndarray) -> np.ndarray:
     sparse no-jump generator ``K = -iH - (1/2) sum_k L_k^dag L_k`` and the jump part
     ``J rho = sum_k L_k rho L_k^dag``, all as sparse-times-dense products on every allowed
     core (:mod:`qmodel._kernels`)."""
-    from qmodel._kernels import sparse_dense   # Numba only where a kernel runs (qmodel._kernels)
+    from qmodel._kernels import sparse_dense  # Numba only where a kernel runs (qmodel._kernels)
     K, jump = _operators(model)
     rho = np.asarray(rho, dtype=complex)
     return sparse_dense(K, rho) + sparse_dense(K, rho.conj().T).conj().T + jump(rho)
@@ -107,7 +107,8 @@ def _operators(model):
     """The sparse no-jump generator and the jump map of ``model``, built once per model."""
     ops = _OPERATORS.get(model)
     if ops is None:
-        from qmodel._kernels import JumpOperator   # Numba only where a kernel runs (qmodel._kernels)
+        from qmodel._kernels import \
+            JumpOperator  # Numba only where a kernel runs (qmodel._kernels)
         K = -1j * model.H
         for L in model.c_ops:
             K = K - 0.5 * (L.conj().T @ L)

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linearized.description.system import System
 from linearized.measures import duan_sum, log_negativity
 from linearized.steady import pair_block
-from linearized.description.system import System
 from linearized.transient import first_and_settled
 from qmodel.basis import fock_basis, thermal_cutoffs, thermal_tail
 from qmodel.generic import frequency_unit

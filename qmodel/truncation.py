@@ -29,15 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qmodel.basis import (
-    Basis,
-    fock_basis,
-    log_probabilities,
-    normal_basis,
-    probability_set,
-    set_basis,
-    thermal_cutoffs,
-)
+from qmodel.basis import (Basis, fock_basis, log_probabilities, normal_basis, probability_set,
+                          set_basis, thermal_cutoffs)
 from qmodel.evidence import Evidence, evidence
 
 #: the probability truncation starts at eps = tail_tol * PROBABILITY_START and lowers it by

@@ -9,10 +9,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from linearized.description.meanfield import mean_field
-from linearized.measures import duan_sum, log_negativity
-from linearized.steady import pair_block
 from linearized.description.system import System
 from linearized.description.units import ParameterError
+from linearized.measures import duan_sum, log_negativity
+from linearized.steady import pair_block
 from qmodel.basis import fock_basis
 from qmodel.generic import _sym, collapse_operators, frequency_unit
 from qmodel.measures import exact_log_negativity, moments, tail_populations

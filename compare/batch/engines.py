@@ -40,8 +40,7 @@ def evaluate_point(engine: str, params: System, settings: dict):
             result = {"E_N": r.E_N, "duan": r.duan, "stable": True}
         else:
             # imported here: a linearized sweep must not pay QuTiP's import (about 1 s)
-            from qmodel.converge import (ConvergenceOptions, NotConverged,
-                                         Unstable)
+            from qmodel.converge import ConvergenceOptions, NotConverged, Unstable
             from qmodel.master import solve_master
             from qmodel.solvers import SolverError, SolverOptions
             opts = ConvergenceOptions(
@@ -67,8 +66,7 @@ def evaluate_point(engine: str, params: System, settings: dict):
                               "fixed_truncation": fixed, "stable": True,
                               "evidence": q.to_dict()["evidence"]}
                 else:
-                    from compare.verdict.comparison import \
-                        compare  # QuTiP, as above
+                    from compare.verdict.comparison import compare  # QuTiP, as above
                     c = compare(p, opts, settings.get("tolerance", TOLERANCE))
                     d = c.to_dict()
                     q = d["qmodel"] or {}

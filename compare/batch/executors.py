@@ -91,8 +91,7 @@ def _dask_client(scheduler, workers=None):
     ready Client, returned as is), with a one-sentence :class:`SweepError` when the address
     is invalid or nothing answers there.  Returns ``(client, owned, cluster)``: an owned
     client (and its cluster, if it started one) is closed by the caller."""
-    from dask.distributed import \
-        Client  # Dask is optional (mwent[dask]): only when asked for
+    from dask.distributed import Client  # Dask is optional (mwent[dask]): only when asked for
     if not isinstance(scheduler, str):
         return scheduler, False, None
     if scheduler == "local":

@@ -17,15 +17,8 @@ import warnings
 
 import numpy as np
 
-from compare.cli.options import (
-    EXIT_ERROR,
-    EXIT_INPUT,
-    EXIT_INTERRUPTED,
-    EXIT_NOT_CONVERGED,
-    EXIT_UNSTABLE,
-    PRESETS,
-    CliError,
-)
+from compare.cli.options import (EXIT_ERROR, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_NOT_CONVERGED,
+                                 EXIT_UNSTABLE, PRESETS, CliError)
 from compare.cli.serialize import dumps
 from linearized.description.drive import BranchError, NoStableBranch
 from linearized.description.units import ParameterError

@@ -51,8 +51,7 @@ from compare.defaults import NON_GAUSSIAN, TOLERANCE
 from linearized.description.system import System
 from linearized.steady import ModelResult, pair_measures
 from linearized.steady import solve_model as solve
-from qmodel.converge import (ConvergenceOptions, NotConverged, QResult,
-                             Unstable, mode_labels)
+from qmodel.converge import ConvergenceOptions, NotConverged, QResult, Unstable, mode_labels
 from qmodel.evidence import evidence_item, for_verdict
 from qmodel.master import solve_master
 from qmodel.selfconsistent import independent_check

@@ -12,25 +12,10 @@ import os
 import re
 import sys
 
-from linearized.description.expressions import (
-    _CONSTS,
-    _FUNCS,
-    DIMENSIONLESS,
-    Dimension,
-    dimension_of,
-    expression_names,
-)
-from linearized.description.spec import (
-    _ALIASES,
-    COUPLINGS,
-    YIG_FIELDS,
-    Coupling,
-    Mode,
-    ModelSpec,
-    Parameter,
-    YigDrive,
-    check_pair,
-)
+from linearized.description.expressions import (_CONSTS, _FUNCS, DIMENSIONLESS, Dimension,
+                                                dimension_of, expression_names)
+from linearized.description.spec import (_ALIASES, COUPLINGS, YIG_FIELDS, Coupling, Mode,
+                                         ModelSpec, Parameter, YigDrive, check_pair)
 from linearized.description.system import System
 from linearized.description.units import MECH_BATHS, ParameterError
 

@@ -1,9 +1,9 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
-from qmodel.defaults import MAX_DIM
 from compare.cli.options import EXIT_OK, CliError, load_system, refuse_options, refuse_set
 from compare.cli.serialize import emit
+from qmodel.defaults import MAX_DIM
 
 HELP = "speed, as ratios against baselines run in this process"
 DESCRIPTION = ("Time what a user runs against a baseline in the same process and print the "

@@ -5,20 +5,10 @@ from dataclasses import replace as dc_replace
 
 from compare.cli.commands.output import _split, frequency
 from compare.cli.commands.qmodel import add_qmodel_options
-from compare.cli.options import (
-    EXIT_NOT_CONVERGED,
-    EXIT_OK,
-    EXIT_UNSTABLE,
-    CliError,
-    check_dimension,
-    check_output_dir,
-    convergence_options,
-    finite_positive,
-    load_system,
-    model_info,
-    progress_printer,
-    refuse_options,
-)
+from compare.cli.options import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError,
+                                 check_dimension, check_output_dir, convergence_options,
+                                 finite_positive, load_system, model_info, progress_printer,
+                                 refuse_options)
 from compare.cli.serialize import emit
 from compare.defaults import ME_OUTPUT_BANDWIDTH, TOLERANCE
 from linearized.output import field_pair

@@ -9,17 +9,9 @@ import numpy as np
 from compare.cli.commands.linearized import unstable_error
 from compare.cli.commands.qmodel import QMODEL_OPTIONS, add_qmodel_options
 from compare.cli.commands.sweep import add_executor_options, sweep_errors
-from compare.cli.options import (
-    AXIS_REPLACES_SET,
-    EXIT_OK,
-    CliError,
-    check_executor,
-    check_output_dir,
-    load_system,
-    refuse_options,
-    refuse_set,
-    sweep_settings,
-)
+from compare.cli.options import (AXIS_REPLACES_SET, EXIT_OK, CliError, check_executor,
+                                 check_output_dir, load_system, refuse_options, refuse_set,
+                                 sweep_settings)
 from compare.cli.serialize import emit
 from compare.defaults import OUTPUT_BANDWIDTH, TOLERANCE
 from linearized.description.units import parse_quantity

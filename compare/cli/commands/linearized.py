@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 
-from linearized.steady import solve_model
 from compare.cli.options import EXIT_OK, EXIT_UNSTABLE, CliError, load_system
 from compare.cli.serialize import emit
+from linearized.steady import solve_model
 
 HELP = "steady state of the linearized model at one point"
 DESCRIPTION = ("Solve the linearized (Gaussian) theory of a model at one parameter point: "

@@ -5,21 +5,15 @@ import math
 
 import numpy as np
 
-from linearized.description import physical as ph
-from linearized.description.parse import load_model
-from linearized.description.meanfield import mean_field
-from linearized.description.system import build_system
-from linearized.description.expressions import evaluate
-from linearized.description.units import ParameterError
-from compare.cli.options import (
-    EXIT_OK,
-    CliError,
-    input_values,
-    load_system,
-    model_info,
-    refuse_options,
-)
+from compare.cli.options import (EXIT_OK, CliError, input_values, load_system, model_info,
+                                 refuse_options)
 from compare.cli.serialize import emit
+from linearized.description import physical as ph
+from linearized.description.expressions import evaluate
+from linearized.description.meanfield import mean_field
+from linearized.description.parse import load_model
+from linearized.description.system import build_system
+from linearized.description.units import ParameterError
 
 HELP = "mean-field branches of a physical drive; or the drive that gives a G"
 DESCRIPTION = ("With a physical drive (a model file's 'drive = E', or a YIG drive's power: "

@@ -5,9 +5,8 @@ import sys
 
 import numpy as np
 
-from compare.cli.options import (EXIT_NOT_CONVERGED, EXIT_OK, CliError,
-                                 convergence_options, load_system, model_info,
-                                 progress_printer, refuse_options)
+from compare.cli.options import (EXIT_NOT_CONVERGED, EXIT_OK, CliError, convergence_options,
+                                 load_system, model_info, progress_printer, refuse_options)
 from compare.cli.serialize import emit
 from linearized.steady import solve_model as solve
 from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL

@@ -7,17 +7,8 @@ import sys
 
 from compare.batch.store import StoreError
 from compare.cli.commands.qmodel import QMODEL_OPTIONS, add_qmodel_options
-from compare.cli.options import (
-    EXIT_ERROR,
-    EXIT_INPUT,
-    EXIT_OK,
-    CliError,
-    check_output_dir,
-    check_output_prefix,
-    grid_inputs,
-    refuse_options,
-    sweep_settings,
-)
+from compare.cli.options import (EXIT_ERROR, EXIT_INPUT, EXIT_OK, CliError, check_output_dir,
+                                 check_output_prefix, grid_inputs, refuse_options, sweep_settings)
 from compare.cli.serialize import emit
 from compare.defaults import TOLERANCE
 from linearized.description.units import ParameterError
@@ -166,7 +157,8 @@ def run(args) -> int:
     if args.out:
         out["file"] = sweep.save(args.out)
     if args.report:
-        from compare.report import write_sweep_report  # Matplotlib: only when a report is asked for
+        from compare.report import \
+            write_sweep_report  # Matplotlib: only when a report is asked for
         out["report"] = write_sweep_report(run_, args.report)
     lines = [f"{out['engine']} sweep over " + " x ".join(
         f"{a['key']} ({a['n']} points)" for a in out["axes"]),

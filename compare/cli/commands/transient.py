@@ -8,14 +8,8 @@ import re
 import numpy as np
 
 from compare.cli.commands.linearized import unstable_error
-from compare.cli.options import (
-    EXIT_NOT_CONVERGED,
-    EXIT_OK,
-    CliError,
-    load_system,
-    parse_cutoffs,
-    refuse_options,
-)
+from compare.cli.options import (EXIT_NOT_CONVERGED, EXIT_OK, CliError, load_system, parse_cutoffs,
+                                 refuse_options)
 from compare.cli.serialize import emit
 from linearized.steady import solve_model
 from linearized.transient import FRACTION, default_times, transient

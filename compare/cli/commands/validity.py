@@ -5,14 +5,8 @@ import numpy as np
 
 from compare.cli.commands.qmodel import add_qmodel_options
 from compare.cli.commands.sweep import AXIS_HELP, add_executor_options, check_same_sweep, run_grid
-from compare.cli.options import (
-    EXIT_OK,
-    CliError,
-    check_output_prefix,
-    finite_positive,
-    grid_inputs,
-    sweep_settings,
-)
+from compare.cli.options import (EXIT_OK, CliError, check_output_prefix, finite_positive,
+                                 grid_inputs, sweep_settings)
 from compare.cli.serialize import emit
 from compare.defaults import TOLERANCE
 from linearized.sweep import Axis
