@@ -26,6 +26,14 @@ def build_undisplaced(system: System, cutoffs):
     ``G_0 n_k q_l``, ``K (a^dag a)^2``, ``K n_a n_b`` and the drive ``i E (k^dag - k)``.
     The drive is the model's physical one, or for the effective form (G given) the drive
     that produces that mean field (:func:`linearized.description.meanfield.mean_field`, real E)."""
+    squeezed = [system.mode_names[j] for j, sq in enumerate(system.squeeze or ())
+                if sq is not None]
+    if squeezed:
+        # phi is defined in the frame of the fluctuations (docs/conventions.md, "Baths and
+        # inputs"), turned by the mean-field phase; this frame is the drive's
+        raise ParameterError(f"the undisplaced frame does not take a squeezed input yet (mode "
+                             f"{squeezed[0]!r}): its phase is defined in the displaced frame's "
+                             f"mean-field phase; use the displaced frame (the default)")
     k, l, G0, E, bare = system.drive if system.drive is not None else _effective_drive(system)
     u = frequency_unit(system)
     basis = fock_basis(cutoffs)

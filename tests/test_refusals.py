@@ -322,3 +322,19 @@ def test_the_linearized_engine_needs_no_G0_and_the_master_equation_says_it_does(
         errors = [line for line in err.splitlines() if line.startswith("mwent: error:")]
         assert code == 2 and "Traceback" not in err and len(errors) == 1, err
         assert "needs G_0" in errors[0] and "residue" in errors[0]
+
+
+def test_the_undisplaced_frame_refuses_a_squeezed_input(capsys, tmp_path):
+    # the squeezing phase is defined in the displaced frame's mean-field phase; the undisplaced
+    # frame (the drive's phase) refuses it in one sentence rather than use it unconverted
+    with open(LI2018) as f:
+        text = f.read()
+    path = tmp_path / "squeezed.toml"
+    path.write_text(text.replace('decay = "kappa_a"\n', 'decay = "kappa_a"\nsqueezing = "0.2"\n',
+                                 1))
+    assert 'squeezing = "0.2"' in path.read_text()
+    code, out, err = run(capsys, "qmodel", "--model", str(path), "--frame", "undisplaced",
+                         "--cutoffs", "3,3,3")
+    errors = [line for line in err.splitlines() if line.startswith("mwent: error:")]
+    assert code == 2 and "Traceback" not in err and len(errors) == 1, err
+    assert "undisplaced frame does not take a squeezed input" in errors[0]
