@@ -83,7 +83,9 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
                             growth_steps=0, tail_tol=max(sub.tail_tol, FIRST_ROUND_TAIL))
             if first.eps is not None:          # a fixed probability set: a coarser one
                 first = replace(first, eps=max(first.eps, FIRST_ROUND_TAIL * PROBABILITY_START))
-            res = solve_converged(params, sub if prev is not None else first, progress,
+            tagged = None if progress is None else \
+                (lambda e, r=rnd: progress({**e, "round": r}))
+            res = solve_converged(params, sub if prev is not None else first, tagged,
                                basis_cov=cov, occupations=occ,
                                deadline=deadline,
                                start=None if prev is None else (res.rho, res.basis_obj))
@@ -112,14 +114,15 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
 
 def independent_check(params: System, main: QResult, options: ConvergenceOptions,
                       deadline: float | None = None, seed_cutoffs=None,
-                      max_rounds: int = 4):
+                      max_rounds: int = 4, progress=None):
     """Evidence that owes nothing to the linearized covariance matrix.
 
     Solves the master equation again in a self-consistent normal-mode basis
     (:func:`solve_self_consistent`: plain Fock seed at ``seed_cutoffs``, then normal modes of
     the master equation's own covariance matrix, physical mapping cutoffs from its own
     occupations) at the main run's cutoffs, and compares it with ``main``.  Returns
-    ``(item, result)``, the item in its JSON form (:meth:`qmodel.evidence.Evidence.to_dict`,
+    ``(item, result)`` (``progress`` receives each solve's truncations, with its ``round``),
+    the item in its JSON form (:meth:`qmodel.evidence.Evidence.to_dict`,
     as a verdict's list of evidence takes it).  The item passes if that solve's own tails,
     residual and mapping pass, its rounds settled within ``tol`` and its E_N, E_N_gaussian
     and Duan sum agree with ``main``'s within ``tol``.  ``result`` is None if the solve did
@@ -134,7 +137,7 @@ def independent_check(params: System, main: QResult, options: ConvergenceOptions
     base = dict(required=True, independent=True, method="self-consistent normal modes",
                 seed_cutoffs=list(seed_cutoffs), cutoffs=list(main.cutoffs))
     try:
-        r = solve_self_consistent(params, opts, seed_cutoffs=seed_cutoffs,
+        r = solve_self_consistent(params, opts, progress, seed_cutoffs=seed_cutoffs,
                                   max_rounds=max_rounds, deadline=deadline)
     except NotConverged as exc:
         return evidence("independent_basis", False, None, options.tol, reason=exc.reason,

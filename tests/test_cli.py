@@ -186,3 +186,24 @@ def test_bench_truncation_times_both_truncations_of_one_point(capsys):
     assert [s["dim"] for s in prob["steps"]] == sorted(s["dim"] for s in prob["steps"])
     # the ratio is baseline (box) over candidate (probability) of the reported times
     assert doc["speedup"] == pytest.approx(box["seconds"] / prob["seconds"])
+
+
+def test_a_master_equation_command_shows_its_progress_on_stderr_also_with_json(capsys,
+                                                                              tmp_path):
+    # a long single-point command shows signs of life: every truncation of the main run and
+    # of each round of the independent basis, on stderr; stdout stays one JSON object
+    from compare.cli.options import PROGRESS
+    from reference_baths import SQUEEZED_BS
+    path = tmp_path / "m.toml"
+    path.write_text(SQUEEZED_BS)
+    code, out, err = run(capsys, "compare", "--model", str(path), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["verdict"] == "agree"
+    lines = err.splitlines()
+    assert lines and all(line.startswith(PROGRESS) or line.startswith("mwent: note:")
+                         for line in lines), err
+    main_run = [line for line in lines if line.startswith(f"{PROGRESS} master equation: d = ")]
+    rounds = [line for line in lines if "independent basis, round" in line]
+    assert main_run and rounds and "GMRES iterations" in main_run[0]
+    # one line per truncation the JSON's history lists for the main run
+    assert len(main_run) == len(doc["qmodel"]["history"])

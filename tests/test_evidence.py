@@ -263,7 +263,7 @@ def test_independent_disagreement_is_undecided(paper, monkeypatch):
     import compare.verdict.comparison as cmp
     from qmodel.evidence import evidence_item
 
-    def fake(params, main, options, deadline=None):
+    def fake(params, main, options, deadline=None, progress=None):
         return evidence_item("independent_basis", False, 5e-3, options.tol, independent=True,
                              consistent_with_main=False, detail="differs by 5.0e-03"), None
 

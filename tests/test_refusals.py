@@ -15,6 +15,7 @@ import pytest
 from test_models import OPTO
 
 from compare.cli import main
+from compare.cli.options import PROGRESS
 from linearized.description.expressions import evaluate
 
 HERE = os.path.dirname(__file__)
@@ -28,8 +29,9 @@ def run(capsys, *argv):
 
 
 def sentence(err: str) -> str:
-    """The one error line on stderr (and no traceback)."""
+    """The one error line on stderr (and no traceback); progress lines aside."""
     assert "Traceback" not in err and "Exception ignored" not in err, err
+    err = "\n".join(line for line in err.splitlines() if not line.startswith(PROGRESS))
     lines = [line for line in err.splitlines() if line.startswith("mwent: error:")]
     assert len(lines) == 1 and len(err.strip().splitlines()) == 1, err
     return lines[0]

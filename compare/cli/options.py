@@ -251,16 +251,27 @@ def convergence_options(args, n_modes: int = 4):
                               solver=SolverOptions(method=args.solver), **extra)
 
 
+#: the prefix of a progress line on stderr (never an error: see docs/cli.md)
+PROGRESS = "mwent: progress:"
+
+
 def progress_printer(args):
-    """A callable printing each truncation as it is solved (only on a terminal)."""
-    if not sys.stderr.isatty():
-        return None
+    """A callable printing each truncation of a master-equation solve as it finishes, on
+    stderr (with ``--json`` too: stdout stays one JSON object): which line of evidence it
+    serves (``stage``: the main run, the independent basis and its round), the truncation, d,
+    the GMRES iterations and the measures."""
 
     def show(entry):
         en = entry["E_N"]
-        print(f"  cutoffs {','.join(map(str, entry['cutoffs']))} (d = {entry['dim']}): "
-              f"E_N = {'n/a' if en is None else f'{en:.6f}'}, "
-              f"Duan = {entry['duan']:.6f}, {entry['seconds']:.1f} s", file=sys.stderr)
+        stage = entry.get("stage", "master equation")
+        if entry.get("round") is not None:
+            stage += f", round {entry['round']}"
+        its = entry.get("iterations")
+        print(f"{PROGRESS} {stage}: d = {entry['dim']} (cutoffs "
+              f"{','.join(map(str, entry['cutoffs']))}), "
+              f"{'' if its is None else f'{its} GMRES iterations, '}"
+              f"E_N = {'n/a' if en is None else f'{en:.6f}'}, Duan = {entry['duan']:.6f}, "
+              f"{entry['seconds']:.1f} s", file=sys.stderr, flush=True)
     return show
 
 

@@ -192,7 +192,10 @@ def compare(params: System, options: ConvergenceOptions | None = None,
         items.append(evidence_item("independent_basis", None, None, opts.tol, independent=True,
                                    detail="not run (independent=False)"))
     else:
-        item, indep_result = independent_check(matched, q, opts, deadline=deadline)
+        item, indep_result = independent_check(
+            matched, q, opts, deadline=deadline,
+            progress=None if progress is None else
+            (lambda e: progress({**e, "stage": "independent basis"})))
         items.append(item)
     en = q.measures.E_N if q.measures.E_N is not None else q.measures.E_N_gaussian
     d_en, d_duan = float(en - lin.E_N), float(q.measures.duan - lin.duan)

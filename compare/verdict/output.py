@@ -69,7 +69,9 @@ def compare_output(system: System, bandwidth: float, centers=None, options=None,
         evidence.append(evidence_item("independent_basis", None, None, opts.tol,
                                       independent=True, detail="not run (independent=False)"))
     elif own_ok:
-        item, _ = independent_check(filtered, q, opts)
+        item, _ = independent_check(
+            filtered, q, opts, progress=None if progress is None else
+            (lambda e: progress({**e, "stage": "independent basis"})))
         evidence.append(item)
     else:
         evidence.append(evidence_item("independent_basis", None, None, opts.tol,
