@@ -48,6 +48,7 @@ from linearized.description.physical import rabi_frequency
 from linearized.description.spec import ModelSpec
 from linearized.description.thermal import occupation
 from linearized.description.units import MECH_BATHS, ParameterError
+from linearized.measures import symplectic_form
 
 TWO_PI = 2.0 * np.pi
 
@@ -411,13 +412,14 @@ class System:
         """``A = Omega (H_M + Im K) - Gamma_B`` (rad/s), ``Omega = (+)[[0, 1], [-1, 0]]``
         (module doc)."""
         omega = symplectic_form(self.n_modes)
-        K = channel_matrix(self._channels(True, brownian=False), self.n_modes, self.shape)
+        K = channel_matrix(self._channels(True, brownian=False), self.n_modes)
         return omega @ (self.hamiltonian_matrix() + K.imag) - self.brownian_matrices()[0]
 
     def diffusion_matrix(self) -> np.ndarray:
         """``D = Omega Re K Omega^T + D_B`` (rad/s, module doc)."""
         omega = symplectic_form(self.n_modes)
-        K = channel_matrix(self._channels(True, brownian=False), self.n_modes, self.shape)
+        K = channel_matrix(self._channels(True, brownian=False), self.n_modes)
+        # the Brownian part has the grid's shape, so the sum does too
         return omega @ K.real @ omega.T + self.brownian_matrices()[1]
 
     def thermal_occupations(self) -> np.ndarray:
@@ -469,11 +471,6 @@ class System:
         return tuple(out)
 
 
-def symplectic_form(n: int) -> np.ndarray:
-    """``Omega = diag([[0, 1], [-1, 0]], ...)`` of n modes: ``[r_a, r_b] = i Omega_ab``."""
-    return np.kron(np.eye(n), np.array([[0.0, 1.0], [-1.0, 0.0]]))
-
-
 def squeezed_input(N, r, phi) -> tuple:
     """``(N_s, M)`` of a squeezed thermal input of ``N`` thermal quanta:
     ``N_s = (N + 1/2) cosh 2r - 1/2``, ``M = (N + 1/2) e^{i phi} sinh 2r``."""
@@ -482,17 +479,19 @@ def squeezed_input(N, r, phi) -> tuple:
     return h * np.cosh(2 * r) - 0.5, h * np.exp(1j * phi) * np.sinh(2 * r)
 
 
-def channel_matrix(channels, n: int, shape=()) -> np.ndarray:
+def channel_matrix(channels, n: int) -> np.ndarray:
     """``K = sum (N+1) g* g^T + N g g^dag - M g* g^dag - M* g g^T`` (rad/s, complex Hermitian,
-    shape ``shape + (2n, 2n)``) of Lindblad channels ``(c, N, M)`` (:meth:`System.loss_channels`;
+    of shape ``(2n, 2n)`` after the broadcast shape of the channels' own values: a grid over
+    which no bath changes costs one matrix, not one per point) of Lindblad channels ``(c, N, M)`` (:meth:`System.loss_channels`;
     ``c`` in sqrt(Hz)), ``g`` the jump operator over the quadratures,
     ``a_k = (x_k + i p_k)/sqrt2``.  With ``H = r^T H_M r / 2`` the moments obey
     ``d<r>/dt = Omega (H_M + Im K) <r>`` and the diffusion is ``Omega Re K Omega^T``: e.g. a
     thermal ``sqrt(2 kappa) a`` gives ``Im K = kappa Omega`` (damping kappa) and
     ``Re K = kappa (2N+1) I``."""
-    K = np.zeros(tuple(shape) + (2 * n, 2 * n), complex)
+    shape = np.broadcast_shapes(*(np.shape(x) for c, N, M in channels for x in (*c, N, M)))
+    K = np.zeros(shape + (2 * n, 2 * n), complex)
     for c, N, M in channels:
-        g = np.zeros(tuple(shape) + (2 * n,), complex)
+        g = np.zeros(shape + (2 * n,), complex)
         for k in range(n):
             ck = TWO_PI ** 0.5 * np.asarray(c[k], complex) / np.sqrt(2)
             g[..., 2 * k], g[..., 2 * k + 1] = ck, 1j * ck
