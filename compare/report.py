@@ -18,8 +18,6 @@ import numpy as np
 import qutip
 
 from compare.plots import subplots
-from qmodel.mapping import PairTarget, physical_cutoffs_for
-from qmodel.reduced import physical_cavity_state
 
 
 def _units(system) -> dict:
@@ -72,29 +70,12 @@ def convergence_figure(comparison, fock_history, out_dir):
 
 def cavity_figure(comparison, out_dir):
     q = comparison.qmodel
-    spec = getattr(comparison.params, "spec", None)
-    names = ("cavity 1", "cavity 2")
-    occ = comparison.linearized.occupations
-    if spec is not None:              # a model file: its pair, mapped as for the E_N
-        i, j = comparison.params.pair
-        rho12 = q.reduced_state(i, j)
-        rho12 = rho12 / rho12.tr()
-        names = tuple(f"mode {spec.mode_names[k]}" for k in (i, j))
-        occ = [occ[i], occ[j]]
-    elif q.basis_obj.kind == "fock":
-        n1, n2, n3, n4 = q.cutoffs
-        r = q.rho.reshape(n1, n2, n3 * n4, n1, n2, n3 * n4)
-        rho12, (c1, c2) = np.einsum("abkcdk->abcd", r).reshape(n1 * n2, n1 * n2), (n1, n2)
-    else:
-        if isinstance(q.mapping_target, PairTarget):    # physical on the pair only
-            cut = q.mapping_target.finer()
-        else:
-            cut = (q.mapping or {}).get("next_physical_cutoffs") or physical_cutoffs_for(
-                comparison.linearized.occupations, tail=1e-8)
-        cs = physical_cavity_state(q.rho, q.basis_obj, cut)
-        rho12, (c1, c2) = cs.rho12, cs.cavity_cutoffs
-    if spec is None:
-        rho12 = qutip.Qobj(rho12 / np.trace(rho12), dims=[[c1, c2], [c1, c2]])
+    # the pair's reduced state as the exact E_N takes it (mapped from a normal-mode basis)
+    i, j = comparison.params.pair
+    rho12 = q.reduced_state(i, j)
+    rho12 = rho12 / rho12.tr()
+    names = tuple(f"mode {comparison.params.mode_names[k]}" for k in (i, j))
+    occ = [comparison.linearized.occupations[k] for k in (i, j)]
     fig, axes = subplots(2, 2, figsize=(8, 6.4))
     xv = np.linspace(-3, 3, 121)
     for k, name in enumerate(names):
@@ -108,10 +89,9 @@ def cavity_figure(comparison, out_dir):
                 label=f"thermal, $\\bar n$ = {nbar:.3f} (linearized)")
         ax.set_yscale("log")
         ax.set_ylim(max(p[p > 0].min(), 1e-12), 1.5)
-        ax.set_xlabel("photon number $n$" if spec is None else "excitation number $n$")
+        ax.set_xlabel("excitation number $n$")
         ax.set_ylabel("$P(n)$")
-        ax.set_title(f"{name}: {'photon' if spec is None else 'excitation'}-number "
-                     f"distribution", fontsize=9)
+        ax.set_title(f"{name}: excitation-number distribution", fontsize=9)
         ax.legend(fontsize=7)
         W = qutip.wigner(rk, xv, xv)
         ax = axes[1, k]
