@@ -251,11 +251,11 @@ def _embed(rho, old: Basis, new: Basis):
 
 
 def _rebase(rho, old: Basis, new: Basis) -> np.ndarray:
-    """``rho`` (written in ``old``) written in ``new``, both truncated: ``W^dag rho W`` with
-    ``W[m, n] = <m_old|n_new>`` from :func:`qmodel.mapping.normal_to_physical` (the old modes
-    play the physical ones: ``r_old = S_old^-1 S_new r_new``).  A start vector only."""
-    rel = Basis("normal", new.cutoffs, np.linalg.solve(old.S, new.S))
-    W = normal_to_physical(rel, old.cutoffs)
+    """``rho`` (written in ``old``) written in ``new``, both truncated (boxes or state sets):
+    ``W^dag rho W`` with ``W[m, n] = <m_old|n_new>`` from
+    :func:`qmodel.mapping.normal_to_physical` (the old modes play the physical ones:
+    ``r_old = S_old^-1 S_new r_new``).  A start vector only."""
+    W = normal_to_physical(new, old)
     out = W.conj().T @ rho @ W
     out = (out + out.conj().T) / 2
     return out / np.trace(out).real
@@ -382,7 +382,7 @@ def solve_converged(params: System, options: ConvergenceOptions | None = None,
         starts = [basis.gaussian_guess(None if opts.basis == "normal" else nbar)]
         if rho_prev is not None:
             starts.insert(0, _embed(rho_prev, basis_prev, basis))
-        elif start is not None and basis.states is None and start[1].states is None:
+        elif start is not None:
             starts.insert(0, _rebase(start[0], start[1], basis))
         try:
             model, state, m = _step(params, basis, opts.solver, starts, physical, deadline)

@@ -93,9 +93,11 @@ def gaussian_vacuum(B, cutoffs) -> np.ndarray:
 
 def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     """``W[m, n] = <m|n>_c``: the normal-mode Fock states of ``basis`` inside the target
-    ``physical_cutoffs``, each amplitude exact.  The target is either the physical Fock box
-    (one cutoff per physical mode: a1, a2, m, b for the paper's model; rows in C order) or a
-    :class:`PairTarget` (rows: its ``states``).
+    ``physical_cutoffs``, each amplitude exact.  The target is the physical Fock box (one
+    cutoff per physical mode: a1, a2, m, b for the paper's model; rows in C order), a
+    :class:`PairTarget` (rows: its ``states``), or another truncated :class:`Basis` of the
+    same modes (rows: its box or its states; its modes play the physical ones, which writes a
+    state of one normal-mode basis in another).
 
     Generating function: ``sum_n beta^n/sqrt(n!) |n>_c = exp(beta.c^dag)|0>_c``; in the
     Bargmann picture (``a^dag -> z``, ``a -> d/dz``) with ``c^dag = u^* a^dag + v^* a`` this is
@@ -109,16 +111,19 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     mapped trace exceed 1).  On a state set closed downwards ``a_j^dag`` is exact too:
     ``(a_j^dag psi)(m) = sqrt(m_j) psi(m - e_j)`` reads only ``m - e_j``, which is in the set.
     """
-    if isinstance(physical_cutoffs, PairTarget):
-        target = physical_cutoffs
+    if isinstance(physical_cutoffs, (PairTarget, Basis)):
         # the target modes play the physical ones: r_target = target.S^-1 S r_new
+        target = physical_cutoffs
+        on = target if isinstance(target, Basis) else target.basis
         S = np.linalg.solve(target.S, basis.S)
-        ad, size = target.basis.creation, len(target.states)
-        vacuum = lambda B: set_gaussian_amplitudes(B, target.states) / np.sqrt(vacuum_norm2(B))
     else:
-        M = tuple(int(x) for x in physical_cutoffs)
-        S, ad, size = basis.S, fock_basis(M).creation, int(np.prod(M))
-        vacuum = lambda B: gaussian_vacuum(B, M)
+        on = fock_basis(physical_cutoffs)
+        S = basis.S
+    ad, size = on.creation, on.dim
+    if on.states is not None:
+        vacuum = lambda B: set_gaussian_amplitudes(B, on.states) / np.sqrt(vacuum_norm2(B))
+    else:
+        vacuum = lambda B: gaussian_vacuum(B, on.cutoffs)
     u, v = ladder_coefficients(S)
     B = -np.linalg.solve(u, v)
     B = (B + B.T) / 2
@@ -126,32 +131,35 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     A_bz = ub + vb @ B                                   # A_{beta_k, z_j}
     A_bb = vb @ B @ vb.T + vb @ ub.T
     A_bb = (A_bb + A_bb.T) / 2
-    raise_k = []
     n_phys = len(ad)
-    for k in range(n_phys):
-        op = sp.csr_matrix((size, size), dtype=complex)
-        for j in range(n_phys):
-            op = op + A_bz[k, j] * ad[j]
-        raise_k.append(op.tocsr())
-    W = np.zeros((size, basis.dim), complex)
+    raise_k = [sum((A_bz[k, j] * ad[j] for j in range(n_phys)),
+                   sp.csr_matrix((size, size), dtype=complex)).tocsr() for k in range(n_phys)]
+    # rows of Wt are the columns of W (a gather of whole columns is then contiguous)
+    Wt = np.zeros((basis.dim, size), complex)
     # a box, or a state set closed downwards: the lower columns exist
     levels = (np.indices(basis.cutoffs).reshape(basis.n_modes, -1).T if basis.states is None
-              else basis.states)
-    flat = lambda n: int(basis.positions(n)[0])
-    W[:, 0] = vacuum(B)
-    for col in np.argsort(levels.sum(axis=1), kind="stable")[1:]:
-        n = levels[col]
-        k = int(np.argmax(n > 0))
-        prev = n.copy()
-        prev[k] -= 1
-        acc = raise_k[k] @ W[:, flat(prev)]
-        for l in range(n_phys):
-            if prev[l] > 0 and A_bb[k, l] != 0:
-                low = prev.copy()
-                low[l] -= 1
-                acc = acc + A_bb[k, l] * np.sqrt(prev[l]) * W[:, flat(low)]
-        W[:, col] = acc / np.sqrt(n[k])
-    return W
+              else np.asarray(basis.states, int))
+    Wt[basis.positions(np.zeros(basis.n_modes, int))[0]] = vacuum(B)
+    total = levels.sum(axis=1)
+    first = np.argmax(levels > 0, axis=1)
+    # level by level, all columns raised in the same mode k together (a column per Python
+    # step cost most of a compare's mapping time)
+    for L in range(1, int(total.max(initial=0)) + 1):
+        at = np.flatnonzero(total == L)
+        for k in np.unique(first[at]):
+            cols = at[first[at] == k]
+            prev = levels[cols].copy()
+            prev[:, k] -= 1
+            acc = (raise_k[k] @ Wt[basis.positions(prev)].T).T
+            for l in range(n_phys):
+                has = np.flatnonzero(prev[:, l] > 0) if A_bb[k, l] != 0 else ()
+                if len(has):
+                    low = prev[has].copy()
+                    low[:, l] -= 1
+                    acc[has] += (A_bb[k, l] * np.sqrt(prev[has, l]))[:, None] \
+                        * Wt[basis.positions(low)]
+            Wt[cols] = acc / np.sqrt(levels[cols, k])[:, None]
+    return Wt.T
 
 
 def set_gaussian_amplitudes(A, states) -> np.ndarray:

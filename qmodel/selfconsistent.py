@@ -71,7 +71,7 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
                 "duan": seed.duan, "tail_population": [float(x) for x in seed.tail_population],
                 "iterations": st.iterations, "seconds": st.seconds, "residual": st.residual,
                 "relative_residual": st.relative_residual}]
-    prev, change = None, None
+    prev, change, res = None, None, None
     for rnd in range(1, max_rounds + 1):
         try:
             # the first round only supplies a covariance matrix for the next basis (it can
@@ -88,7 +88,7 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
             res = solve_converged(params, sub if prev is not None else first, tagged,
                                basis_cov=cov, occupations=occ,
                                deadline=deadline,
-                               start=None if prev is None else (res.rho, res.basis_obj))
+                               start=None if res is None else (res.rho, res.basis_obj))
         except NotConverged as exc:
             exc.history = history + [{"round": rnd, "basis": "normal(self)", **h}
                                      for h in exc.history]

@@ -145,6 +145,29 @@ def liouvillian_scale(model) -> float:
     return _norm1(model.H) + sum(_norm1(L.conj().T @ L) for L in model.c_ops)
 
 
+_PRECONDITIONERS = weakref.WeakKeyDictionary()
+
+
+def _preconditioner(model):
+    """``(V, V^-1, V^dag, V^-dag, denom, shift, cond_V)`` of the no-jump part ``P`` for
+    :func:`_krylov`, from one eigendecomposition of K per model (a solve's further passes
+    reuse it: at d = 908 it costs as much as several GMRES iterations)."""
+    pre = _PRECONDITIONERS.get(model)
+    if pre is None:
+        K, _ = _operators(model)
+        lam, V = np.linalg.eig(K.toarray())
+        Vi = np.linalg.inv(V)
+        cond_V = float(np.linalg.norm(V, 1) * np.linalg.norm(Vi, 1))
+        # A state that K does not decay (e.g. the vacuum at T = 0) makes P singular.  Then
+        # split L = (P - s) + (J + s) instead: same fixed point, and P - s is invertible.
+        decay = np.abs(lam.real)
+        shift = 0.1 * float(np.median(decay)) if decay.min() < 1e-10 * decay.max() else 0.0
+        denom = lam[:, None] + lam.conj()[None, :] - shift
+        pre = (V, Vi, V.conj().T, Vi.conj().T, denom, shift, cond_V)
+        _PRECONDITIONERS[model] = pre
+    return pre
+
+
 def _krylov(model, x0, opts, deadline=None, tol=None, count=None, budget=None):
     """GMRES on the fixed point of ``T = -P^-1 J`` in the real space of Hermitian matrices
     (:func:`hermitian_pack`), from the state ``x0``, for at most ``budget`` iterations more
@@ -152,16 +175,8 @@ def _krylov(model, x0, opts, deadline=None, tol=None, count=None, budget=None):
     cond_V, reached)``: ``reached`` is False when the cap stopped GMRES before its tolerance
     (``rho`` is then its last iterate)."""
     d = model.dim
-    K, jump = _operators(model)
-    lam, V = np.linalg.eig(K.toarray())
-    Vi = np.linalg.inv(V)
-    cond_V = float(np.linalg.norm(V, 1) * np.linalg.norm(Vi, 1))
-    Vh, Vih = V.conj().T, Vi.conj().T
-    # A state that K does not decay (e.g. the vacuum at T = 0) makes P singular.  Then split
-    # L = (P - s) + (J + s) instead: same fixed point, and P - s is invertible.
-    decay = np.abs(lam.real)
-    shift = 0.1 * float(np.median(decay)) if decay.min() < 1e-10 * decay.max() else 0.0
-    denom = lam[:, None] + lam.conj()[None, :] - shift
+    _, jump = _operators(model)
+    V, Vi, Vh, Vih, denom, shift, cond_V = _preconditioner(model)
 
     def T(rho):
         J = jump(rho)

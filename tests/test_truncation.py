@@ -138,3 +138,25 @@ def test_a_growth_step_always_grows_the_set():
     dims = [h["dim"] for h in r.history]
     assert r.converged and len(dims) >= 3
     assert all(b > a for a, b in zip(dims, dims[1:]))
+
+
+def test_a_state_rebased_between_normal_mode_sets_keeps_its_covariance():
+    # the independent line's rounds start from the previous round's state written in the new
+    # basis (qmodel.converge._rebase): the linearized Gaussian state written in the normal
+    # modes of a different covariance matrix must still have the linearized covariance
+    # (moments are basis-free; a wrong W would move them), and rebasing into the same modes
+    # is the plain embedding
+    from qmodel.converge import _embed, _rebase
+    from qmodel.measures import moments
+    p = PAPER.replace(mech_bath="lindblad")
+    C = solve_model(p).covariance
+    C2 = solve_model(p.replace(T=0.05)).covariance
+    old = normal_set_basis(C, 1e-9)
+    new = normal_set_basis(C2, 1e-11)
+    rho = old.gaussian_guess()
+    np.testing.assert_allclose(moments(rho, old)[1], C, atol=1e-6)
+    moved = _rebase(rho, old, new)
+    assert abs(np.trace(moved) - 1) < 1e-12
+    np.testing.assert_allclose(moments(moved, new)[1], C, atol=2e-6)
+    bigger = normal_set_basis(C, 1e-10)
+    np.testing.assert_allclose(_rebase(rho, old, bigger), _embed(rho, old, bigger), atol=1e-12)
