@@ -292,3 +292,131 @@ def bench_truncation(param_args=(), cap: float = 600.0, max_dim: int = MAX_DIM) 
     else:                      # a failure is not a baseline
         out["speedup"] = None
     return out
+
+
+#: a three-mode model like the one issue 20 was measured on: two microwave cavities on one
+#: 10 MHz mechanical mode (a 15 mK bath, about 30 thermal phonons), the red-detuned cavity
+#: cooling it and the blue-detuned one entangled with it (linearized E_N(c, b) = 0.42)
+THREE_MODE_MODEL = '''\
+name = "twosideband"
+title = "two cavities on the two sidebands of one mechanical mode"
+pair = ["c", "b"]
+temperature = "T"
+
+[parameters]
+Delta_a = { value = "10MHz", doc = "effective detuning of a (red sideband)" }
+Delta_c = { value = "-10MHz", doc = "effective detuning of c (blue sideband)" }
+kappa = { value = "1MHz", doc = "amplitude decay of both cavities" }
+G_a = { value = "2MHz", doc = "effective coupling of a" }
+G_c = { value = "0.8MHz", doc = "effective coupling of c" }
+G_0 = { value = "10Hz", doc = "single-photon coupling (sets the residue)" }
+omega_c = { value = "10GHz", doc = "cavity frequency" }
+omega_b = { value = "10MHz", doc = "mechanical frequency" }
+gamma_b = { value = "100Hz", doc = "mechanical damping" }
+T = { value = "15mK", doc = "bath temperature (about 30 phonons)" }
+mech_bath = "lindblad"
+
+[[modes]]
+name = "a"
+detuning = "Delta_a"
+decay = "kappa"
+bath_frequency = "omega_c"
+
+[[modes]]
+name = "c"
+detuning = "Delta_c"
+decay = "kappa"
+bath_frequency = "omega_c"
+
+[[modes]]
+name = "b"
+mechanical = true
+frequency = "omega_b"
+damping = "gamma_b"
+bath = "mech_bath"
+
+[[couplings]]
+kind = "radiation_pressure"
+modes = ["a", "b"]
+G_0 = "-G_0"
+G = "G_a"
+
+[[couplings]]
+kind = "radiation_pressure"
+modes = ["c", "b"]
+G_0 = "-G_0"
+G = "G_c"
+'''
+
+#: the end-to-end cases of ``mwent bench --only commands``: (name, argv after ``mwent``);
+#: ``{three_mode}`` is replaced by the path of :data:`THREE_MODE_MODEL` written out
+COMMAND_CASES = (
+    ("the paper's compare", ["compare", "--preset", "paper"]),
+    ("the Fig. 2(b) optimum at 160 mK", ["qmodel", "--preset", "paper", "--set",
+                                         "kappa_2=0.3MHz", "--set", "g_2=2.85MHz", "--set",
+                                         "T=160mK"]),
+    ("a three-mode model's compare", ["compare", "--model", "{three_mode}"]),
+    ("compare --output at 1 MHz", ["compare", "--preset", "paper", "--output", "--bandwidth",
+                                   "1MHz"]),
+)
+
+#: the baselines each case runs beside the default (probability set, Krylov solver)
+BASELINES = {"box": ["--truncation", "box"], "qutip": ["--solver", "qutip-direct"]}
+
+
+def _command(argv, cap: float) -> dict:
+    """``mwent ARGV --json`` as a new process, at most ``cap`` seconds: wall time (start-up
+    included), exit code, the verdict or convergence and the final dimension."""
+    t = time.perf_counter()
+    try:
+        r = subprocess.run([sys.executable, "-m", "compare", *argv, "--json"],
+                           capture_output=True, text=True, timeout=cap)
+    except subprocess.TimeoutExpired:
+        return {"seconds": None, "capped_at": cap, "exit_code": None}
+    sec = time.perf_counter() - t
+    try:
+        res = json.loads(r.stdout)
+    except ValueError:
+        res = {}
+    me = res.get("master_equation", res) if isinstance(res, dict) else {}
+    return {"seconds": sec, "capped_at": None, "exit_code": r.returncode,
+            "verdict": res.get("verdict"), "converged": me.get("converged"),
+            "dim": me.get("dim"), "error": res.get("error") or (r.stderr.strip().splitlines()
+                                                                 or [None])[-1]}
+
+
+def bench_commands(cap: float = 600.0, cases=COMMAND_CASES, baselines=BASELINES,
+                   progress=None) -> list:
+    """Each case of :data:`COMMAND_CASES` end to end (a new process, start-up included) with
+    the default settings and beside it, in the same run, each baseline of :data:`BASELINES`:
+    the box truncation, and QuTiP's default steady state (``--solver qutip-direct``) for
+    every solve, each capped at ``cap`` seconds.  A ratio is given when the baseline finished
+    with exit 0 or 4 as ours did, as a lower bound when it hit the cap, else None."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mwent-bench-") as tmp:
+        three = os.path.join(tmp, "twosideband.toml")
+        with open(three, "w") as fh:
+            fh.write(THREE_MODE_MODEL)
+        # untimed: compiles (or loads) the solver's kernels, so no timed run pays for it
+        _command(["qmodel", "--basis", "fock", "--cutoffs", "2,2,2,2"], cap)
+        for name, argv in cases:
+            argv = [a.replace("{three_mode}", three) for a in argv]
+            row = {"case": name, "command": "mwent " + " ".join(argv).replace(three,
+                                                                              "MODEL.toml")}
+            if progress:
+                progress(f"{name}: default")
+            row["default"] = ours = _command(argv, cap)
+            for key, extra in baselines.items():
+                if progress:
+                    progress(f"{name}: baseline {key}")
+                base = row[key] = _command(argv + extra, cap)
+                if ours["seconds"] is None:
+                    row[f"ratio_{key}"] = None
+                elif base["seconds"] is not None and base["exit_code"] in (0, 4):
+                    row[f"ratio_{key}"] = base["seconds"] / ours["seconds"]
+                elif base["capped_at"] is not None:
+                    row[f"ratio_{key}"] = f"> {cap / ours['seconds']:.1f}"
+                else:
+                    row[f"ratio_{key}"] = None
+            rows.append(row)
+    return rows

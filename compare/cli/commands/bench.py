@@ -1,7 +1,10 @@
 """``mwent bench``: speed as ratios against baselines run in the same process."""
 from __future__ import annotations
 
-from compare.cli.options import EXIT_OK, CliError, load_system, refuse_options, refuse_set
+import sys
+
+from compare.cli.options import (EXIT_OK, PROGRESS, CliError, load_system, refuse_options,
+                                 refuse_set)
 from compare.cli.serialize import emit
 from qmodel.defaults import MAX_DIM
 
@@ -15,12 +18,17 @@ DESCRIPTION = ("Time what a user runs against a baseline in the same process and
 def add_arguments(p) -> None:
     p.add_argument("--points", type=int, default=201, metavar="N",
                    help="points per axis: the N x N grid for the linearized and sweep benchmarks (default 201)")
-    p.add_argument("--only", choices=["linearized", "sweep", "qmodel", "truncation"],
-                   help="run one part only (default: all but truncation; sweep times the "
-                        "'mwent sweep' command on N x N and 2 x 2 against the SciPy loop; "
-                        "truncation times 'mwent qmodel' on the given point with the box "
+    p.add_argument("--only", choices=["linearized", "sweep", "qmodel", "truncation",
+                                      "commands"],
+                   help="run one part only (default: all but truncation and commands; sweep "
+                        "times the 'mwent sweep' command on N x N and 2 x 2 against the SciPy "
+                        "loop; truncation times 'mwent qmodel' on the given point with the box "
                         "truncation (baseline, capped at --cap) and the probability one, "
-                        "with each solve's dimension and seconds)")
+                        "with each solve's dimension and seconds; commands times four "
+                        "commands end to end (the paper's compare, the 160 mK point, a "
+                        "three-mode model's compare, compare --output at 1 MHz) beside the "
+                        "same commands with the box truncation and with QuTiP's steady state, "
+                        "each capped at --cap)")
     p.add_argument("--cap", type=float, default=60.0, metavar="SECONDS",
                    help="time cap for QuTiP's default steadystate, and with --only "
                         "truncation for each of the two runs (default 60; a hot point's box "
@@ -49,15 +57,50 @@ def _param_args(args) -> list:
     return out + (["--branch", args.branch] if args.branch else [])
 
 
+def _ratio(x) -> str:
+    return "none" if x is None else x if isinstance(x, str) else f"{x:.1f}x"
+
+
+def _took(r) -> str:
+    if r["seconds"] is None:
+        return f"> {r['capped_at']:.0f} s (capped)"
+    what = r.get("verdict") or ("converged" if r.get("converged") else
+                                f"exit {r['exit_code']}")
+    return f"{r['seconds']:.1f} s ({what}" + (f", d = {r['dim']})" if r.get("dim") else ")")
+
+
+def _commands(args) -> int:
+    # the benchmarks load QuTiP and SciPy: only for this command, not for every --help
+    from compare.bench import bench_commands
+    rows = bench_commands(args.cap, progress=lambda what: print(f"{PROGRESS} {what}",
+                                                                 file=sys.stderr, flush=True))
+    lines = []
+    for r in rows:
+        lines.append(f"{r['case']}: {r['command']}")
+        lines.append(f"  default {_took(r['default'])}; box {_took(r['box'])}, ratio "
+                     f"{_ratio(r['ratio_box'])}; QuTiP steadystate {_took(r['qutip'])}, "
+                     f"ratio {_ratio(r['ratio_qutip'])}")
+    emit({"commands": rows, "cap": args.cap}, args.json, "\n".join(lines))
+    return EXIT_OK
+
+
 def run(args) -> int:
     # the benchmarks load QuTiP and SciPy: only for this command, not for every --help
     from compare.bench import bench_linearized
     parts = ("linearized", "sweep", "qmodel") if args.only is None else (args.only,)
     for dest, used_by in (("points", ("linearized", "sweep")), ("cap", ("qmodel", "truncation")),
                           ("max_dim", ("truncation",)), ("scaling", ("qmodel",))):
+        if args.only == "commands" and dest == "cap":
+            continue
         if not set(parts) & set(used_by):
             refuse_options(args, (dest,), " or ".join(f"--only {u}" for u in used_by)
                            + (" (or no --only)" if set(used_by) - {"truncation"} else ""))
+    if args.only == "commands":
+        refuse_options(args, ("preset", "model", "pair", "config", "branch"),
+                       "the other parts (the commands benchmark runs its own four cases)")
+        if args.set:
+            raise CliError("--set is not used by --only commands (it runs its own four cases)")
+        return _commands(args)
     base = load_system(args)
     if set(parts) & {"linearized", "sweep"}:
         # the benchmarks load QuTiP and SciPy: only for this command, not for every --help
