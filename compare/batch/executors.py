@@ -13,11 +13,23 @@ configured where the cluster is started (``dask worker --nthreads``; Dask sets
 
 Dask is an optional dependency (``pip install mwent[dask]``): it is imported only when a sweep
 asks for it.
+
+A lost Dask worker.  The scheduler gives the points the worker was running to the workers
+left, and the sweep goes on; a result the worker held is not lost, because each point is
+stored, and its future dropped, as soon as it arrives.  Dask gives a point up (``KilledWorker``)
+only when more workers died running it than its ``distributed.scheduler.allowed-failures``
+(3 by default): the sweep then stops with one sentence, keeping what is stored.  With no
+worker left Dask waits for one to join (unless its scheduler's ``no-workers-timeout`` is set,
+which also stops the sweep in one sentence); the sweep says so on stderr once the cluster has
+had no worker for :data:`NO_WORKERS_NOTE` seconds, and goes on when a worker joins.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import as_completed as local_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -40,6 +52,11 @@ class SchedulerUnreachable(SweepError):
 #: seconds to wait for a Dask scheduler to answer (Dask's own default is 30 s; a scheduler
 #: that is up answers in well under a second, even across a network)
 CONNECT_TIMEOUT = 10.0
+
+#: seconds a Dask cluster may have no worker before the sweep says it is waiting for one, and
+#: how often it looks (a cheap call to the scheduler)
+NO_WORKERS_NOTE = 5.0
+WATCH_INTERVAL = 1.0
 
 
 # -- threads and local workers ---------------------------------------------------------------
@@ -124,18 +141,71 @@ def _dask_client(scheduler, workers=None):
                                    f"running") from None
 
 
+class _WorkerWatch:
+    """While a Dask sweep runs, a thread that looks at the cluster's workers and says on
+    stderr when it has had none for :data:`NO_WORKERS_NOTE` seconds (once per such spell):
+    Dask waits for a worker to join, silently, so the sweep would seem to hang."""
+
+    def __init__(self, client, store_path: str):
+        self.client = client
+        self.where = ("kept in memory only" if store_path == ":memory:"
+                      else f"stored in {store_path}")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="mwent-worker-watch",
+                                        daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=CONNECT_TIMEOUT)
+
+    def _watch(self) -> None:
+        since, told = None, False
+        while not self._stop.wait(WATCH_INTERVAL):
+            try:
+                workers = len(self.client.nthreads())
+            except Exception:     # noqa: BLE001 - a lost cluster is the main loop's to report
+                return
+            if workers:
+                since, told = None, False
+                continue
+            since = since or time.monotonic()
+            if not told and time.monotonic() - since >= NO_WORKERS_NOTE:
+                addr = self.client.scheduler.address
+                print(f"mwent: note: the Dask cluster at {addr} has no worker; the sweep goes "
+                      f"on when one joins (dask worker {addr}), or stop it and rerun later: "
+                      f"the finished points are {self.where}", file=sys.stderr, flush=True)
+                told = True
+
+
+def _no_worker_errors(dask_scheduler) -> dict:
+    """The errors of a scheduler whose ``no-workers-timeout`` ran out (Dask versions
+    without that setting have none), with what happened."""
+    return {t: "the Dask cluster stayed without a worker beyond its no-workers-timeout"
+            for t in (getattr(dask_scheduler, "NoWorkerError", None),
+                      getattr(dask_scheduler, "NoValidWorkerError", None)) if t is not None}
+
+
 def _collect(futures, as_completed, record, failures, total, store_path) -> None:
     """Record each finished future; an exception of a type in ``failures`` (type -> what
-    happened) ends the sweep with a :class:`SweepError` that says what is kept."""
+    happened) ends the sweep with a :class:`SweepError` that says what is kept.
+
+    A recorded future is dropped at once (from ``futures`` too): a Dask cluster keeps a
+    result on its worker while the client holds its future, and recomputes it elsewhere if
+    that worker dies, so a point already stored would be computed again."""
     done = 0
     for fut in as_completed(futures):
-        k, g = futures[fut]
+        k, g = futures.pop(fut)
         try:
             outcome = fut.result()
         except tuple(failures) as exc:
             what = next(w for t, w in failures.items() if isinstance(exc, t))
             raise stopped(what.format(name=type(exc).__name__), done, total,
                            store_path) from None
+        del fut                   # the last reference: Dask releases the result now
         record(k, g, outcome)
         done += 1
 
@@ -145,17 +215,20 @@ def run_points(engine, todo, settings, executor, scheduler, workers, record, sto
     if executor == "dask":
         # Dask is optional (mwent[dask]): imported only when a sweep asks for it
         from dask.distributed import as_completed
-        from distributed.scheduler import KilledWorker
+        import distributed.scheduler as dask_scheduler
         client, own, cluster = _dask_client(scheduler, min(workers or available_cores(),
                                                            len(todo)))
         try:
             futures = {client.submit(evaluate_point, engine, g[2], settings,
                                      pure=False): (k, g) for k, g in todo}
-            _collect(futures, as_completed, record,
-                     {KilledWorker: "a Dask worker died (killed, e.g. out of memory)",
-                      OSError: "the Dask cluster was lost ({name})",
-                      TimeoutError: "the Dask cluster was lost ({name})"},
-                     len(todo), store_path)
+            with _WorkerWatch(client, store_path):
+                _collect(futures, as_completed, record,
+                         {dask_scheduler.KilledWorker: "a Dask worker died (killed, e.g. "
+                                                       "out of memory)",
+                          **_no_worker_errors(dask_scheduler),
+                          OSError: "the Dask cluster was lost ({name})",
+                          TimeoutError: "the Dask cluster was lost ({name})"},
+                         len(todo), store_path)
         finally:
             if own:
                 client.close()
