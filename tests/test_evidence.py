@@ -329,3 +329,23 @@ def test_a_fixed_truncation_passes_its_checks_but_is_never_proved():
     assert growth and growth[0]["passed"] is None
     grown = api.master_equation(system, basis="fock")
     assert grown.converged and grown.proved
+
+
+def test_gmres_solves_a_linear_system_as_a_direct_solve_does():
+    # the steady-state solver's own restarted GMRES (qmodel.solvers.gmres) against
+    # numpy.linalg.solve on a nonsymmetric system, with restarts, and its iteration cap
+    from qmodel.solvers import gmres
+    rng = np.random.default_rng(3)
+    n = 200
+    A = np.eye(n) + 0.6 * rng.standard_normal((n, n)) / np.sqrt(n)
+    b = rng.standard_normal(n)
+    count = [0]
+
+    def step():
+        count[0] += 1
+    x, reached = gmres(lambda v: A @ v, b, np.zeros(n), 1e-12, 8, lambda: 500 - count[0], step)
+    assert reached and count[0] > 8          # it needed more than one restart cycle
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), atol=1e-10)
+    count[0] = 0
+    x, reached = gmres(lambda v: A @ v, b, np.zeros(n), 1e-12, 8, lambda: 5 - count[0], step)
+    assert not reached and count[0] == 5
