@@ -119,6 +119,8 @@ class ConvergenceOptions:
     time_limit: float | None = None
     truncation: str | None = None
     eps: float | None = None
+    #: the first threshold of a growing probability set (default ``tail_tol * 1e-3``)
+    first_eps: float | None = None
 
     def __post_init__(self):
         if self.truncation is None:

@@ -200,7 +200,8 @@ def truncation_for(opts, cov, nbar, modes=None):
     if opts.truncation == "probability":
         if opts.basis != "normal":
             raise ValueError("the probability truncation is for the normal-mode basis")
-        eps = opts.eps if opts.eps is not None else opts.tail_tol * PROBABILITY_START
+        eps = (opts.eps if opts.eps is not None else opts.first_eps
+               if opts.first_eps is not None else opts.tail_tol * PROBABILITY_START)
         strategy = ProbabilitySet(modes, eps, opts.max_dim)
     else:
         if opts.cutoffs:

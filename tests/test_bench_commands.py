@@ -4,7 +4,6 @@ Speed is reported, never a timed pass/fail: what is checked is that each timed r
 command a user runs (a new process, with its verdict), that a baseline is the same command
 with one option changed, and that the ratios are baseline over default of the reported
 times, or a bound when the baseline hit the cap."""
-import json
 import subprocess
 import sys
 

@@ -266,7 +266,9 @@ def progress_printer(args):
     def show(entry):
         en = entry["E_N"]
         stage = entry.get("stage", "master equation")
-        if entry.get("round") is not None:
+        if isinstance(entry.get("round"), str):       # the independent line's grown set
+            stage += f", {entry['round']} set"
+        elif entry.get("round") is not None:
             stage += f", round {entry['round']}"
         its = entry.get("iterations")
         print(f"{PROGRESS} {stage}: d = {entry['dim']} (cutoffs "

@@ -177,7 +177,7 @@ def _compare(args, base) -> int:
                               sys.stderr.isatty())
     s = out["summary"]
     lines = [f"wrote {out['png']} and {out['data']}",
-             f"master-equation points: " + ", ".join(f"{v} {n}" for v, n in
+             "master-equation points: " + ", ".join(f"{v} {n}" for v, n in
                                                       sorted(s["verdicts"].items()))
              + f" (computed {s['computed']}, reused {s['reused']} from {s['store']}; "
                f"{s['seconds']:.0f} s)"]
