@@ -349,3 +349,24 @@ def test_gmres_solves_a_linear_system_as_a_direct_solve_does():
     count[0] = 0
     x, reached = gmres(lambda v: A @ v, b, np.zeros(n), 1e-12, 8, lambda: 5 - count[0], step)
     assert not reached and count[0] == 5
+
+
+def test_gmres_stops_on_the_callers_criterion_with_an_iterate_that_meets_it():
+    from qmodel.solvers import gmres
+    rng = np.random.default_rng(4)
+    n = 200
+    A = np.eye(n) + 0.6 * rng.standard_normal((n, n)) / np.sqrt(n)
+    b = rng.standard_normal(n)
+    counts = {}
+    for name, good in (("full", None),
+                       ("early", lambda x: np.linalg.norm(A @ x - b) <= 1e-6 * np.linalg.norm(b))):
+        count = [0]
+
+        def step():
+            count[0] += 1
+        x, reached = gmres(lambda v: A @ v, b, np.zeros(n), 1e-12, 50, lambda: 500 - count[0],
+                           step, good, check_below=1.0)
+        assert reached
+        counts[name] = count[0]
+    assert np.linalg.norm(A @ x - b) <= 1e-6 * np.linalg.norm(b)
+    assert counts["early"] < counts["full"]
