@@ -283,7 +283,7 @@ def _cutoffs_of(target) -> list:
     return list(target.cutoffs) if isinstance(target, PairTarget) else list(target)
 
 
-def _step(params, basis, solver, starts, physical, deadline=None):
+def _step(params, basis, solver, starts, physical, deadline=None, accept=None):
     """Solve at one truncation from the start vector (of ``starts``) with the smallest true
     residual: the previous state embedded, or the basis's Gaussian guess (which at a nearly
     Gaussian point is almost the answer and saves most GMRES iterations)."""
@@ -294,7 +294,7 @@ def _step(params, basis, solver, starts, physical, deadline=None):
         x0 = starts[int(np.argmin(res))]
     else:
         x0 = starts[0]
-    state = steady_state(model, solver, x0=x0, deadline=deadline)
+    state = steady_state(model, solver, x0=x0, deadline=deadline, accept=accept)
     return model, state, measure(state.rho, basis, physical, **labels)
 
 
@@ -387,7 +387,8 @@ def solve_converged(params: System, options: ConvergenceOptions | None = None,
         elif start is not None:
             starts.insert(0, _rebase(start[0], start[1], basis))
         try:
-            model, state, m = _step(params, basis, opts.solver, starts, physical, deadline)
+            model, state, m = _step(params, basis, opts.solver, starts, physical, deadline,
+                                    accept=opts.residual_tol)
         except SolverTimeout as exc:
             raise _timeout(opts, history, str(exc)) from None
         change = None if prev is None else _change(m, prev)

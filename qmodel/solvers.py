@@ -309,11 +309,16 @@ def _qutip(model, method):
 
 
 def steady_state(model, options: SolverOptions | None = None, x0=None,
-                 deadline: float | None = None) -> SteadyState:
+                 deadline: float | None = None, accept: float | None = None) -> SteadyState:
     """Solve ``L rho = 0`` for ``model`` and check the state (Hermitian, trace 1, PSD).
 
     ``deadline``: a ``time.perf_counter()`` value after which a Krylov solve stops with
-    :class:`SolverTimeout` (a direct solve cannot be interrupted; it is checked after)."""
+    :class:`SolverTimeout` (a direct solve cannot be interrupted; it is checked after).
+    A Krylov solve that stops (cap or stagnation) above ``residual_target`` raises
+    :class:`SolverError`, unless its true relative residual is below ``accept``: the
+    convergence loop passes its evidence bound, so that such a state is judged by the
+    ``residual`` line of evidence like any other (at Fig. 2(a)'s (-0.6, -0.6) omega_b GMRES
+    stagnated at 3e-12, 30 times under that bound, and the point had no verdict)."""
     opts = options or SolverOptions()
     if opts.method not in METHODS:
         raise ValueError(f"unknown solver {opts.method!r}; choose one of {', '.join(METHODS)}")
@@ -327,7 +332,7 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
         start, tol, count = np.asarray(start, complex), opts.tol, [0]
         rho, its, cond_V, reached = _krylov(model, start, opts, deadline, tol, count)
         rho, res, rel = _residual(model, rho, scale)
-        if rel > opts.residual_target and not reached:
+        if rel > opts.residual_target and not reached and not (accept and rel <= accept):
             raise SolverError(f"GMRES did not reach tolerance {tol:g} in {count[0]} "
                               f"iterations (cap {opts.maxiter}) at dimension {model.dim} "
                               f"(true relative residual {rel:.1e})")
