@@ -71,6 +71,8 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
                 "duan": seed.duan, "tail_population": [float(x) for x in seed.tail_population],
                 "iterations": st.iterations, "seconds": st.seconds, "residual": st.residual,
                 "relative_residual": st.relative_residual}]
+    if progress is not None:        # the seed too: at six modes it is a d = 729 solve
+        progress(history[0])
     prev, change, res = None, None, None
     for rnd in range(1, max_rounds + 1):
         try:
