@@ -108,11 +108,20 @@ class BoxTruncation:
         return _growth_item(changes, tol, growth_steps, independent)
 
 
+#: the least occupation a normal mode is given when its probability set is built.  A mode
+#: in its bath's vacuum (nu - 1/2 = 3.8e-11: a 10 GHz mode at 20 mK) otherwise keeps its
+#: level 1 only in the one-quantum state, so nearly every state of the set sits on that
+#: mode's edge and its tail reads the whole excited population (0.76 at Fig. 2(a)'s
+#: (-0.6, -0.6) omega_b): the set then grew past d = 1100 without converging, and at
+#: (-1.4, -1.4) omega_b took nine growth steps.  Like a box's two levels per mode.
+SET_FLOOR = 1e-3
+
+
 def _set_states(nbar, eps, max_dim):
-    """The probability set at ``eps``, or None once it holds more than ``10 max_dim``
-    states (the building stops there)."""
+    """The probability set at ``eps`` (occupations at least :data:`SET_FLOOR`), or None once
+    it holds more than ``10 max_dim`` states (the building stops there)."""
     try:
-        return probability_set(nbar, eps, max_states=10 * max_dim)
+        return probability_set(np.maximum(nbar, SET_FLOOR), eps, max_states=10 * max_dim)
     except ValueError:
         return None
 
