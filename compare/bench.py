@@ -379,7 +379,8 @@ def _command(argv, cap: float) -> dict:
         res = json.loads(r.stdout)
     except ValueError:
         res = {}
-    me = res.get("master_equation", res) if isinstance(res, dict) else {}
+    # compare nests the master equation's result under "qmodel"; qmodel prints it alone
+    me = (res.get("qmodel") or res) if isinstance(res, dict) else {}
     return {"seconds": sec, "capped_at": None, "exit_code": r.returncode,
             "verdict": res.get("verdict"), "converged": me.get("converged"),
             "dim": me.get("dim"), "error": res.get("error") or (r.stderr.strip().splitlines()

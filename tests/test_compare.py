@@ -274,16 +274,37 @@ def test_mean_field_grid_of_a_physical_map():
 
 
 @pytest.mark.slow
-def test_a_misaligned_pure_mode_is_decided_by_growing_the_independent_set(paper):
-    # Fig. 2(a) at (-1.4, -1.4) omega_b: the self-consistent basis's nearly pure normal mode
-    # (nu - 1/2 = 3e-8 instead of 0) keeps only levels 0 and 1 at the main run's eps = 1e-15,
-    # and its Duan sum sat 1.2e-4 from the main run's (undecided, all tails below 1e-7).
-    # Grown from that threshold with growth evidence of its own, it reproduces the main run,
-    # which reproduces the linearized Duan sum (a Gaussian point: G_0 = 0.3 Hz)
+def test_a_vacuum_normal_mode_does_not_grow_the_set_without_end(paper):
+    # Fig. 2(a) at (-1.4, -1.4) omega_b: a normal mode in its bath's vacuum (3.8e-11 quanta)
+    # put nearly every state of the probability set on its edge (tails 0.76 at first): the
+    # main run took nine growth steps to d = 144 and the independent line disagreed by
+    # 1.2e-4 (undecided).  With the set built at >= 1e-3 quanta per mode both are decided
+    # in three steps, and the main run reproduces the linearized Duan sum of this Gaussian
+    # point (G_0 = 0.3 Hz)
     c = compare(paper.replace(Delta_1=-14e6, Delta_2=-14e6), ConvergenceOptions())
     item = next(e for e in c.evidence if e["name"] == "independent_basis")
     assert c.verdict == "agree" and item["passed"]
-    assert "grown from eps = 1e-15" in item["grown"]
+    assert len(c.qmodel.history) <= 4
+    assert abs(c.qmodel.measures.duan - c.linearized.duan) < 1e-6
+
+
+def test_a_disagreeing_independent_set_is_grown_with_growth_evidence_of_its_own(paper,
+                                                                                 monkeypatch):
+    # the retry when the self-consistent basis at the main run's fixed threshold misses the
+    # main run: forced here by reporting a disagreement once; the grown set must carry its
+    # own (required, passed) growth evidence and be compared again
+    import qmodel.selfconsistent as sc
+    real, calls = sc._against, []
+
+    def once(r, main, growth=False):
+        diffs, worst, failed = real(r, main, growth)
+        calls.append(growth)
+        return (diffs, 1.0, failed) if len(calls) == 1 else (diffs, worst, failed)
+    monkeypatch.setattr(sc, "_against", once)
+    c = compare(paper, ConvergenceOptions())
+    item = next(e for e in c.evidence if e["name"] == "independent_basis")
+    assert calls == [False, True]
+    assert item["passed"] and "grown from eps = " in item["grown"]
     growth = next(e for e in item["own_evidence"] if e["name"] == "truncation_growth")
-    assert growth["required"] and growth["passed"] and growth["value"] < 1e-4
-    assert abs(item["duan"] - c.linearized.duan) < 1e-4
+    assert growth["required"] and growth["passed"] and growth["steps"] == 2
+    assert c.verdict == "agree"
