@@ -16,6 +16,7 @@ test ends, passed or not.
 """
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -325,7 +326,11 @@ def test_no_worker_left_the_run_waits_saying_so_and_goes_on_when_one_joins(
     c.add_worker("w2")
     code, stdout, stderr = run.wait()
     assert code == 0, stderr
-    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    # Dask's own client may log that it reschedules a result it could not gather from a
+    # killed worker (a timestamped "distributed.client - WARNING" line, a race of the kill):
+    # not ours, and not an error
+    lines = [ln for ln in stderr.splitlines() if ln.strip()
+             and not re.match(r"\d{4}-\d\d-\d\d [\d:,]+ - distributed\.", ln)]
     assert len(lines) == 1 and lines[0].startswith("mwent: note: the Dask cluster at "), stderr
     assert f"dask worker {c.address}" in lines[0]
     s = json.loads(stdout)["summary"]
