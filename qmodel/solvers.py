@@ -177,10 +177,11 @@ def _preconditioner(model):
     return pre
 
 
-def _krylov(model, x0, opts, deadline=None, tol=None, count=None, budget=None):
+def _krylov(model, x0, opts, scale, deadline=None, tol=None, count=None, budget=None):
     """GMRES on the fixed point of ``T = -P^-1 J`` in the real space of Hermitian matrices
-    (:func:`hermitian_pack`), from the state ``x0``, for at most ``budget`` iterations more
-    (and ``opts.maxiter`` in all, counted in ``count``).  Returns ``(rho, iterations,
+    (:func:`hermitian_pack`), from the state ``x0`` (``scale``: the caller's
+    :func:`liouvillian_scale`), for at most ``budget`` iterations more (and ``opts.maxiter``
+    in all, counted in ``count``).  Returns ``(rho, iterations,
     cond_V, reached)``: ``reached`` is False when the cap stopped GMRES before its tolerance
     (``rho`` is then its last iterate)."""
     d = model.dim
@@ -211,8 +212,6 @@ def _krylov(model, x0, opts, deadline=None, tol=None, count=None, budget=None):
     # the Krylov basis holds `restart` real vectors of d^2 numbers: keep it under ~4 GB
     restart = int(max(10, min(opts.restart, 4e9 / (8.0 * d * d))))
     cap = int(opts.maxiter) if budget is None else min(int(opts.maxiter), count[0] + budget)
-    scale = liouvillian_scale(model)
-
     def good(x):
         # the criterion the caller judges: the true relative residual (about a fifth of the
         # preconditioned one near the end; stopping on it saved a third of the iterations
@@ -332,7 +331,7 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
     if opts.method == "krylov":
         start = x0 if x0 is not None else np.eye(model.dim, dtype=complex) / model.dim
         start, tol, count = np.asarray(start, complex), opts.tol, [0]
-        rho, its, cond_V, reached = _krylov(model, start, opts, deadline, tol, count)
+        rho, its, cond_V, reached = _krylov(model, start, opts, scale, deadline, tol, count)
         rho, res, rel = _residual(model, rho, scale)
         if rel > opts.residual_target and not reached and not (accept and rel <= accept):
             raise SolverError(f"GMRES did not reach tolerance {tol:g} in {count[0]} "
@@ -346,7 +345,7 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
             if rel <= opts.residual_target or count[0] >= opts.maxiter:
                 break
             tol = max(tol * 1e-1, 1e-15)
-            more, _, _, _ = _krylov(model, rho, opts, deadline, tol, count,
+            more, _, _, _ = _krylov(model, rho, opts, scale, deadline, tol, count,
                                     budget=2 * opts.restart)
             more, res_more, rel_more = _residual(model, more, scale)
             if rel_more >= rel:
