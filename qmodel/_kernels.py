@@ -39,21 +39,22 @@ _BLOCK = 8
 
 @njit(parallel=True, cache=True, fastmath=True)
 def _jump_gather(Y, indptr, indices, data, n, out):
-    """``out = sum_k Y_k L_k^dag`` for ``Y`` = ``[Y_1; ...; Y_n]`` (n d x d) and the stacked
-    CSR ``[L_1; ...; L_n]``: ``out[i, j] = sum_k sum_c conj(L_k[j, c]) Y_k[i, c]``, a gather
-    within rows of ``Y_k``, ``_BLOCK`` rows ``i`` at a time."""
-    d = out.shape[0]
+    """``out = sum_k Y_k L_k^dag`` for ``Y`` = ``[Y_1; ...; Y_n]`` (n r x d) and the stacked
+    CSR ``[L_1; ...; L_n]`` (each d x d): ``out[i, j] = sum_k sum_c conj(L_k[j, c])
+    Y_k[i, c]`` (``out`` is r x d), a gather within rows of ``Y_k``, ``_BLOCK`` rows ``i`` at
+    a time."""
+    rows, d = out.shape
     B = _BLOCK
-    for b in prange((d + B - 1) // B):
+    for b in prange((rows + B - 1) // B):
         i0 = b * B
-        m = min(d, i0 + B) - i0
+        m = min(rows, i0 + B) - i0
         acc = np.empty(B, np.complex128)
         for j in range(d):
             for t in range(m):
                 acc[t] = 0j
             for k in range(n):
                 row = k * d + j
-                base = k * d + i0
+                base = k * rows + i0
                 for p in range(indptr[row], indptr[row + 1]):
                     c = indices[p]
                     v = np.conj(data[p])
@@ -71,31 +72,36 @@ def _threads() -> int:
 
 
 class JumpOperator:
-    """``rho -> sum_k L_k rho L_k^dag`` for a fixed set of operators ``ops`` (each d x d,
-    sparse), any ``rho``: ``Y = [L_1; ...; L_n] rho`` by rows of ``rho`` (one stacked CSR
-    product), then ``sum_k Y_k L_k^dag`` row by row (``(Y L^dag)[i, j] = sum_c conj(L[j, c])
-    Y[i, c]``, a gather within one row of ``Y_k``).  Measured at d = 1000 with eight
-    operators: 0.12 s on 2 cores, against 0.39 s for SciPy's products and transposes."""
+    """``rho -> sum_k A_k rho L_k^dag`` for a fixed set of operators ``ops`` (each d x d,
+    sparse), with ``A_k = L_k`` or, given ``left``, the sparse ``r x m`` blocks ``A_k`` of
+    them that act on an ``m x d`` ``rho`` (the rows of one parity, :mod:`qmodel.solvers`):
+    ``Y = [A_1; ...; A_n] rho`` by rows of ``rho`` (one stacked CSR product), then
+    ``sum_k Y_k L_k^dag`` row by row (``(Y L^dag)[i, j] = sum_c conj(L[j, c]) Y[i, c]``, a
+    gather within one row of ``Y_k``).  Measured at d = 1000 with eight operators: 0.12 s on
+    2 cores, against 0.39 s for SciPy's products and transposes."""
 
-    def __init__(self, ops, d: int):
+    def __init__(self, ops, d: int, left=None):
         import scipy.sparse as sp
         self.d = d
         self.n = len(ops)
         self._stack = _csr_arrays(sp.vstack(ops)) if ops else None
+        self._left = (self._stack if left is None or not ops
+                      else _csr_arrays(sp.vstack(left)))
+        self.rows = d if left is None or not ops else left[0].shape[0]
 
     def __call__(self, rho: np.ndarray) -> np.ndarray:
-        d = self.d
+        d, r = self.d, self.rows
         if self._stack is None:                  # no collapse operators: no jumps
-            return np.zeros((d, d), complex)
+            return np.zeros((r, d), complex)
         rho = np.ascontiguousarray(rho, dtype=complex)
         # a fresh buffer per call (16 n d^2 bytes, counted by the memory check): one kept
         # with every cached model would hold gigabytes at large d
-        Y = np.empty((self.n * d, d), complex)
-        out = np.empty((d, d), complex)
+        Y = np.empty((self.n * r, d), complex)
+        out = np.empty((r, d), complex)
         old = get_num_threads()
         set_num_threads(_threads())
         try:
-            _csr_dense(*self._stack, rho, Y)
+            _csr_dense(*self._left, rho, Y)
             _jump_gather(Y, *self._stack, self.n, out)
         finally:
             set_num_threads(old)

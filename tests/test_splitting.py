@@ -1,0 +1,85 @@
+"""The parity (red-black) splitting of the Krylov solver against the symmetric one and the
+direct sparse LU: the same steady state, by a different fixed-point iteration."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from linearized.steady import solve_model
+from qmodel.basis import fock_basis, normal_basis, normal_set_basis
+from qmodel.model import Model, build_model
+from qmodel.solvers import (ParitySplitting, SolverOptions, SymmetricSplitting, _splitting,
+                            number_parity, steady_state)
+
+
+def _distance(a, b):
+    return 0.5 * np.abs(np.linalg.eigvalsh(a - b)).sum()
+
+
+@pytest.mark.parametrize("kind", ["fock", "normal", "set"])
+def test_parity_splitting_gives_the_direct_solvers_state(paper, kind):
+    # G_0 large, so that the cubic residue (the part of H that flips the parity, moved into
+    # F) matters; a thermal bath, so that P' is invertible
+    p = paper.replace(mech_bath="lindblad", G_0=2e4)
+    cov = solve_model(p).covariance
+    basis = {"fock": lambda: fock_basis((3, 3, 2, 3)),
+             "normal": lambda: normal_basis(cov, (4, 3, 2, 2)),
+             "set": lambda: normal_set_basis(cov, 1e-4)}[kind]()
+    model = build_model(p, basis)
+    assert isinstance(_splitting(model), ParitySplitting)
+    assert abs(model.H - model.H.conj().T).max() < 1e-12
+    par = number_parity(basis)
+    H = model.H.tocoo()
+    assert np.any(par[H.row] != par[H.col])         # the cubic residue is there
+    direct = steady_state(model, SolverOptions("direct"))
+    red = steady_state(model, SolverOptions())
+    sym = steady_state(model, SolverOptions(parity=False))
+    assert _distance(red.rho, direct.rho) < 1e-9
+    assert _distance(red.rho, sym.rho) < 1e-9
+    assert red.relative_residual < 1e-12
+    # the pairs +-mu of T fold into one: fewer iterations than the symmetric splitting
+    assert red.iterations < sym.iterations
+
+
+def test_number_parity_of_a_box_and_of_a_set(paper):
+    b = fock_basis((2, 3))
+    # C order: (0,0) (0,1) (0,2) (1,0) (1,1) (1,2)
+    assert number_parity(b).tolist() == [0, 1, 0, 1, 0, 1]
+    cov = solve_model(paper.replace(mech_bath="lindblad")).covariance
+    s = normal_set_basis(cov, 1e-3)
+    assert number_parity(s).tolist() == [int(n) % 2 for n in np.asarray(s.states).sum(axis=1)]
+    # every collapse operator of a built model flips it
+    model = build_model(paper.replace(mech_bath="lindblad"), s)
+    for L in model.c_ops:
+        L = L.tocoo()
+        assert np.all(number_parity(s)[L.row] != number_parity(s)[L.col])
+
+
+def test_the_symmetric_splitting_is_used_where_the_parity_one_does_not_apply(paper):
+    # a dephasing jump (a^dag a) keeps the parity: no red-black ordering
+    p = paper.replace(mech_bath="lindblad")
+    basis = fock_basis((3, 3, 2, 2))
+    m = build_model(p, basis)
+    n0 = basis.quadratic(np.diag([1.0, 1.0, 0, 0, 0, 0, 0, 0])) * 0.1
+    deph = Model(m.params, m.basis, m.H, m.c_ops + (n0.tocsr(),))
+    assert isinstance(_splitting(deph), SymmetricSplitting)
+    a = steady_state(deph, SolverOptions("direct"))
+    b = steady_state(deph, SolverOptions())
+    assert _distance(a.rho, b.rho) < 1e-9
+    # at T = 0 with no coupling the vacuum is not decayed by K: P' singular, symmetric used
+    cold = build_model(p.replace(G=0.0, G_0=0.0, T=0.0), basis)
+    assert isinstance(_splitting(cold), SymmetricSplitting)
+    rho = steady_state(cold).rho
+    assert abs(rho[0, 0] - 1) < 1e-10
+
+
+def test_jump_operator_on_the_rows_of_one_parity():
+    from qmodel._kernels import JumpOperator
+    rng = np.random.default_rng(5)
+    d = 23
+    rows, cols = np.arange(0, d, 2), np.arange(1, d, 2)
+    ops = [sp.random(d, d, density=0.2, random_state=k, format="csr") * (1 - 0.3j * k)
+           for k in range(3)]
+    x = rng.normal(size=(len(cols), d)) + 1j * rng.normal(size=(len(cols), d))
+    left = [L[rows][:, cols].tocsr() for L in ops]
+    want = sum(A.toarray() @ x @ L.toarray().conj().T for A, L in zip(left, ops))
+    np.testing.assert_allclose(JumpOperator(ops, d, left)(x), want, atol=1e-12)
