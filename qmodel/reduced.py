@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg.blas
 
 from qmodel.basis import Basis
 from qmodel.mapping import PairTarget, normal_to_physical
@@ -132,8 +133,21 @@ def _set_pair_state(F: SetFactor, pair) -> CavityState:
     rho12 = np.zeros((Mi * Mj, Mi * Mj), complex)
     for rows in np.split(order, bounds):
         Y = F.X[rows]
-        rho12[np.ix_(p[rows], p[rows])] += Y @ Y.conj().T
+        rho12[np.ix_(p[rows], p[rows])] += gram(Y)
     return _checked(rho12, (Mi, Mj), t.cutoffs)
+
+
+def gram(Y: np.ndarray) -> np.ndarray:
+    """``Y Y^dag`` by a Hermitian rank-k update (BLAS ``zherk``): half the products of
+    ``Y @ Y.conj().T`` and no conjugated copy of ``Y`` (at a three-mode model's physical box,
+    Y is 784 x 23000 and the copy alone took 0.4 s per state)."""
+    Y = np.asarray(Y, dtype=complex)
+    if Y.shape[1] == 0:
+        return np.zeros((Y.shape[0], Y.shape[0]), complex)
+    # Y^T is Fortran-ordered with no copy; zherk's A^H A of it is conj(Y Y^dag), upper part
+    C = scipy.linalg.blas.zherk(1.0, Y.T, trans=2)
+    C = np.triu(C) + np.triu(C, 1).conj().T
+    return C.conj()
 
 
 def pair_state(X, pair=(0, 1)) -> CavityState:
@@ -144,7 +158,7 @@ def pair_state(X, pair=(0, 1)) -> CavityState:
     M = X.shape[:-1]
     rest = [k for k in range(len(M)) if k not in (i, j)]
     Y = np.transpose(X, [i, j] + rest + [len(M)]).reshape(M[i] * M[j], -1)
-    return _checked(Y @ Y.conj().T, (M[i], M[j]), M)
+    return _checked(gram(Y), (M[i], M[j]), M)
 
 
 def physical_cavity_state(rho: np.ndarray, basis: Basis, physical_cutoffs,

@@ -108,3 +108,15 @@ def test_compare_output_is_decided_at_the_paper_point(capsys):
     q = out["qmodel"]
     assert q["pair"] == ["f1", "f2"] and abs(q["E_N"] - 0.310211) < 1e-4
     assert abs(out["delta_E_N"]) < 1e-4 and abs(out["delta_duan"]) < 1e-4
+
+
+def test_gram_is_y_y_dagger():
+    from qmodel.reduced import gram
+    rng = np.random.default_rng(11)
+    for shape in [(6, 9), (1, 4), (9, 2), (3, 0)]:
+        Y = rng.normal(size=shape) + 1j * rng.normal(size=shape)
+        np.testing.assert_allclose(gram(Y), Y @ Y.conj().T, atol=1e-12)
+    # a transposed (non-contiguous) view as pair_state makes it
+    X = rng.normal(size=(3, 4, 5)) + 1j * rng.normal(size=(3, 4, 5))
+    Y = np.transpose(X, [1, 0, 2]).reshape(4, 15)
+    np.testing.assert_allclose(gram(Y), Y @ Y.conj().T, atol=1e-12)

@@ -83,3 +83,7 @@ def test_jump_operator_on_the_rows_of_one_parity():
     left = [L[rows][:, cols].tocsr() for L in ops]
     want = sum(A.toarray() @ x @ L.toarray().conj().T for A, L in zip(left, ops))
     np.testing.assert_allclose(JumpOperator(ops, d, left)(x), want, atol=1e-12)
+    # with the extra product H x (the parity-flipping Hamiltonian), added
+    h = sp.random(len(rows), len(cols), density=0.3, random_state=9, format="csr") * 1j
+    np.testing.assert_allclose(JumpOperator(ops, d, left, extra=h)(x),
+                               want + h.toarray() @ x, atol=1e-12)

@@ -189,13 +189,13 @@ def physical_memory() -> int:
 
 def krylov_bytes(dim: int) -> float:
     """Memory the Krylov steady-state solver needs at Hilbert-space dimension ``dim``: about
-    a dozen dense complex d x d matrices (eigenvectors, their inverse, workspace) plus a
-    Krylov basis of ``restart`` real d x d matrices, at most ~4 GB
+    two dozen dense complex d x d matrices (the dense K, its eigenvectors and their inverse,
+    the parity splitting's blocks and denominators, the symmetric splitting's where it falls
+    back, workspace) plus a Krylov basis of ``restart`` real d x d matrices, at most ~4 GB
     (:class:`qmodel.solvers.SolverOptions`)."""
     from qmodel.solvers import SolverOptions  # SciPy and QuTiP load when a command runs
     d2 = 16.0 * dim * dim
-    # + the jump map's buffer of up to 12 collapse operators (six modes, two each)
-    return 12 * d2 + 12 * d2 + min(SolverOptions().restart * d2 / 2, 4e9)
+    return 24 * d2 + min(SolverOptions().restart * d2 / 2, 4e9)
 
 
 def check_dimension(dim: int, what: str) -> None:
