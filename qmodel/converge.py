@@ -452,6 +452,12 @@ def _finish(params, opts, basis, model, state, m, history, growth, physical, fro
         detail=f"||L rho||/(||rho|| scale) = {state.relative_residual:.1e} (scale "
                f"{state.scale:.3g}, cond(V) {state.cond_V if state.cond_V is None else f'{state.cond_V:.2e}'})"))
     g_res = g_floor = check = target = None
+    labels = mode_labels(params)
+    early = None
+    if opts.basis == "normal" and physical is not None and not isinstance(physical, PairTarget):
+        # the table of every pair at the measures' own target, before the mapping check maps
+        # to a finer one (qmodel.reduced keeps the last mapping: this one is then reused)
+        early = pair_table(state.rho, basis, m.covariance, labels["mode_names"], physical)
     if opts.basis == "normal":
         check, m, target = mapping_check(state.rho, basis, m, physical, opts, deadline,
                                           history)
@@ -487,8 +493,9 @@ def _finish(params, opts, basis, model, state, m, history, growth, physical, fro
                    f"under the full one {g_res / norm:.1e} (excess {g_res - g_floor:.1e} "
                    f"in units of omega_b: the physics the linearization leaves out)"))
     converged = all(e.passed is True for e in items if e.required)
-    labels = mode_labels(params)
-    if isinstance(target, PairTarget):
+    if early is not None and tuple(target) == tuple(physical):
+        pairs = early
+    elif isinstance(target, PairTarget):
         # physical on its own pair only: that pair's exact E_N is m's, the others have none
         pairs = pair_table(state.rho, basis, m.covariance, labels["mode_names"])
         for row in pairs:

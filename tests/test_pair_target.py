@@ -120,3 +120,17 @@ def test_gram_is_y_y_dagger():
     X = rng.normal(size=(3, 4, 5)) + 1j * rng.normal(size=(3, 4, 5))
     Y = np.transpose(X, [1, 0, 2]).reshape(4, 15)
     np.testing.assert_allclose(gram(Y), Y @ Y.conj().T, atol=1e-12)
+
+
+def test_the_last_mapping_is_reused_only_for_the_same_state_basis_and_target(paper):
+    from qmodel.reduced import mapped_factor
+    cov = solve_model(paper.replace(mech_bath="lindblad")).covariance
+    basis = normal_set_basis(cov, 1e-3)
+    rho = basis.gaussian_guess()
+    a = mapped_factor(rho, basis, (6, 6, 4, 10))
+    assert mapped_factor(rho, basis, [6, 6, 4, 10]) is a          # the same target
+    other = rho.copy()
+    b = mapped_factor(other, basis, (6, 6, 4, 10))                  # an equal, new state
+    assert b is not a and np.allclose(b, a)
+    c = mapped_factor(other, basis, (6, 6, 4, 11))                  # another target
+    assert c.shape != b.shape
