@@ -82,6 +82,45 @@ def _jump_fused(lptr, lidx, ldata, rho, rptr, ridx, rdata, n, hptr, hidx, hdata,
                         out[i0 + t, jj] += v * rho[c, jj]
 
 
+@njit(parallel=True, cache=True, fastmath=True)
+def _raise_columns(Wt, cols, k_of, parent, inv_sqrt, low_idx, low_coef, A_bz, tlow, tsqrt):
+    """The columns ``cols`` of :func:`qmodel.mapping.normal_to_physical`'s map, in order
+    (stored as rows of ``Wt``, d x size): ``Wt[n, m] = (sum_j A_bz[k, j] sqrt(m_j)
+    Wt[p, m - e_j] + sum_l c_l Wt[p_l, m]) / sqrt(n_k)``, with ``p`` the column ``n - e_k``,
+    ``p_l`` the columns ``n - e_k - e_l`` (-1: none) and their coefficients ``c_l``, and the
+    target's lower neighbours ``tlow[j, m]`` (the position of ``m - e_j``, -1: none) with
+    ``tsqrt[j, m] = sqrt(m_j)``: one pass over the target per column, in parallel over it."""
+    size = Wt.shape[1]
+    nphys = tlow.shape[0]
+    nl = low_idx.shape[1]
+    for t in range(cols.shape[0]):
+        n = cols[t]
+        k = k_of[t]
+        p = parent[t]
+        s = inv_sqrt[t]
+        for m in prange(size):
+            acc = 0j
+            for j in range(nphys):
+                q = tlow[j, m]
+                if q >= 0:
+                    acc += A_bz[k, j] * tsqrt[j, m] * Wt[p, q]
+            for l in range(nl):
+                pl = low_idx[t, l]
+                if pl >= 0:
+                    acc += low_coef[t, l] * Wt[pl, m]
+            Wt[n, m] = acc * s
+
+
+def raise_columns(*args) -> None:
+    """:func:`_raise_columns` on every allowed core."""
+    old = get_num_threads()
+    set_num_threads(_threads())
+    try:
+        _raise_columns(*args)
+    finally:
+        set_num_threads(old)
+
+
 def _threads() -> int:
     """Numba threads for one call: Numba's own count, lowered to the smallest thread limit
     set in the environment (a sweep worker, a Dask worker, a user's ``OPENBLAS_NUM_THREADS``),

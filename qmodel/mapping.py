@@ -119,7 +119,7 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     else:
         on = fock_basis(physical_cutoffs)
         S = basis.S
-    ad, size = on.creation, on.dim
+    size, n_phys = on.dim, on.n_modes
     if on.states is not None:
         vacuum = lambda B: set_gaussian_amplitudes(B, on.states) / np.sqrt(vacuum_norm2(B))
     else:
@@ -131,9 +131,16 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     A_bz = ub + vb @ B                                   # A_{beta_k, z_j}
     A_bb = vb @ B @ vb.T + vb @ ub.T
     A_bb = (A_bb + A_bb.T) / 2
-    n_phys = len(ad)
-    raise_k = [sum((A_bz[k, j] * ad[j] for j in range(n_phys)),
-                   sp.csr_matrix((size, size), dtype=complex)).tocsr() for k in range(n_phys)]
+    # the target's lower neighbours: (a_j^dag psi)(m) = sqrt(m_j) psi(m - e_j)
+    tstates = (np.indices(on.cutoffs).reshape(n_phys, -1).T if on.states is None
+               else np.asarray(on.states, int))
+    tlow = np.full((n_phys, size), -1, np.int64)
+    for j in range(n_phys):
+        has = np.flatnonzero(tstates[:, j] > 0)
+        down = tstates[has].copy()
+        down[:, j] -= 1
+        tlow[j, has] = on.positions(down)
+    tsqrt = np.sqrt(tstates.T.astype(float))
     # rows of Wt are the columns of W (a gather of whole columns is then contiguous)
     Wt = np.zeros((basis.dim, size), complex)
     # a box, or a state set closed downwards: the lower columns exist
@@ -141,24 +148,26 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
               else np.asarray(basis.states, int))
     Wt[basis.positions(np.zeros(basis.n_modes, int))[0]] = vacuum(B)
     total = levels.sum(axis=1)
-    first = np.argmax(levels > 0, axis=1)
-    # level by level, all columns raised in the same mode k together (a column per Python
-    # step cost most of a compare's mapping time)
-    for L in range(1, int(total.max(initial=0)) + 1):
-        at = np.flatnonzero(total == L)
-        for k in np.unique(first[at]):
-            cols = at[first[at] == k]
-            prev = levels[cols].copy()
-            prev[:, k] -= 1
-            acc = (raise_k[k] @ Wt[basis.positions(prev)].T).T
-            for l in range(n_phys):
-                has = np.flatnonzero(prev[:, l] > 0) if A_bb[k, l] != 0 else ()
-                if len(has):
-                    low = prev[has].copy()
-                    low[:, l] -= 1
-                    acc[has] += (A_bb[k, l] * np.sqrt(prev[has, l]))[:, None] \
-                        * Wt[basis.positions(low)]
-            Wt[cols] = acc / np.sqrt(levels[cols, k])[:, None]
+    # lower levels first; each column raised in its first occupied mode k
+    cols = np.flatnonzero(total > 0)
+    cols = cols[np.argsort(total[cols], kind="stable")]
+    k_of = np.argmax(levels[cols] > 0, axis=1)
+    prev = levels[cols].copy()
+    prev[np.arange(len(cols)), k_of] -= 1
+    parent = basis.positions(prev)
+    n_modes = basis.n_modes
+    low_idx = np.full((len(cols), n_modes), -1, np.int64)
+    low_coef = np.zeros((len(cols), n_modes), complex)
+    for l in range(n_modes):
+        has = np.flatnonzero((prev[:, l] > 0) & (A_bb[k_of, l] != 0))
+        low = prev[has].copy()
+        low[:, l] -= 1
+        low_idx[has, l] = basis.positions(low)
+        low_coef[has, l] = A_bb[k_of[has], l] * np.sqrt(prev[has, l])
+    from qmodel._kernels import raise_columns  # Numba only where a kernel runs
+    raise_columns(Wt, cols.astype(np.int64), k_of.astype(np.int64), parent.astype(np.int64),
+                  1.0 / np.sqrt(levels[cols, k_of]), low_idx, low_coef,
+                  np.ascontiguousarray(A_bz, complex), tlow, tsqrt)
     return Wt.T
 
 
