@@ -308,3 +308,36 @@ def test_a_disagreeing_independent_set_is_grown_with_growth_evidence_of_its_own(
     growth = next(e for e in item["own_evidence"] if e["name"] == "truncation_growth")
     assert growth["required"] and growth["passed"] and growth["steps"] == 2
     assert c.verdict == "agree"
+
+
+@pytest.mark.parametrize("how", ["fails to converge", "disagrees again"])
+def test_a_grown_independent_set_that_fails_leaves_the_point_undecided(paper, monkeypatch,
+                                                                         how):
+    # the grown set is the last chance of the independent line: where its solve does not
+    # converge, or it still misses the main run, the evidence fails and the verdict is
+    # "undecided" with the reason (never "agree", never a verdict from the main run alone)
+    import qmodel.selfconsistent as sc
+    from qmodel.converge import NotConverged
+    real_against, real_solve = sc._against, sc.solve_converged
+
+    def against(r, main, growth=False):
+        diffs, worst, failed = real_against(r, main, growth)
+        return diffs, 1.0, failed                     # a disagreement every time
+
+    def solve(params, opts, *args, **kw):
+        if opts.first_eps is not None:                # the grown set's solve
+            raise NotConverged("the grown set ran out of budget (forced)", [], None,
+                               "max_dim")
+        return real_solve(params, opts, *args, **kw)
+    monkeypatch.setattr(sc, "_against", against)
+    if how == "fails to converge":
+        monkeypatch.setattr(sc, "solve_converged", solve)
+    c = compare(paper, ConvergenceOptions())
+    item = next(e for e in c.evidence if e["name"] == "independent_basis")
+    assert not item["passed"] and c.verdict == "undecided"
+    assert "independent_basis" in c.reason
+    if how == "fails to converge":
+        assert item["grown"].startswith("the grown set did not converge: ")
+    else:
+        assert item["grown"].startswith("grown from eps = ")
+        assert "differ by 1.0e+00" in item["detail"]
