@@ -292,6 +292,8 @@ class ParitySplitting:
         if basis is None or not model.c_ops:
             return None
         parity = number_parity(basis)
+        if parity.min() == parity.max():       # one parity only (d = 1): nothing to order
+            return None
         for L in model.c_ops:
             L = L.tocoo()
             if np.any(parity[L.row] == parity[L.col]):
@@ -472,7 +474,12 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
         raise SolverTimeout(f"the time limit was hit before a solve at dimension {model.dim}")
     cond_V = None
     scale = liouvillian_scale(model)
-    if opts.method == "krylov":
+    if opts.method == "krylov" and model.dim == 1:
+        # one state: it is the steady state (no splitting has anything to invert)
+        rho, its = np.ones((1, 1), complex), 0
+        rho, res, rel = _residual(model, rho, scale)
+        seconds = time.perf_counter() - t
+    elif opts.method == "krylov":
         start = x0 if x0 is not None else np.eye(model.dim, dtype=complex) / model.dim
         start, tol, count = np.asarray(start, complex), opts.tol, [0]
         rho, its, cond_V, reached = _krylov(model, start, opts, scale, deadline, tol, count)

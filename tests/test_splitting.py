@@ -87,3 +87,10 @@ def test_jump_operator_on_the_rows_of_one_parity():
     h = sp.random(len(rows), len(cols), density=0.3, random_state=9, format="csr") * 1j
     np.testing.assert_allclose(JumpOperator(ops, d, left, extra=h)(x),
                                want + h.toarray() @ x, atol=1e-12)
+
+
+def test_a_one_state_truncation_is_solved(paper):
+    # one parity only: no red-black ordering (the symmetric splitting solves it)
+    model = build_model(paper.replace(mech_bath="lindblad"), fock_basis((1, 1, 1, 1)))
+    assert isinstance(_splitting(model), SymmetricSplitting)
+    assert abs(steady_state(model).rho[0, 0] - 1) < 1e-12
