@@ -54,6 +54,14 @@ class Basis:
         return len(self.cutoffs)
 
     @property
+    def occupation_tuples(self) -> np.ndarray:
+        """The retained states' occupation tuples, ``(d, n)``, in the basis's order (C order
+        in a box)."""
+        if self.states is not None:
+            return np.asarray(self.states, int)
+        return np.indices(self.cutoffs).reshape(self.n_modes, -1).T
+
+    @property
     def dims(self) -> list:
         if self.states is not None:
             return [[self.dim], [self.dim]]
@@ -80,8 +88,7 @@ class Basis:
         """Mask of the retained states whose next level of mode ``k`` is not retained: the
         top level of a box, the edge of a state set."""
         if self.states is None:
-            idx = np.indices(self.cutoffs).reshape(self.n_modes, -1).T
-            return idx[:, k] == self.cutoffs[k] - 1
+            return self.occupation_tuples[:, k] == self.cutoffs[k] - 1
         up = self.states.copy()
         up[:, k] += 1
         return self.positions(up) < 0

@@ -239,8 +239,7 @@ def _embed(rho, old: Basis, new: Basis):
     """Pad a state on the truncation ``old`` with zeros to the larger ``new`` of the same
     modes (a start vector): boxes by their cutoffs, state sets by their occupation tuples."""
     if old.states is not None or new.states is not None:
-        pos = new.positions(old.states if old.states is not None
-                            else np.indices(old.cutoffs).reshape(old.n_modes, -1).T)
+        pos = new.positions(old.occupation_tuples)
         out = np.zeros((new.dim, new.dim), complex)
         out[np.ix_(pos, pos)] = rho
         return out

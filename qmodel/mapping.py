@@ -132,8 +132,7 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     A_bb = vb @ B @ vb.T + vb @ ub.T
     A_bb = (A_bb + A_bb.T) / 2
     # the target's lower neighbours: (a_j^dag psi)(m) = sqrt(m_j) psi(m - e_j)
-    tstates = (np.indices(on.cutoffs).reshape(n_phys, -1).T if on.states is None
-               else np.asarray(on.states, int))
+    tstates = on.occupation_tuples
     tlow = np.full((n_phys, size), -1, np.int64)
     for j in range(n_phys):
         has = np.flatnonzero(tstates[:, j] > 0)
@@ -144,8 +143,7 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     # rows of Wt are the columns of W (a gather of whole columns is then contiguous)
     Wt = np.zeros((basis.dim, size), complex)
     # a box, or a state set closed downwards: the lower columns exist
-    levels = (np.indices(basis.cutoffs).reshape(basis.n_modes, -1).T if basis.states is None
-              else np.asarray(basis.states, int))
+    levels = basis.occupation_tuples
     Wt[basis.positions(np.zeros(basis.n_modes, int))[0]] = vacuum(B)
     total = levels.sum(axis=1)
     # lower levels first; each column raised in its first occupied mode k

@@ -229,11 +229,7 @@ class SymmetricSplitting:
 
 def number_parity(basis) -> np.ndarray:
     """Parity (0 or 1) of the total occupation of each basis state (C order for a box)."""
-    if basis.states is not None:
-        states = np.asarray(basis.states)
-    else:
-        states = np.indices(basis.cutoffs).reshape(len(basis.cutoffs), -1).T
-    return (states.sum(axis=1) % 2).astype(np.int8)
+    return (basis.occupation_tuples.sum(axis=1) % 2).astype(np.int8)
 
 
 class ParitySplitting:
