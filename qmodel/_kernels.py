@@ -113,10 +113,15 @@ def _raise_columns(Wt, cols, k_of, parent, inv_sqrt, low_idx, low_coef, A_bz, tl
 
 def raise_columns(*args) -> None:
     """:func:`_raise_columns` on every allowed core."""
+    _on_cores(_raise_columns, *args)
+
+
+def _on_cores(kernel, *args) -> None:
+    """``kernel(*args)`` with Numba's thread count lowered to :func:`_threads` for the call."""
     old = get_num_threads()
     set_num_threads(_threads())
     try:
-        _raise_columns(*args)
+        kernel(*args)
     finally:
         set_num_threads(old)
 
@@ -154,12 +159,7 @@ class JumpOperator:
             return np.zeros((r, d), complex)
         rho = np.ascontiguousarray(rho, dtype=complex)
         out = np.empty((r, d), complex)
-        old = get_num_threads()
-        set_num_threads(_threads())
-        try:
-            _jump_fused(*self._left, rho, *self._stack, self.n, *self._extra, out)
-        finally:
-            set_num_threads(old)
+        _on_cores(_jump_fused, *self._left, rho, *self._stack, self.n, *self._extra, out)
         return out
 
 
@@ -172,10 +172,5 @@ def sparse_dense(A, B: np.ndarray) -> np.ndarray:
     """``A @ B`` for a CSR matrix ``A`` and a dense ``B``, on every allowed core."""
     B = np.ascontiguousarray(B, dtype=complex)
     out = np.empty((A.shape[0], B.shape[1]), complex)
-    old = get_num_threads()
-    set_num_threads(_threads())
-    try:
-        _csr_dense(*_csr_arrays(A), B, out)
-    finally:
-        set_num_threads(old)
+    _on_cores(_csr_dense, *_csr_arrays(A), B, out)
     return out

@@ -171,11 +171,12 @@ def _splitting(model, parity: bool = True):
     passes reuse them): :class:`ParitySplitting` where the jumps allow it and ``parity`` is
     True, else :class:`SymmetricSplitting`."""
     cache = _SPLITTINGS.setdefault(model, {})
-    if "eig" not in cache:
-        cache["eig"] = _eig(_operators(model)[0].toarray())
     key = "parity" if parity else "symmetric"
     if key not in cache:
-        split = ParitySplitting.build(model, cache["eig"]) if parity else None
+        K = _operators(model)[0].toarray()
+        if "eig" not in cache:
+            cache["eig"] = _eig(K)
+        split = ParitySplitting.build(model, K, cache["eig"]) if parity else None
         if split is None:
             if "symmetric" not in cache:
                 cache["symmetric"] = SymmetricSplitting(model, cache["eig"])
@@ -265,6 +266,7 @@ class ParitySplitting:
         self.blocks = {}
         conds = [cond]
         decay = []
+        from qmodel._kernels import JumpOperator  # Numba only where a kernel runs
         for name, rows, other in (("E", self.E, self.O), ("O", self.O, self.E)):
             lr, Vr, Vri, c = _eig(K_even[np.ix_(rows, rows)])
             conds.append(c)
@@ -272,8 +274,6 @@ class ParitySplitting:
             decay.append(np.abs(den.real))
             # F restricted to the rows `other` -> `rows`: the jumps and -i H_odd
             left = [L[rows][:, other].tocsr() for L in model.c_ops]
-            from qmodel._kernels import \
-                JumpOperator  # Numba only where a kernel runs (qmodel._kernels)
             self.blocks[name] = (Vr, Vri, den, JumpOperator(
                 model.c_ops, d, left, extra=(-1j * H_odd[rows][:, other]).tocsr()))
         self.cond_V = max(conds)
@@ -281,9 +281,9 @@ class ParitySplitting:
         self.singular = bool(decay.min() < 1e-10 * decay.max())
 
     @classmethod
-    def build(cls, model, eig):
-        """The splitting of ``model`` (``eig``: :func:`_eig` of its K), or None where it does
-        not apply (class doc)."""
+    def build(cls, model, K, eig):
+        """The splitting of ``model`` (``K``: its dense no-jump generator, ``eig``: :func:`_eig`
+        of it), or None where it does not apply (class doc)."""
         basis = getattr(model, "basis", None)
         if basis is None or not model.c_ops:
             return None
@@ -298,7 +298,7 @@ class ParitySplitting:
         keep = parity[H.row] == parity[H.col]
         d = model.dim
         H_odd = sp.csr_matrix((H.data[~keep], (H.row[~keep], H.col[~keep])), shape=(d, d))
-        K_even = _operators(model)[0].toarray() + 1j * H_odd.toarray()
+        K_even = K + 1j * H_odd.toarray()
         split = cls(model, parity, H_odd, K_even, eig)
         return None if split.singular else split
 
