@@ -393,7 +393,7 @@ def bench_commands(cap: float = 600.0, cases=COMMAND_CASES, baselines=BASELINES,
     the default settings and beside it, in the same run, each baseline of :data:`BASELINES`:
     the box truncation, and QuTiP's default steady state (``--solver qutip-direct``) for
     every solve, each capped at ``cap`` seconds.  A ratio is given when the baseline finished
-    with exit 0 or 4 as ours did, as a lower bound when it hit the cap, else None."""
+    with exit 0 or 4 and the same verdict as ours, as a lower bound when it hit the cap, else None."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="mwent-bench-") as tmp:
         three = os.path.join(tmp, "twosideband.toml")
@@ -414,7 +414,10 @@ def bench_commands(cap: float = 600.0, cases=COMMAND_CASES, baselines=BASELINES,
                 base = row[key] = _command(argv + extra, cap)
                 if ours["seconds"] is None:
                     row[f"ratio_{key}"] = None
-                elif base["seconds"] is not None and base["exit_code"] in (0, 4):
+                elif (base["seconds"] is not None and base["exit_code"] in (0, 4)
+                      and (base["exit_code"], base.get("verdict"))
+                      == (ours["exit_code"], ours.get("verdict"))):
+                    # the same outcome only: a baseline that gave up at once is no baseline
                     row[f"ratio_{key}"] = base["seconds"] / ours["seconds"]
                 elif base["capped_at"] is not None:
                     row[f"ratio_{key}"] = f"> {cap / ours['seconds']:.1f}"

@@ -49,3 +49,13 @@ def test_the_commands_part_refuses_options_it_would_ignore():
                             *extra], capture_output=True, text=True)
         assert r.returncode == 2 and word in r.stderr and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_baseline_that_ends_otherwise_gets_no_ratio():
+    # a baseline that is undecided at once (its first truncation above --max-dim) beside a
+    # default that agrees is not the same work done faster: no ratio (it gave 0.02 for
+    # compare --output with --truncation box)
+    (row,) = bench_commands(cap=300, cases=[COMMAND_CASES[0]],
+                            baselines={"tiny": ["--max-dim", "10"]})
+    assert row["default"]["verdict"] == "agree" and row["tiny"]["exit_code"] == 4
+    assert row["ratio_tiny"] is None
