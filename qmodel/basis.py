@@ -130,14 +130,40 @@ class Basis:
         T = np.kron(np.eye(self.n_modes), _T1)
         return self.S @ T
 
+    @cached_property
+    def ladder_entries(self):
+        """``(rows, cols, values, owner)``: the nonzero entries of every ladder operator,
+        concatenated (``owner``: its index in :attr:`ladder`), so that a linear form is one
+        sparse construction rather than a sum of 2n sparse matrices."""
+        return _entries(self.ladder)
+
+    @cached_property
+    def product_entries(self):
+        """The entries of every product ``ladder[a] @ ladder[b]`` (``owner``: ``2n a + b``),
+        concatenated, built once per basis: a quadratic form (the Hamiltonian, each number
+        operator) is then one sparse construction.  Summing up to (2n)^2 sparse products
+        per form had made scipy's per-matrix overhead most of a small point's time."""
+        ops = self.ladder
+        return _entries([ops[a] @ ops[b] for a in range(len(ops)) for b in range(len(ops))])
+
+    def _combine(self, entries, weights) -> sp.csr_matrix:
+        rows, cols, vals, owner = entries
+        w = np.asarray(weights, dtype=complex).ravel()
+        keep = w[owner] != 0
+        return sp.csr_matrix((vals[keep] * w[owner[keep]], (rows[keep], cols[keep])),
+                             shape=(self.dim, self.dim), dtype=complex)
+
+    def expectations(self, entries, rho, count) -> np.ndarray:
+        """``tr(op rho)`` of each of the ``count`` operators of ``entries``
+        (:attr:`ladder_entries`, :attr:`product_entries`), in one pass over their entries."""
+        rows, cols, vals, owner = entries
+        t = vals * rho[cols, rows]
+        return (np.bincount(owner, t.real, count) + 1j * np.bincount(owner, t.imag, count))
+
     def linear(self, coeffs) -> sp.csr_matrix:
         """Operator ``sum_i coeffs_i r_phys_i`` (coeffs over the 2n physical quadratures)."""
-        w = np.asarray(coeffs, dtype=complex) @ self._to_ladder
-        out = sp.csr_matrix((self.dim, self.dim), dtype=complex)
-        for wi, op in zip(w, self.ladder):
-            if wi != 0:
-                out = out + wi * op
-        return out
+        return self._combine(self.ladder_entries,
+                             np.asarray(coeffs, dtype=complex) @ self._to_ladder)
 
     def quadratic(self, M) -> sp.csr_matrix:
         """``(1/2) r_phys^T M r_phys`` (M real symmetric 2n x 2n), built normally ordered.
@@ -147,11 +173,11 @@ class Basis:
         """
         Q = self._to_ladder.T @ np.asarray(M, dtype=complex) @ self._to_ladder
         Q = (Q + Q.T) / 2
-        ops = self.ladder
-        out = sp.csr_matrix((self.dim, self.dim), dtype=complex)
+        n2 = 2 * self.n_modes
+        W = np.zeros((n2, n2), complex)
         const = 0.0
-        for i in range(2 * self.n_modes):
-            for j in range(2 * self.n_modes):
+        for i in range(n2):
+            for j in range(n2):
                 q = Q[i, j]
                 if abs(q) < 1e-300:
                     continue
@@ -162,7 +188,8 @@ class Basis:
                         const += q / 2
                 else:
                     a, b = i, j
-                out = out + (q / 2) * (ops[a] @ ops[b])
+                W[a, b] += q / 2
+        out = self._combine(self.product_entries, W)
         out = out + const * sp.identity(self.dim, dtype=complex, format="csr")
         return ((out + out.T.conj()) / 2).tocsr()
 
@@ -190,6 +217,14 @@ class Basis:
             p = (nbar / (nbar + 1)) ** levels if nbar > 0 else (levels == 0).astype(float)
             diag = np.kron(diag, p / p.sum())
         return np.diag(diag.astype(complex))
+
+
+def _entries(ops):
+    """``(rows, cols, values, owner)`` of sparse matrices ``ops``, concatenated."""
+    coo = [op.tocoo() for op in ops]
+    owner = np.concatenate([np.full(c.nnz, i) for i, c in enumerate(coo)])
+    return (np.concatenate([c.row for c in coo]), np.concatenate([c.col for c in coo]),
+            np.concatenate([c.data for c in coo]).astype(complex), owner)
 
 
 def log_probabilities(states, occupations) -> np.ndarray:

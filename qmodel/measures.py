@@ -26,10 +26,6 @@ from qmodel.reduced import (SetFactor, fock_pair_state, mapped_factor, pair_redu
 from qmodel.solvers import state_eigh
 
 
-def _expect(op, rho):
-    return complex(op.multiply(rho.T).sum())
-
-
 def moments(rho: np.ndarray, basis):
     """``(mean, cov)`` of the physical quadratures ``(x_1, p_1, ..., x_n, p_n)`` of the
     model's modes (the rows of its ``quadrature_names``).
@@ -37,12 +33,11 @@ def moments(rho: np.ndarray, basis):
     ``cov`` is the symmetrised covariance (vacuum 1/2), ``mean`` the first moments.
     """
     nm = basis.n_modes
-    ops = basis.ladder                      # c_1, c_1^dag, ..., c_n, c_n^dag
-    c = [ops[2 * k] for k in range(nm)]
-    cd = [ops[2 * k + 1] for k in range(nm)]
-    e = np.array([_expect(c[k], rho) for k in range(nm)])
-    n = np.array([[_expect(cd[k] @ c[l], rho) for l in range(nm)] for k in range(nm)])
-    s = np.array([[_expect(c[k] @ c[l], rho) for l in range(nm)] for k in range(nm)])
+    n2 = 2 * nm
+    e = basis.expectations(basis.ladder_entries, rho, n2)[0::2]       # <c_k>
+    pairs = basis.expectations(basis.product_entries, rho, n2 * n2).reshape(n2, n2)
+    n = pairs[1::2, 0::2]                   # <c_k^dag c_l>
+    s = pairs[0::2, 0::2]                   # <c_k c_l>
     # symmetrised second moments of the ladder vector v = (c1, c1^dag, c2, c2^dag, ...)
     M = np.empty((2 * nm, 2 * nm), complex)
     for k in range(nm):

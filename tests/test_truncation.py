@@ -160,3 +160,62 @@ def test_a_state_rebased_between_normal_mode_sets_keeps_its_covariance():
     np.testing.assert_allclose(moments(moved, new)[1], C, atol=2e-6)
     bigger = normal_set_basis(C, 1e-10)
     np.testing.assert_allclose(_rebase(rho, old, bigger), _embed(rho, old, bigger), atol=1e-12)
+
+
+def _exact_forms(basis, M, coeffs, pad=3):
+    """``(1/2) r^T M r`` and ``coeffs . r`` with ``r_phys = S r_new``, written out from
+    QuTiP's ladder operators on a box ``pad`` levels larger than ``basis`` (so no product
+    meets its top), then restricted to ``basis``'s states.  A normally ordered product of
+    ladder operators stays inside a set closed downwards between kept states, so the basis's
+    normal-ordered form (plus its c-number) must equal these matrices exactly."""
+    import qutip
+    n = basis.n_modes
+    big = [int(c) + pad for c in basis.cutoffs]
+    ops = []
+    for k in range(n):
+        a = qutip.tensor([qutip.destroy(c) if j == k else qutip.qeye(c)
+                          for j, c in enumerate(big)]).to("csr").data_as("csr_matrix")
+        ops += [(a + a.conj().T) / np.sqrt(2), 1j * (a.conj().T - a) / np.sqrt(2)]
+    r_phys = [sum(basis.S[i, j] * ops[j] for j in range(2 * n)) for i in range(2 * n)]
+    quad = 0.5 * sum(r_phys[i] @ sum(M[i, j] * r_phys[j] for j in range(2 * n))
+                     for i in range(2 * n))
+    lin = sum(coeffs[i] * r_phys[i] for i in range(2 * n))
+    idx = np.ravel_multi_index(tuple(basis.occupation_tuples.T), big)
+    return quad.toarray()[np.ix_(idx, idx)], lin.toarray()[np.ix_(idx, idx)]
+
+
+@pytest.mark.parametrize("kind", ["box", "set"])
+def test_quadratic_and_linear_forms_match_the_operators_written_out(kind):
+    # the forms are assembled in one pass from the entries of every ladder product; here
+    # they are checked against the matrices written out directly, in a normal-mode basis
+    rng = np.random.default_rng(7)
+    C = solve_model(PAPER.replace(mech_bath="lindblad")).covariance
+    basis = normal_basis(C, (4, 3, 3, 3))
+    if kind == "set":
+        states = probability_set([1.0, 0.6, 0.6, 0.6], 3e-3)
+        basis = Basis("normal", tuple(states.max(axis=0) + 1), basis.S, None, states)
+    M = rng.normal(size=(8, 8))
+    M = M + M.T
+    coeffs = rng.normal(size=8) + 1j * rng.normal(size=8)
+    quad, lin = _exact_forms(basis, M, coeffs)
+    np.testing.assert_allclose(basis.quadratic(M).toarray(), quad, atol=1e-10)
+    np.testing.assert_allclose(basis.linear(coeffs).toarray(), lin, atol=1e-12)
+    # the moments read from the same entries: <r_i r_j> of a random state, both ways (the
+    # state kept off the edge, where the truncated c c^dag of the reference is exact)
+    from qmodel.measures import moments
+    inner = np.ones(basis.dim, bool)
+    for k in range(4):
+        up = basis.occupation_tuples.copy()
+        up[:, k] += 1
+        inner &= basis.positions(up) >= 0
+    assert inner.sum() >= 5
+    X = rng.normal(size=(basis.dim, basis.dim)) + 1j * rng.normal(size=(basis.dim, basis.dim))
+    X[~inner] = 0
+    rho = X @ X.conj().T
+    rho /= np.trace(rho)
+    mean, cov = moments(rho, basis)
+    r = [basis.linear(np.eye(8)[i]).toarray() for i in range(8)]
+    m_ref = np.array([np.trace(ri @ rho).real for ri in r])
+    c_ref = np.array([[np.trace((ri @ rj + rj @ ri) @ rho).real / 2 for rj in r] for ri in r])
+    np.testing.assert_allclose(mean, m_ref, atol=1e-12)
+    np.testing.assert_allclose(cov, c_ref - np.outer(m_ref, m_ref), atol=1e-10)
