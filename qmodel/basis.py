@@ -59,6 +59,8 @@ class Basis:
         in a box)."""
         if self.states is not None:
             return np.asarray(self.states, int)
+        if not self.n_modes:        # no modes: the one empty tuple (a mapping recursion's end)
+            return np.zeros((1, 0), int)
         return np.indices(self.cutoffs).reshape(self.n_modes, -1).T
 
     @property
@@ -87,11 +89,25 @@ class Basis:
     def boundary(self, k: int) -> np.ndarray:
         """Mask of the retained states whose next level of mode ``k`` is not retained: the
         top level of a box, the edge of a state set."""
-        if self.states is None:
-            return self.occupation_tuples[:, k] == self.cutoffs[k] - 1
-        up = self.states.copy()
-        up[:, k] += 1
-        return self.positions(up) < 0
+        return self.ladder_maps[2 * k + 1][0] < 0        # c_k^dag leaves the basis
+
+    @cached_property
+    def ladder_maps(self) -> list:
+        """``[(target, value), ...]`` of ``c_1, c_1^dag, c_2, c_2^dag, ...``: a ladder operator
+        takes each retained state ``|j>`` to one state, ``op |j> = value[j] |target[j]>``
+        (``target[j] = -1``: to zero, below the vacuum or past the edge).  The one definition
+        of the truncated ladder operators: :attr:`ladder` and the products of
+        :attr:`product_entries` are read from it."""
+        m = self.occupation_tuples
+        out = []
+        for k in range(self.n_modes):
+            low, up = m.copy(), m.copy()
+            low[:, k] -= 1
+            up[:, k] += 1
+            down = np.where(m[:, k] > 0, self.positions(low), -1)
+            out += [(down, np.sqrt(m[:, k].astype(float))),
+                    (self.positions(up), np.sqrt(m[:, k] + 1.0))]
+        return out
 
     @cached_property
     def ladder(self) -> list:
@@ -99,25 +115,8 @@ class Basis:
         set of ladder operators (the mapping's creation operators are these too).  On a state
         set ``c_k |m> = sqrt(m_k) |m - e_k>`` is exact (the set is closed downwards);
         ``c_k^dag`` is its adjoint, cut at the set's edge as at a box's top level."""
-        if self.states is not None:
-            ops = []
-            for k in range(self.n_modes):
-                src = np.flatnonzero(self.states[:, k] > 0)
-                low = self.states[src].copy()
-                low[:, k] -= 1
-                dst = self.positions(low)
-                c = sp.csr_matrix((np.sqrt(self.states[src, k].astype(float)), (dst, src)),
-                                  shape=(self.dim, self.dim), dtype=complex)
-                ops += [c, c.T.conj().tocsr()]
-            return ops
-        ops = []
-        for k, n in enumerate(self.cutoffs):
-            a = sp.diags(np.sqrt(np.arange(1, n, dtype=float)), 1, format="csr")
-            left = sp.identity(int(np.prod(self.cutoffs[:k])), format="csr")
-            right = sp.identity(int(np.prod(self.cutoffs[k + 1:])), format="csr")
-            c = sp.kron(sp.kron(left, a), right, format="csr").astype(complex)
-            ops += [c, c.T.conj().tocsr()]
-        return ops
+        return [sp.csr_matrix((vals, (rows, cols)), shape=(self.dim, self.dim), dtype=complex)
+                for rows, cols, vals in map(_map_entries, self.ladder_maps)]
 
     @property
     def creation(self) -> list:
@@ -135,16 +134,23 @@ class Basis:
         """``(rows, cols, values, owner)``: the nonzero entries of every ladder operator,
         concatenated (``owner``: its index in :attr:`ladder`), so that a linear form is one
         sparse construction rather than a sum of 2n sparse matrices."""
-        return _entries(self.ladder)
+        return _concatenate([_map_entries(op) for op in self.ladder_maps])
 
     @cached_property
     def product_entries(self):
         """The entries of every product ``ladder[a] @ ladder[b]`` (``owner``: ``2n a + b``),
-        concatenated, built once per basis: a quadratic form (the Hamiltonian, each number
-        operator) is then one sparse construction.  Summing up to (2n)^2 sparse products
-        per form had made scipy's per-matrix overhead most of a small point's time."""
-        ops = self.ladder
-        return _entries([ops[a] @ ops[b] for a in range(len(ops)) for b in range(len(ops))])
+        concatenated, composed from :attr:`ladder_maps` once per basis: a quadratic form
+        (the Hamiltonian, each number operator) is then one sparse construction.  Summing up
+        to (2n)^2 sparse products per form had made scipy's per-matrix overhead most of a
+        small point's time."""
+        maps = self.ladder_maps
+        parts = []
+        for ta, va in maps:
+            for tb, vb in maps:
+                mid = np.where(tb >= 0, tb, 0)
+                target = np.where(tb >= 0, ta[mid], -1)
+                parts.append(_map_entries((target, va[mid] * vb)))
+        return _concatenate(parts)
 
     def _combine(self, entries, weights) -> sp.csr_matrix:
         rows, cols, vals, owner = entries
@@ -160,10 +166,13 @@ class Basis:
         t = vals * rho[cols, rows]
         return (np.bincount(owner, t.real, count) + 1j * np.bincount(owner, t.imag, count))
 
+    def ladder_form(self, weights) -> sp.csr_matrix:
+        """Operator ``sum_i weights_i ladder_i`` (over ``c_1, c_1^dag, c_2, ...``)."""
+        return self._combine(self.ladder_entries, weights)
+
     def linear(self, coeffs) -> sp.csr_matrix:
         """Operator ``sum_i coeffs_i r_phys_i`` (coeffs over the 2n physical quadratures)."""
-        return self._combine(self.ladder_entries,
-                             np.asarray(coeffs, dtype=complex) @ self._to_ladder)
+        return self.ladder_form(np.asarray(coeffs, dtype=complex) @ self._to_ladder)
 
     def quadratic(self, M) -> sp.csr_matrix:
         """``(1/2) r_phys^T M r_phys`` (M real symmetric 2n x 2n), built normally ordered.
@@ -219,12 +228,20 @@ class Basis:
         return np.diag(diag.astype(complex))
 
 
-def _entries(ops):
-    """``(rows, cols, values, owner)`` of sparse matrices ``ops``, concatenated."""
-    coo = [op.tocoo() for op in ops]
-    owner = np.concatenate([np.full(c.nnz, i) for i, c in enumerate(coo)])
-    return (np.concatenate([c.row for c in coo]), np.concatenate([c.col for c in coo]),
-            np.concatenate([c.data for c in coo]).astype(complex), owner)
+def _map_entries(op):
+    """``(rows, cols, values)`` of a ladder map ``(target, value)``
+    (:attr:`Basis.ladder_maps`)."""
+    target, value = op
+    cols = np.flatnonzero(target >= 0)
+    return target[cols], cols, value[cols].astype(complex)
+
+
+def _concatenate(parts):
+    """``(rows, cols, values, owner)``: the entries of several operators, concatenated."""
+    if not parts:                                   # no modes
+        return (np.zeros(0, int), np.zeros(0, int), np.zeros(0, complex), np.zeros(0, int))
+    owner = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
+    return tuple(np.concatenate(x) for x in zip(*parts)) + (owner,)
 
 
 def log_probabilities(states, occupations) -> np.ndarray:

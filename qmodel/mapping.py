@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import scipy.sparse as sp
 
 from linearized.measures import mode_occupations
 from linearized.williamson import williamson
@@ -61,10 +60,10 @@ def gaussian_amplitudes(A, cutoffs) -> np.ndarray:
     out = np.zeros((cutoffs[0], rest.size), complex)
     out[0] = rest
     if cutoffs[0] > 1:
-        op = sp.csr_matrix((rest.size, rest.size), dtype=complex)
-        for j, ad in enumerate(fock_basis(cutoffs[1:]).creation):
-            if A[0, j + 1] != 0:
-                op = op + A[0, j + 1] * ad
+        # sum_j A_0j a_j^dag over the rest of the box, as one sparse construction
+        weights = np.zeros(2 * (len(cutoffs) - 1), complex)
+        weights[1::2] = A[0, 1:]
+        op = fock_basis(cutoffs[1:]).ladder_form(weights)
         for k in range(cutoffs[0] - 1):
             nxt = op @ out[k]
             if k > 0:
@@ -132,14 +131,8 @@ def normal_to_physical(basis: Basis, physical_cutoffs) -> np.ndarray:
     A_bb = vb @ B @ vb.T + vb @ ub.T
     A_bb = (A_bb + A_bb.T) / 2
     # the target's lower neighbours: (a_j^dag psi)(m) = sqrt(m_j) psi(m - e_j)
-    tstates = on.occupation_tuples
-    tlow = np.full((n_phys, size), -1, np.int64)
-    for j in range(n_phys):
-        has = np.flatnonzero(tstates[:, j] > 0)
-        down = tstates[has].copy()
-        down[:, j] -= 1
-        tlow[j, has] = on.positions(down)
-    tsqrt = np.sqrt(tstates.T.astype(float))
+    tlow = np.array([on.ladder_maps[2 * j][0] for j in range(n_phys)], np.int64)
+    tsqrt = np.array([on.ladder_maps[2 * j][1] for j in range(n_phys)])
     # rows of Wt are the columns of W (a gather of whole columns is then contiguous)
     Wt = np.zeros((basis.dim, size), complex)
     # a box, or a state set closed downwards: the lower columns exist
