@@ -43,6 +43,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from qmodel.threads import take_thread_share
+
 METHODS = ("krylov", "direct", "qutip-direct", "qutip-eigen", "qutip-power",
            "qutip-iterative-gmres", "qutip-iterative-lgmres")
 
@@ -463,6 +465,7 @@ def steady_state(model, options: SolverOptions | None = None, x0=None,
     ``residual`` line of evidence like any other (at Fig. 2(a)'s (-0.6, -0.6) omega_b GMRES
     stagnated at 3e-12, 30 times under that bound, and the point had no verdict)."""
     opts = options or SolverOptions()
+    take_thread_share()          # a sweep worker may have been given idle cores meanwhile
     if opts.method not in METHODS:
         raise ValueError(f"unknown solver {opts.method!r}; choose one of {', '.join(METHODS)}")
     t = time.perf_counter()

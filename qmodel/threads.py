@@ -30,3 +30,33 @@ def calm_blas_threads() -> None:
     the solve 16.3 s against 14.3 s.  Only where the user has not set it, and only before
     OpenBLAS loads (the command line and ``import qmodel`` come before NumPy's import)."""
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+
+#: where this process reads its current share of the cores (None: it keeps what it has);
+#: a thread pool is the process's own, so the share is too.  Set by a sweep's worker
+#: process (:func:`follow_thread_share`), read before each solve (:func:`take_thread_share`)
+_SHARE_SOURCE: list = [None, None]
+
+
+def follow_thread_share(source) -> None:
+    """From now on let ``source()`` (an int: threads this process may use) set this
+    process's BLAS/OpenMP and Numba thread counts before each solve.  A sweep's local worker
+    reads the number its parent raises when fewer points are left than workers, so that the
+    last points of a sweep run on the cores the finished workers left idle."""
+    _SHARE_SOURCE[:] = [source, None]
+
+
+def take_thread_share() -> None:
+    """Apply the share of :func:`follow_thread_share` if it changed (the environment's thread
+    variables, which the Numba kernels read, and the loaded thread pools)."""
+    source, current = _SHARE_SOURCE
+    if source is None:
+        return
+    n = max(1, int(source()))
+    if n == current:
+        return
+    for var in THREAD_VARS:
+        os.environ[var] = str(n)
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=n)
+    _SHARE_SOURCE[1] = n

@@ -329,3 +329,53 @@ def test_sweep_file_has_occupations_and_loads_with_or_without_suffix(paper, tmp_
     np.savez(tmp_path / "other.npz", x=np.arange(3))
     with pytest.raises(ValueError, match="not a mwent sweep file"):
         Sweep.load(tmp_path / "other")
+
+
+# -- scheduling --------------------------------------------------------------------------------
+
+def test_a_parallel_sweep_starts_its_largest_points_first(paper, tmp_path, monkeypatch):
+    # the expected size is the first probability set of the linearized state: at 200 mK the
+    # phonon's normal mode holds more quanta than at 20 mK, so its set is larger
+    from compare.batch.engines import expected_size
+    cold, hot = paper.replace(T=0.02), paper.replace(T=0.2)
+    assert expected_size("compare", hot, {}) > expected_size("compare", cold, {}) > 0
+    assert expected_size("linearized", hot, {}) == 0
+    seen = []
+    monkeypatch.setattr(sweeps, "run_points",
+                        lambda engine, todo, *a: seen.extend(g[2].value("T") for _, g in todo))
+    axes = [parse_axis("T=20mK:200mK:4", PARAMETERS)]
+    with pytest.raises(Exception):      # nothing was computed: the stored rows are missing
+        run_sweep("compare", paper, axes, str(tmp_path / "s.sqlite"), workers=2,
+                  progress=False)
+    assert seen == sorted(seen, reverse=True) and len(seen) == 4
+
+
+def test_a_worker_follows_the_thread_share_its_parent_sets():
+    from threadpoolctl import threadpool_info
+    import qmodel.threads as threads
+    from qmodel._kernels import _threads
+    share = [1]
+    saved = {v: os.environ.get(v) for v in threads.THREAD_VARS}
+    before = max(int(i["num_threads"]) for i in threadpool_info())
+    try:
+        threads.follow_thread_share(lambda: share[0])
+        threads.take_thread_share()
+        assert max(int(i["num_threads"]) for i in threadpool_info()) == 1
+        assert _threads() == 1
+        share[0] = 2
+        threads.take_thread_share()
+        assert os.environ["OMP_NUM_THREADS"] == "2" and _threads() == min(2, _numba())
+    finally:
+        threads.follow_thread_share(None)
+        for v, x in saved.items():
+            if x is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = x
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=before)
+
+
+def _numba():
+    from numba import config
+    return config.NUMBA_NUM_THREADS

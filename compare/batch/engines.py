@@ -23,6 +23,43 @@ FIELDS = {
 }
 
 
+def convergence_options(settings: dict):
+    """The master equation's options of a sweep's ``settings``."""
+    from qmodel.converge import ConvergenceOptions
+    from qmodel.solvers import SolverOptions
+    return ConvergenceOptions(
+        basis=settings.get("basis", "normal"),
+        cutoffs=tuple(settings["cutoffs"]) if settings.get("cutoffs") else None,
+        tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
+        max_dim=settings.get("max_dim", MAX_DIM), time_limit=settings.get("time_limit"),
+        truncation=settings.get("truncation"), eps=settings.get("eps"),
+        solver=SolverOptions(method=settings.get("solver", "krylov")))
+
+
+def expected_size(engine: str, params: System, settings: dict) -> int:
+    """The dimension of the first truncation the master equation would solve at this point,
+    from its linearized state (0 for the linearized engine, an unstable point or one whose
+    basis is not the normal one).  A sweep starts its points largest first: the cost of a
+    point grows steeply with it, and the largest point started last had run alone on one
+    core for minutes after every other point of Fig. 2(a) was done."""
+    if engine == "linearized":
+        return 0
+    from qmodel.basis import normal_basis
+    from qmodel.truncation import truncation_for
+    opts = convergence_options(settings)
+    if opts.basis != "normal":
+        return 0
+    try:
+        lin = solve(params.replace(mech_bath="lindblad"))
+        if not lin.stable:
+            return 0
+        modes = normal_basis(lin.covariance, (2,) * params.n_modes)
+        step = truncation_for(opts, lin.covariance, modes.nu - 0.5, modes).start()
+    except Exception:          # the point itself will say what is wrong
+        return 0
+    return int(step.size) if step.size is not None else int(step.limit)
+
+
 def evaluate_point(engine: str, params: System, settings: dict):
     """Evaluate one point; returns ``(status, result, error, seconds)``.
 
@@ -40,17 +77,10 @@ def evaluate_point(engine: str, params: System, settings: dict):
             result = {"E_N": r.E_N, "duan": r.duan, "stable": True}
         else:
             # imported here: a linearized sweep must not pay QuTiP's import (about 1 s)
-            from qmodel.converge import ConvergenceOptions, NotConverged, Unstable
+            from qmodel.converge import NotConverged, Unstable
             from qmodel.master import solve_master
-            from qmodel.solvers import SolverError, SolverOptions
-            opts = ConvergenceOptions(
-                basis=settings.get("basis", "normal"),
-                cutoffs=tuple(settings["cutoffs"]) if settings.get("cutoffs") else None,
-                tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
-                max_dim=settings.get("max_dim", MAX_DIM),
-                time_limit=settings.get("time_limit"),
-                truncation=settings.get("truncation"), eps=settings.get("eps"),
-                solver=SolverOptions(method=settings.get("solver", "krylov")))
+            from qmodel.solvers import SolverError
+            opts = convergence_options(settings)
             try:
                 if engine == "qmodel":
                     q = solve_master(p, opts)

@@ -37,7 +37,7 @@ from concurrent.futures.process import BrokenProcessPool
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from compare.batch.engines import evaluate_point
-from qmodel.threads import THREAD_VARS, env_thread_limit
+from qmodel.threads import THREAD_VARS, env_thread_limit, follow_thread_share
 
 
 class SweepError(RuntimeError):
@@ -75,13 +75,17 @@ def threads_per_worker(workers: int, cores: int | None = None) -> int:
     return env_thread_limit(max(1, (cores or available_cores()) // max(1, workers)))
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, share=None) -> None:
     """Worker initializer: limit the thread pools of the libraries already loaded (NumPy and
-    SciPy are, by the time a spawned worker runs this) and of those loaded later."""
+    SciPy are, by the time a spawned worker runs this) and of those loaded later; with
+    ``share`` (a shared integer the parent raises as workers fall idle) follow it before
+    each solve (:func:`qmodel.threads.follow_thread_share`)."""
     for var in THREAD_VARS:
         os.environ[var] = str(threads)
     import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS, if it has one, before limiting)
     threadpool_limits(limits=threads)
+    if share is not None:
+        follow_thread_share(lambda: share.value)
 
 
 def blas_threads() -> int:
@@ -89,11 +93,12 @@ def blas_threads() -> int:
     return max((int(i.get("num_threads") or 1) for i in threadpool_info()), default=1)
 
 
-def _local_executor(workers: int):
-    """``workers`` spawned processes, each limited to :func:`threads_per_worker` threads."""
+def _local_executor(workers: int, share=None):
+    """``workers`` spawned processes, each limited to :func:`threads_per_worker` threads, or
+    to the shared ``share`` (a ``multiprocessing`` integer of the spawn context) once set."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=_init_worker,
-                               initargs=(threads_per_worker(workers),))
+                               initargs=(threads_per_worker(workers), share))
 
 
 def stopped(what: str, done: int, total: int, store_path: str) -> SweepError:
@@ -240,11 +245,23 @@ def run_points(engine, todo, settings, executor, scheduler, workers, record, sto
         for k, g in todo:
             record(k, g, evaluate_point(engine, g[2], settings))
         return
-    pool = _local_executor(min(n, len(todo)))
+    n = min(n, len(todo))
+    # the threads of each worker; raised as the last points leave workers idle (the last
+    # point of Fig. 2(a) ran on one core for minutes while the other had nothing to do)
+    share = mp.get_context("spawn").Value("i", threads_per_worker(n))
+    pool = _local_executor(n, share)
+    left = [len(todo)]
+
+    def record_and_share(k, g, outcome):
+        record(k, g, outcome)
+        left[0] -= 1
+        if 0 < left[0] < n:              # every point left is running: share the cores
+            share.value = threads_per_worker(left[0])
+
     try:
         futures = {pool.submit(evaluate_point, engine, g[2], settings): (k, g)
                    for k, g in todo}
-        _collect(futures, local_completed, record,
+        _collect(futures, local_completed, record_and_share,
                  {BrokenProcessPool: "a worker process died (killed, e.g. out of memory)"},
                  len(todo), store_path)
     except BaseException:
