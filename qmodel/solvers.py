@@ -351,8 +351,9 @@ def _krylov(model, x0, opts, scale, deadline=None, tol=None, count=None, budget=
         if deadline is not None and time.perf_counter() > deadline:
             raise _Stop("time")
 
-    # the Krylov basis holds `restart` real vectors of about d^2 numbers: keep it under ~4 GB
-    restart = int(max(10, min(opts.restart, 4e9 / (8.0 * b.size))))
+    # the Krylov basis holds `restart` real vectors of about d^2 numbers, each in double and
+    # single precision (gmres): keep it under ~4 GB
+    restart = int(max(10, min(opts.restart, 4e9 / (KRYLOV_BYTES * b.size))))
     cap = int(opts.maxiter) if budget is None else min(int(opts.maxiter), count[0] + budget)
 
     def good(x):
@@ -371,6 +372,34 @@ def _krylov(model, x0, opts, scale, deadline=None, tol=None, count=None, budget=
     return state(x), count[0], split.cond_V, reached
 
 
+#: bytes per number of a Krylov vector: a double copy and a single-precision one (gmres)
+KRYLOV_BYTES = 12
+#: numbers of a Krylov vector per block of the fused Gram-Schmidt pass (a block of the basis,
+#: up to ~1000 vectors of this many doubles, stays in cache between its two uses)
+GS_BLOCK = 1024
+
+
+def _orthogonalize(Q, Q32, w, j):
+    """``w`` made orthogonal to ``Q[:j+1]`` (in place) by classical Gram-Schmidt applied
+    twice; returns the coefficients.  Gram-Schmidt is memory-bound (four sweeps over a basis
+    of up to ~1 GB at Fig. 2(a)'s hardest point, a third of a solve), so: the first pass's
+    coefficients come from the single-precision copy ``Q32`` (half the bytes; their error,
+    ~1e-7 of ``||w||``, is a component along ``Q``, which the second pass removes in double
+    precision), and the first pass's update and the second pass's coefficients share one
+    sweep, block by block, while a block is in cache.  The update and the second pass are in
+    double precision, so ``A q_j = Q h + w`` holds to rounding, as in plain CGS2."""
+    B = Q[:j + 1]
+    h = (Q32[:j + 1] @ w.astype(np.float32)).astype(float)
+    h2 = np.zeros(j + 1)
+    for s in range(0, w.size, GS_BLOCK):
+        Bb = B[:, s:s + GS_BLOCK]
+        wb = w[s:s + GS_BLOCK]
+        wb -= h @ Bb
+        h2 += Bb @ wb
+    w -= h2 @ B
+    return h + h2
+
+
 def gmres(matvec, b, x, rtol: float, restart: int, left, step, good=None,
           check_below: float = 0.0, every: int = 4):
     """Restarted GMRES for ``A x = b`` (real), from ``x``, until ``||b - A x|| <= rtol
@@ -378,8 +407,8 @@ def gmres(matvec, b, x, rtol: float, restart: int, left, step, good=None,
     inner iterations; ``step()`` is called after each (it counts them and may raise).
     Returns ``(x, reached)``.
 
-    Classical Gram-Schmidt applied twice (two matrix-vector products with the whole basis
-    per iteration, as accurate as modified Gram-Schmidt; SciPy's ``gmres`` orthogonalises
+    Classical Gram-Schmidt applied twice (:func:`_orthogonalize`: products with the whole
+    basis, as accurate as modified Gram-Schmidt; SciPy's ``gmres`` orthogonalises
     one vector at a time in Python, which at d = 244 cost as much as the preconditioner; the
     second pass only where the first lost 30% of the norm, the DGKS test, was needed in 91
     of 92 iterations at d = 731),
@@ -393,6 +422,7 @@ def gmres(matvec, b, x, rtol: float, restart: int, left, step, good=None,
     target = rtol * bnorm
     n = b.size
     Q = np.empty((restart + 1, n))
+    Q32 = np.empty((restart + 1, n), np.float32)
     last = np.inf
     while True:
         r = b - matvec(x)
@@ -405,6 +435,7 @@ def gmres(matvec, b, x, rtol: float, restart: int, left, step, good=None,
             return x, False
         last = beta
         Q[0] = r / beta
+        Q32[0] = Q[0]
         H = np.zeros((restart + 1, restart))
         g = np.zeros(restart + 1)
         g[0] = beta
@@ -413,11 +444,7 @@ def gmres(matvec, b, x, rtol: float, restart: int, left, step, good=None,
         for j in range(min(restart, left())):
             w = matvec(Q[j])
             step()
-            h = Q[:j + 1] @ w
-            w -= h @ Q[:j + 1]
-            h2 = Q[:j + 1] @ w
-            w -= h2 @ Q[:j + 1]
-            h += h2
+            h = _orthogonalize(Q, Q32, w, j)
             hn = float(np.linalg.norm(w))
             col = np.append(h, hn)
             for i in range(j):                 # the previous rotations
@@ -432,6 +459,7 @@ def gmres(matvec, b, x, rtol: float, restart: int, left, step, good=None,
             if hn <= 1e-14 * max(rr, 1e-300) or abs(g[j + 1]) <= target:
                 break                          # solved in this space (or breakdown)
             Q[j + 1] = w / hn
+            Q32[j + 1] = Q[j + 1]
             if good is not None and k % every == 0 and abs(g[k]) <= check_below * bnorm:
                 trial = x + scipy.linalg.solve_triangular(H[:k, :k], g[:k]) @ Q[:k]
                 if good(trial):
