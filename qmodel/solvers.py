@@ -73,7 +73,7 @@ class SolverOptions:
     d = 1000 from 88 to 51 but left a vacuum 4e-9 off in trace distance);
     ``maxiter``: the most GMRES iterations in all (inner steps summed over restarts and
     passes); ``restart``: Krylov space size before a restart (lowered where the basis would
-    exceed ~4 GB, e.g. to 606 at d = 908).  A restart loses what the basis knew: 60 took 298
+    exceed ~4 GB, e.g. to 404 at d = 908).  A restart loses what the basis knew: 60 took 298
     iterations where 200 took 195 on a three-mode model whose normal mode holds 1.8 quanta,
     and at Fig. 2(a)'s (-0.6, -0.6) omega_b (a normal mode with 2.7 quanta, d = 328) 200 took
     452 and 1000 took 308 (23 s and 18 s); the paper's point needs 28 either way (these counts
