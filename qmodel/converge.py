@@ -315,6 +315,38 @@ def _timeout(opts, history, detail):
                         f"converged: {detail}", history, best, "time_limit")
 
 
+def _linearized(params):
+    """The linearized steady state the normal basis starts from; :class:`Unstable` where
+    there is none."""
+    lin = solve_model(params)
+    if not lin.stable:
+        raise Unstable(f"the linearized drift matrix has max Re lambda/2pi = "
+                       f"{lin.max_real_eigenvalue:.6g} Hz > 0")
+    return lin
+
+
+def _strategy(opts, cov, phys_occ, n_modes: int):
+    """``(nbar, strategy)``: the occupations of the basis's modes (normal modes of ``cov``,
+    or the physical ones) and the truncation strategy of ``opts``."""
+    modes = None
+    if opts.basis == "normal":
+        modes = normal_basis(cov, (2,) * n_modes)     # S and nu, once
+        nbar = modes.nu - 0.5
+    else:
+        nbar = phys_occ
+    return nbar, truncation_for(opts, cov, nbar, modes)
+
+
+def first_truncation_size(params: System, options: ConvergenceOptions) -> int:
+    """The number of states of the first truncation :func:`solve_converged` solves at
+    ``params`` (from its linearized state; more than ``options.max_dim`` where that is too
+    many).  Raises :class:`Unstable` where the linearized state has no steady state."""
+    params = params.replace(mech_bath="lindblad")
+    lin = _linearized(params)
+    step = _strategy(options, lin.covariance, lin.occupations, params.n_modes)[1].start()
+    return int(step.size if step.size is not None else step.limit + 1)
+
+
 def solve_converged(params: System, options: ConvergenceOptions | None = None,
                     progress=None, basis_cov=None, occupations=None,
                     deadline: float | None = None, start=None) -> QResult:
@@ -341,23 +373,16 @@ def solve_converged(params: System, options: ConvergenceOptions | None = None,
         deadline = t0 + float(opts.time_limit)
     params = params.replace(mech_bath="lindblad")
     if basis_cov is None:
-        lin = solve_model(params)
-        if not lin.stable:
-            raise Unstable(f"the linearized drift matrix has max Re lambda/2pi = "
-                           f"{lin.max_real_eigenvalue:.6g} Hz > 0")
+        lin = _linearized(params)
         cov, phys_occ = lin.covariance, lin.occupations
     else:
         cov = np.asarray(basis_cov, float)
         phys_occ = mode_occupations(cov) if occupations is None else np.asarray(occupations)
     from_linearized = basis_cov is None and opts.basis == "normal"
-    physical = modes = None
+    physical = None
+    nbar, strategy = _strategy(opts, cov, phys_occ, params.n_modes)
     if opts.basis == "normal":
-        modes = normal_basis(cov, (2,) * params.n_modes)     # S and nu, once
-        nbar = modes.nu - 0.5
         physical = physical_target(cov, phys_occ, mode_labels(params)["pair"], opts.tail_tol)
-    else:
-        nbar = phys_occ
-    strategy = truncation_for(opts, cov, nbar, modes)
     step = strategy.start()
     history, changes, prev, rho_prev, basis_prev = [], [], None, None, None
     while True:

@@ -52,7 +52,8 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
     the truncation of every round.  ``coarse_rounds`` (with a fixed probability threshold
     ``options.eps``): the rounds between the first and the last run one threshold step
     coarser until two agree, then one at ``eps`` is compared with the last of them (see
-    :data:`COARSE_ROUNDS_DIM`).  The result's history lists every round's truncations and
+    :data:`COARSE_ROUNDS_DIM`).  ``max_rounds`` counts the first round and those at
+    ``eps``; the coarse rounds are at most ``max_rounds`` more.  The result's history lists every round's truncations and
     its evidence adds ``self_consistency`` (the last change between rounds).
     """
     t0 = time.perf_counter()
@@ -130,8 +131,9 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
             # with that last coarse round, can now settle the basis (the difference then
             # holds the truncation's step as well, so passing it says more, not less)
             stage = "fine"
-    raise NotConverged(f"the self-consistent basis did not settle in {rnd} rounds "
-                       f"(last change {change:.1e} >= tol {options.tol:g})",
+    last = ("no two rounds compared" if change is None else
+            f"last change {change:.1e} >= tol {options.tol:g}")
+    raise NotConverged(f"the self-consistent basis did not settle in {rnd} rounds ({last})",
                        history, history[-1], "self_consistency")
 
 

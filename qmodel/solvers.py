@@ -73,7 +73,7 @@ class SolverOptions:
     d = 1000 from 88 to 51 but left a vacuum 4e-9 off in trace distance);
     ``maxiter``: the most GMRES iterations in all (inner steps summed over restarts and
     passes); ``restart``: Krylov space size before a restart (lowered where the basis would
-    exceed ~4 GB, e.g. to 404 at d = 908).  A restart loses what the basis knew: 60 took 298
+    exceed ~4 GB, e.g. to 606 at d = 908).  A restart loses what the basis knew: 60 took 298
     iterations where 200 took 195 on a three-mode model whose normal mode holds 1.8 quanta,
     and at Fig. 2(a)'s (-0.6, -0.6) omega_b (a normal mode with 2.7 quanta, d = 328) 200 took
     452 and 1000 took 308 (23 s and 18 s); the paper's point needs 28 either way (these counts
@@ -351,9 +351,9 @@ def _krylov(model, x0, opts, scale, deadline=None, tol=None, count=None, budget=
         if deadline is not None and time.perf_counter() > deadline:
             raise _Stop("time")
 
-    # the Krylov basis holds `restart` real vectors of about d^2 numbers, each in double and
-    # single precision (gmres): keep it under ~4 GB
-    restart = int(max(10, min(opts.restart, 4e9 / (KRYLOV_BYTES * b.size))))
+    # the Krylov basis holds `restart` real vectors of about d^2 numbers: keep it under ~4 GB
+    # (its single-precision copy, gmres, adds half as much)
+    restart = int(max(10, min(opts.restart, KRYLOV_BASIS_BYTES / (8.0 * b.size))))
     cap = int(opts.maxiter) if budget is None else min(int(opts.maxiter), count[0] + budget)
 
     def good(x):
@@ -372,11 +372,14 @@ def _krylov(model, x0, opts, scale, deadline=None, tol=None, count=None, budget=
     return state(x), count[0], split.cond_V, reached
 
 
-#: bytes per number of a Krylov vector: a double copy and a single-precision one (gmres)
-KRYLOV_BYTES = 12
+#: the double-precision Krylov basis is kept under this many bytes (the restart is lowered);
+#: its single-precision copy (:func:`_orthogonalize`) adds half as much
+KRYLOV_BASIS_BYTES = 4e9
 #: numbers of a Krylov vector per block of the fused Gram-Schmidt pass (a block of the basis,
 #: up to ~1000 vectors of this many doubles, stays in cache between its two uses)
 GS_BLOCK = 1024
+#: a vector that loses more than this fraction of its norm to the basis gets a third pass
+CANCELLATION = 1e-3
 
 
 def _orthogonalize(Q, Q32, w, j):
@@ -387,8 +390,12 @@ def _orthogonalize(Q, Q32, w, j):
     ~1e-7 of ``||w||``, is a component along ``Q``, which the second pass removes in double
     precision), and the first pass's update and the second pass's coefficients share one
     sweep, block by block, while a block is in cache.  The update and the second pass are in
-    double precision, so ``A q_j = Q h + w`` holds to rounding, as in plain CGS2."""
+    double precision, so ``A q_j = Q h + w`` holds to rounding, as in plain CGS2.  Where
+    ``w`` lay almost inside the basis (what is left is below ``CANCELLATION`` of it), the
+    single-precision pass left too much for one double pass (orthogonality 1e-12 where a
+    1e-10 part of ``w`` lay outside): a third pass, in double precision."""
     B = Q[:j + 1]
+    before = float(np.linalg.norm(w))
     h = (Q32[:j + 1] @ w.astype(np.float32)).astype(float)
     h2 = np.zeros(j + 1)
     for s in range(0, w.size, GS_BLOCK):
@@ -397,7 +404,12 @@ def _orthogonalize(Q, Q32, w, j):
         wb -= h @ Bb
         h2 += Bb @ wb
     w -= h2 @ B
-    return h + h2
+    h += h2
+    if np.linalg.norm(w) < CANCELLATION * before:
+        h3 = B @ w
+        w -= h3 @ B
+        h += h3
+    return h
 
 
 def gmres(matvec, b, x, rtol: float, restart: int, left, step, good=None,

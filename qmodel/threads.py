@@ -55,8 +55,15 @@ def take_thread_share() -> None:
     n = max(1, int(source()))
     if n == current:
         return
+    apply_threads(n)
+    _SHARE_SOURCE[1] = n
+
+
+def apply_threads(n: int) -> None:
+    """Limit this process to ``n`` threads: the environment's thread variables (read by the
+    libraries loaded later and by the Numba kernels, :func:`qmodel._kernels._threads`) and
+    the thread pools already loaded (threadpoolctl)."""
     for var in THREAD_VARS:
         os.environ[var] = str(n)
     from threadpoolctl import threadpool_limits
     threadpool_limits(limits=n)
-    _SHARE_SOURCE[1] = n

@@ -379,3 +379,18 @@ def test_a_worker_follows_the_thread_share_its_parent_sets():
 def _numba():
     from numba import config
     return config.NUMBA_NUM_THREADS
+
+
+def test_idle_cores_go_to_the_points_still_running(monkeypatch):
+    # two workers on two cores: one thread each while points wait; when one point is left
+    # it gets both cores; a user's OMP_NUM_THREADS still caps it
+    monkeypatch.setattr(executors, "available_cores", lambda: 2)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    assert executors.shared_threads(5, 2, 1) == 1
+    assert executors.shared_threads(2, 2, 1) == 1
+    assert executors.shared_threads(1, 2, 1) == 2
+    assert executors.shared_threads(0, 2, 2) == 2          # the sweep is over
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert executors.shared_threads(1, 2, 1) == 1

@@ -37,27 +37,20 @@ def convergence_options(settings: dict):
 
 
 def expected_size(engine: str, params: System, settings: dict) -> int:
-    """The dimension of the first truncation the master equation would solve at this point,
-    from its linearized state (0 for the linearized engine, an unstable point or one whose
-    basis is not the normal one).  A sweep starts its points largest first: the cost of a
-    point grows steeply with it, and the largest point started last had run alone on one
-    core for minutes after every other point of Fig. 2(a) was done."""
+    """The dimension of the first truncation the master equation would solve at this point
+    (:func:`qmodel.converge.first_truncation_size`; 0 for the linearized engine or an
+    unstable point).  A sweep starts its points largest first: the cost of a point grows
+    steeply with it, and the largest point started last had run alone on one core for
+    minutes after every other point of Fig. 2(a) was done."""
     if engine == "linearized":
         return 0
-    from qmodel.basis import normal_basis
-    from qmodel.truncation import truncation_for
-    opts = convergence_options(settings)
-    if opts.basis != "normal":
-        return 0
+    from qmodel.converge import Unstable, first_truncation_size
     try:
-        lin = solve(params.replace(mech_bath="lindblad"))
-        if not lin.stable:
-            return 0
-        modes = normal_basis(lin.covariance, (2,) * params.n_modes)
-        step = truncation_for(opts, lin.covariance, modes.nu - 0.5, modes).start()
-    except Exception:          # the point itself will say what is wrong
+        return first_truncation_size(params, convergence_options(settings))
+    except Unstable:
         return 0
-    return int(step.size) if step.size is not None else int(step.limit)
+    except Exception:      # the order only: the point's own evaluation reports what is wrong
+        return 0
 
 
 def evaluate_point(engine: str, params: System, settings: dict):

@@ -34,10 +34,10 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import as_completed as local_completed
 from concurrent.futures.process import BrokenProcessPool
 
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_info
 
 from compare.batch.engines import evaluate_point
-from qmodel.threads import THREAD_VARS, env_thread_limit, follow_thread_share
+from qmodel.threads import apply_threads, env_thread_limit, follow_thread_share
 
 
 class SweepError(RuntimeError):
@@ -75,15 +75,20 @@ def threads_per_worker(workers: int, cores: int | None = None) -> int:
     return env_thread_limit(max(1, (cores or available_cores()) // max(1, workers)))
 
 
+def shared_threads(left: int, workers: int, current: int) -> int:
+    """Threads for each local worker once ``left`` points remain of a sweep on ``workers``
+    workers: with fewer points than workers every point left is running, and they share the
+    idle cores (:func:`threads_per_worker` of ``left``); before that, ``current``."""
+    return threads_per_worker(left) if 0 < left < workers else current
+
+
 def _init_worker(threads: int, share=None) -> None:
     """Worker initializer: limit the thread pools of the libraries already loaded (NumPy and
     SciPy are, by the time a spawned worker runs this) and of those loaded later; with
     ``share`` (a shared integer the parent raises as workers fall idle) follow it before
     each solve (:func:`qmodel.threads.follow_thread_share`)."""
-    for var in THREAD_VARS:
-        os.environ[var] = str(threads)
     import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS, if it has one, before limiting)
-    threadpool_limits(limits=threads)
+    apply_threads(threads)
     if share is not None:
         follow_thread_share(lambda: share.value)
 
@@ -255,8 +260,7 @@ def run_points(engine, todo, settings, executor, scheduler, workers, record, sto
     def record_and_share(k, g, outcome):
         record(k, g, outcome)
         left[0] -= 1
-        if 0 < left[0] < n:              # every point left is running: share the cores
-            share.value = threads_per_worker(left[0])
+        share.value = shared_threads(left[0], n, share.value)
 
     try:
         futures = {pool.submit(evaluate_point, engine, g[2], settings): (k, g)

@@ -191,11 +191,12 @@ def krylov_bytes(dim: int) -> float:
     """Memory the Krylov steady-state solver needs at Hilbert-space dimension ``dim``: about
     two dozen dense complex d x d matrices (the dense K, its eigenvectors and their inverse,
     the parity splitting's blocks and denominators, the symmetric splitting's where it falls
-    back, workspace) plus a Krylov basis of ``restart`` real d x d matrices, at most ~4 GB
-    (:class:`qmodel.solvers.SolverOptions`)."""
-    from qmodel.solvers import SolverOptions  # SciPy and QuTiP load when a command runs
+    back, workspace) plus a Krylov basis of ``restart`` real d x d matrices, at most ~4 GB,
+    and its single-precision copy (:class:`qmodel.solvers.SolverOptions`)."""
+    # SciPy and QuTiP load when a command runs
+    from qmodel.solvers import KRYLOV_BASIS_BYTES, SolverOptions
     d2 = 16.0 * dim * dim
-    return 24 * d2 + min(SolverOptions().restart * d2 / 2, 4e9)
+    return 24 * d2 + 1.5 * min(SolverOptions().restart * d2 / 2, KRYLOV_BASIS_BYTES)
 
 
 def check_dimension(dim: int, what: str) -> None:
