@@ -393,7 +393,8 @@ def bench_commands(cap: float = 600.0, cases=COMMAND_CASES, baselines=BASELINES,
     the default settings and beside it, in the same run, each baseline of :data:`BASELINES`:
     the box truncation, and QuTiP's default steady state (``--solver qutip-direct``) for
     every solve, each capped at ``cap`` seconds.  A ratio is given when the baseline finished
-    with exit 0 or 4 and the same verdict as ours, as a lower bound when it hit the cap, else None."""
+    with exit 0 or 4 and the same verdict as ours, as a lower bound when it hit the cap, else
+    None."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="mwent-bench-") as tmp:
         three = os.path.join(tmp, "twosideband.toml")

@@ -53,8 +53,9 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
     ``options.eps``): the rounds between the first and the last run one threshold step
     coarser until two agree, then one at ``eps`` is compared with the last of them (see
     :data:`COARSE_ROUNDS_DIM`).  ``max_rounds`` counts the first round and those at
-    ``eps``; the coarse rounds are at most ``max_rounds`` more.  The result's history lists every round's truncations and
-    its evidence adds ``self_consistency`` (the last change between rounds).
+    ``eps``; the coarse rounds are at most ``max_rounds`` more.  The result's history lists
+    every round's truncations and its evidence adds ``self_consistency`` (the last change
+    between rounds).
     """
     t0 = time.perf_counter()
     if deadline is None and options.time_limit is not None:

@@ -175,7 +175,8 @@ def _splitting(model, parity: bool = True):
     cache = _SPLITTINGS.setdefault(model, {})
     key = "parity" if parity else "symmetric"
     if key not in cache:
-        K = _operators(model)[0].toarray()
+        # the dense K only where it is used: the eigendecomposition and the parity blocks
+        K = _operators(model)[0].toarray() if parity or "eig" not in cache else None
         if "eig" not in cache:
             cache["eig"] = _eig(K)
         split = ParitySplitting.build(model, K, cache["eig"]) if parity else None

@@ -36,7 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from threadpoolctl import threadpool_info
 
-from compare.batch.engines import evaluate_point
+from compare.batch.engines import evaluate_point, expected_size
 from qmodel.threads import apply_threads, env_thread_limit, follow_thread_share
 
 
@@ -221,13 +221,21 @@ def _collect(futures, as_completed, record, failures, total, store_path) -> None
 
 
 def run_points(engine, todo, settings, executor, scheduler, workers, record, store_path):
-    """Evaluate ``todo`` = ``[(key, grid point)]``, calling ``record`` as each finishes."""
+    """Evaluate ``todo`` = ``[(key, grid point)]``, calling ``record`` as each finishes;
+    in parallel the largest points first (:func:`compare.batch.engines.expected_size`: the
+    cost of a point grows steeply with it, and none is then left to run alone at the end)."""
+    n = workers or available_cores()
+    if executor != "dask" and n == 1:
+        for k, g in todo:
+            record(k, g, evaluate_point(engine, g[2], settings))
+        return
+    size = {k: expected_size(engine, g[2], settings) for k, g in todo}
+    todo = sorted(todo, key=lambda kg: -size[kg[0]])
     if executor == "dask":
         # Dask is optional (mwent[dask]): imported only when a sweep asks for it
         from dask.distributed import as_completed
         import distributed.scheduler as dask_scheduler
-        client, own, cluster = _dask_client(scheduler, min(workers or available_cores(),
-                                                           len(todo)))
+        client, own, cluster = _dask_client(scheduler, min(n, len(todo)))
         try:
             futures = {client.submit(evaluate_point, engine, g[2], settings,
                                      pure=False): (k, g) for k, g in todo}
@@ -244,11 +252,6 @@ def run_points(engine, todo, settings, executor, scheduler, workers, record, sto
                 client.close()
             if cluster is not None:
                 cluster.close()
-        return
-    n = workers or available_cores()
-    if n == 1:
-        for k, g in todo:
-            record(k, g, evaluate_point(engine, g[2], settings))
         return
     n = min(n, len(todo))
     # the threads of each worker; raised as the last points leave workers idle (the last

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from compare.batch.engines import ENGINES, FIELDS, expected_size
-from compare.batch.executors import available_cores, run_points
+from compare.batch.engines import ENGINES, FIELDS
+from compare.batch.executors import run_points
 from compare.batch.store import Store, block_key, grid_key, point_key
 from linearized.description.drive import BranchError, NoStableBranch
 from linearized.description.system import System
@@ -331,10 +331,6 @@ def run_sweep(engine: str, base: System, axes, store_path: str, settings: dict |
         if decided:
             store.put([(k, engine, g[2].to_dict(), settings, *g[3]) for k, g in decided])
         todo = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is None]
-        if len(todo) > 1 and (executor == "dask" or (workers or available_cores()) > 1):
-            # the largest first (expected_size): none is left to run alone at the end
-            size = {k: expected_size(engine, g[2], settings) for k, g in todo}
-            todo.sort(key=lambda kg: -size[kg[0]])
         bar = new_bar(len(todo))
 
         def record(key, point, outcome):
