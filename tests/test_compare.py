@@ -341,3 +341,17 @@ def test_a_grown_independent_set_that_fails_leaves_the_point_undecided(paper, mo
     else:
         assert item["grown"].startswith("grown from eps = ")
         assert "differ by 1.0e+00" in item["detail"]
+
+
+def test_coarse_rounds_that_never_settle_leave_the_point_undecided(paper, monkeypatch):
+    # the coarse rounds of the independent line: forced on at the paper's point, with every
+    # change between rounds reported as 1 (never settling), the line must run out of rounds
+    # and the verdict be "undecided" with the reason, never "agree"
+    import qmodel.selfconsistent as sc
+    monkeypatch.setattr(sc, "COARSE_ROUNDS_DIM", 0)
+    monkeypatch.setattr(sc, "_change", lambda m, prev: 1.0)
+    c = compare(paper, ConvergenceOptions())
+    item = next(e for e in c.evidence if e["name"] == "independent_basis")
+    assert not item["passed"] and item["reason"] == "self_consistency"
+    assert "did not settle" in item["detail"]
+    assert c.verdict == "undecided" and "independent_basis" in c.reason
