@@ -57,6 +57,7 @@ from qmodel.basis import Basis, normal_basis
 from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
 from qmodel.evidence import evidence, proved
 from qmodel.mapping import PairTarget, normal_to_physical, pair_target, physical_cutoffs_for
+from qmodel.memory import memory_max_dim
 from qmodel.measures import StateMeasures, exact_log_negativity, measure, pair_table
 from qmodel.model import build_model
 from qmodel.reduced import pair_reduced_state
@@ -95,7 +96,9 @@ class ConvergenceOptions:
     ``cutoffs``: a fixed truncation (no growth, hence no growth evidence) or None;
     ``tol``: change of E_N and Duan between truncations; ``tail_tol``: top-level population
     (and the population the physical mapping may lose); ``max_dim``: largest Hilbert-space
-    dimension tried; ``residual_tol``: bound on the relative true residual
+    dimension tried (None: the largest whose solve fits in the memory available when the
+    truncation strategy is made, at least :data:`qmodel.defaults.MAX_DIM`;
+    :func:`qmodel.memory.memory_max_dim`); ``residual_tol``: bound on the relative true residual
     ``||L rho||_F / (||rho||_F * scale)``; ``growth_steps``: successive growth steps that must
     each change the measures by less than ``tol``; ``time_limit``: wall-clock seconds for the
     whole run (None: unlimited), ending it, and a running GMRES, with :class:`NotConverged`;
@@ -112,7 +115,7 @@ class ConvergenceOptions:
     cutoffs: tuple | None = None
     tol: float = TOL
     tail_tol: float = TAIL_TOL
-    max_dim: int = MAX_DIM
+    max_dim: int | None = None
     solver: SolverOptions = field(default_factory=SolverOptions)
     residual_tol: float = 1e-10
     growth_steps: int = 2
@@ -126,6 +129,11 @@ class ConvergenceOptions:
         if self.truncation is None:
             object.__setattr__(self, "truncation", "probability" if (
                 self.basis == "normal" and self.cutoffs is None) else "box")
+
+    def dim_limit(self) -> int:
+        """``max_dim``, or where it is None the largest dimension the memory available now
+        allows (:func:`qmodel.memory.memory_max_dim`)."""
+        return memory_max_dim() if self.max_dim is None else int(self.max_dim)
 
     @property
     def fixed_truncation(self) -> bool:
@@ -385,20 +393,25 @@ def solve_converged(params: System, options: ConvergenceOptions | None = None,
         physical = physical_target(cov, phys_occ, mode_labels(params)["pair"], opts.tail_tol)
     step = strategy.start()
     history, changes, prev, rho_prev, basis_prev = [], [], None, None, None
+    limit = f"max_dim = {strategy.max_dim}" + (
+        "" if opts.max_dim is not None else
+        f" (the default: the largest the memory available allowed, at least {MAX_DIM})")
+    raise_it = ("raise --max-dim" if opts.max_dim is not None else
+                "a larger set does not fit in this machine's available memory")
     while True:
         if step.basis is None and not history:
             raise NotConverged(
                 f"{step.what} ({step.dim_text}) "
-                f"already exceeds max_dim = {opts.max_dim}: the state holds "
-                f"too many quanta (mean occupations {', '.join(f'{n:.3g}' for n in nbar)}) "
-                f"for the master equation; raise --max-dim to try", history, None,
-                "first_truncation")
+                f"already exceeds {limit}: the state "
+                f"holds too many quanta (mean occupations "
+                f"{', '.join(f'{n:.3g}' for n in nbar)}) for the master equation; "
+                f"{raise_it}", history, None, "first_truncation")
         if step.basis is None:
             best = history[-1]
             raise NotConverged(
-                f"the master equation did not converge within max_dim = {opts.max_dim} "
+                f"the master equation did not converge within {limit} "
                 f"(last: cutoffs {best['cutoffs']}, E_N = {best['E_N']}, "
-                f"E_N_gaussian = {best['E_N_gaussian']:.6g}); raise --max-dim"
+                f"E_N_gaussian = {best['E_N_gaussian']:.6g}); {raise_it}"
                 + ("" if opts.basis == "normal" else " or use --basis normal"), history, best,
                 "max_dim")
         basis = step.basis

@@ -22,6 +22,22 @@ def env_thread_limit(limit: int) -> int:
     return max(1, limit)
 
 
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def machine_share() -> float:
+    """The share of this machine this process was given: its thread limit (the environment's
+    :data:`THREAD_VARS`, which a sweep sets for each of its workers) over the cores it may run
+    on; 1 where no limit is set."""
+    cores = available_cores()
+    return env_thread_limit(cores) / cores
+
+
 def calm_blas_threads() -> None:
     """Ask OpenBLAS (NumPy's BLAS) to put its idle threads to sleep after 2^4 cycles instead
     of spinning for 2^28 (about 0.1 s) after every call: a Krylov iteration alternates dense

@@ -177,6 +177,10 @@ class FixedTruncation:
     that requires it is never reached on a fixed truncation)."""
     inner: BoxTruncation | ProbabilitySet
 
+    @property
+    def max_dim(self) -> int:
+        return self.inner.max_dim
+
     def start(self) -> Step:
         return self.inner.start()
 
@@ -211,7 +215,7 @@ def truncation_for(opts, cov, nbar, modes=None):
             raise ValueError("the probability truncation is for the normal-mode basis")
         eps = (opts.eps if opts.eps is not None else opts.first_eps
                if opts.first_eps is not None else opts.tail_tol * PROBABILITY_START)
-        strategy = ProbabilitySet(modes, eps, opts.max_dim)
+        strategy = ProbabilitySet(modes, eps, opts.dim_limit())
     else:
         if opts.cutoffs:
             cut = tuple(opts.cutoffs)
@@ -219,5 +223,5 @@ def truncation_for(opts, cov, nbar, modes=None):
             cut = thermal_cutoffs(nbar, opts.tail_tol, "top", minimum=2)
         else:
             cut = thermal_cutoffs(nbar, FOCK_START_TAIL, "top", minimum=3)
-        strategy = BoxTruncation(opts.basis, cov, cut, opts.tail_tol, opts.max_dim)
+        strategy = BoxTruncation(opts.basis, cov, cut, opts.tail_tol, opts.dim_limit())
     return FixedTruncation(strategy) if opts.fixed_truncation else strategy

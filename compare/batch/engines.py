@@ -10,7 +10,7 @@ import time
 from compare.defaults import TOLERANCE
 from linearized.description.system import System
 from linearized.steady import solve_model as solve
-from qmodel.defaults import MAX_DIM, TAIL_TOL, TOL
+from qmodel.defaults import TAIL_TOL, TOL
 
 ENGINES = ("linearized", "qmodel", "compare")
 
@@ -31,7 +31,7 @@ def convergence_options(settings: dict):
         basis=settings.get("basis", "normal"),
         cutoffs=tuple(settings["cutoffs"]) if settings.get("cutoffs") else None,
         tol=settings.get("tol", TOL), tail_tol=settings.get("tail_tol", TAIL_TOL),
-        max_dim=settings.get("max_dim", MAX_DIM), time_limit=settings.get("time_limit"),
+        max_dim=settings.get("max_dim"), time_limit=settings.get("time_limit"),
         truncation=settings.get("truncation"), eps=settings.get("eps"),
         solver=SolverOptions(method=settings.get("solver", "krylov")))
 

@@ -26,7 +26,6 @@ had no worker for :data:`NO_WORKERS_NOTE` seconds, and goes on when a worker joi
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import sys
 import threading
 import time
@@ -37,7 +36,8 @@ from concurrent.futures.process import BrokenProcessPool
 from threadpoolctl import threadpool_info
 
 from compare.batch.engines import evaluate_point, expected_size
-from qmodel.threads import apply_threads, env_thread_limit, follow_thread_share
+from qmodel.threads import (apply_threads, available_cores, env_thread_limit,
+                             follow_thread_share)
 
 
 class SweepError(RuntimeError):
@@ -60,14 +60,6 @@ WATCH_INTERVAL = 1.0
 
 
 # -- threads and local workers ---------------------------------------------------------------
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
     """BLAS/OpenMP threads for each of ``workers`` processes: ``max(1, cores // workers)``,

@@ -179,30 +179,11 @@ def parse_cutoffs(text: str, n: int) -> tuple:
     return cut
 
 
-def physical_memory() -> int:
-    """Bytes of physical memory of this machine (a large default where it cannot be read)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 40
-
-
-def krylov_bytes(dim: int) -> float:
-    """Memory the Krylov steady-state solver needs at Hilbert-space dimension ``dim``: about
-    two dozen dense complex d x d matrices (the dense K, its eigenvectors and their inverse,
-    the parity splitting's blocks and denominators, the symmetric splitting's where it falls
-    back, workspace) plus a Krylov basis of ``restart`` real d x d matrices, at most ~4 GB,
-    and its single-precision copy (:class:`qmodel.solvers.SolverOptions`)."""
-    # SciPy and QuTiP load when a command runs
-    from qmodel.solvers import KRYLOV_BASIS_BYTES, SolverOptions
-    d2 = 16.0 * dim * dim
-    return 24 * d2 + 1.5 * min(SolverOptions().restart * d2 / 2, KRYLOV_BASIS_BYTES)
-
-
 def check_dimension(dim: int, what: str) -> None:
     """Refuse (exit 2) a truncation whose solve cannot fit in this machine's memory."""
-    need, have = krylov_bytes(dim), physical_memory()
-    if need > 0.8 * have:
+    from qmodel.memory import MEMORY_SHARE, physical_memory, solve_bytes
+    need, have = solve_bytes(dim), physical_memory()
+    if need > MEMORY_SHARE * have:
         raise CliError(f"{what} (d = {dim}) needs about {need / 2 ** 30:.3g} GiB for the "
                        f"steady-state solve, more than this machine's "
                        f"{have / 2 ** 30:.3g} GiB; choose smaller cutoffs or --max-dim")
@@ -218,16 +199,16 @@ def convergence_options(args, n_modes: int = 4):
         raise CliError(f"unknown --solver {args.solver!r}; choose one of {', '.join(METHODS)}")
     for flag, value in (("--tol", args.tol), ("--tail-tol", args.tail_tol)):
         finite_positive(value, flag)
-    if not args.max_dim > 0:
+    if args.max_dim is not None and not args.max_dim > 0:
         raise CliError("--max-dim must be positive")
     cut = parse_cutoffs(args.cutoffs, n_modes) if args.cutoffs else None
     if cut is not None:
         dim = math.prod(cut)
-        if dim > args.max_dim:
+        if args.max_dim is not None and dim > args.max_dim:
             raise CliError(f"--cutoffs {args.cutoffs} give d = {dim}, above --max-dim "
                            f"{args.max_dim}; raise --max-dim to solve it")
         check_dimension(dim, f"--cutoffs {args.cutoffs}")
-    else:
+    elif args.max_dim is not None:
         check_dimension(args.max_dim, f"--max-dim {args.max_dim}")
     extra = {}
     truncation = getattr(args, "truncation", None)

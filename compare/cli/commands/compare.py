@@ -1,18 +1,15 @@
 """``mwent compare``: both methods on one parameter set, with a verdict and its evidence."""
 from __future__ import annotations
 
-from dataclasses import replace as dc_replace
-
 from compare.cli.commands.output import _split, frequency
 from compare.cli.commands.qmodel import add_qmodel_options
 from compare.cli.options import (EXIT_NOT_CONVERGED, EXIT_OK, EXIT_UNSTABLE, CliError,
-                                 check_dimension, check_output_dir, convergence_options,
+                                 check_output_dir, convergence_options,
                                  finite_positive, load_system, model_info, progress_printer,
                                  refuse_options)
 from compare.cli.serialize import emit
 from compare.defaults import ME_OUTPUT_BANDWIDTH, TOLERANCE
 from linearized.output import field_pair
-from qmodel.defaults import MAX_DIM
 
 HELP = "linearized theory vs master equation, with a verdict"
 DESCRIPTION = ("Solve the linearized theory and the master equation on the same parameters "
@@ -116,7 +113,7 @@ def run(args) -> int:
         fock_hist = []
         if c.qmodel is not None and c.qmodel.basis != "fock":
             # the plain-basis curve: the check that owes nothing to the linearized code
-            fock_hist = plain_basis_curve(params, max_dim=min(opts.max_dim, 900))
+            fock_hist = plain_basis_curve(params, max_dim=min(opts.dim_limit(), 900))
         from compare.report import write_report  # Matplotlib: only when a report is asked for
         out["report"] = write_report(c, args.report, fock_hist)
     text = table(c, out)
@@ -128,25 +125,16 @@ def run(args) -> int:
     return EXIT_OK
 
 
-#: default --max-dim of --output: six modes cost more per state than four; the paper's point
-#: at 1 MHz converges at d = 514, at 0.3 MHz at d = 872 (probability truncation)
-OUTPUT_MAX_DIM = 2000
-
-
 def _output_options(args, n_modes: int):
     """Convergence options of ``--output``: ``n_modes`` cutoffs (the model's and the two
     filters); the probability truncation unless --cutoffs or --truncation box say otherwise
-    (a six-mode box is hopeless); its own default --max-dim."""
+    (a six-mode box is hopeless)."""
     if args.basis != "normal":
         raise CliError("--output solves in the normal-mode basis (its independent check is "
                        "the self-consistent basis); drop --basis")
     if args.truncation is None and not args.cutoffs:
         args.truncation = "probability"
-    opts = convergence_options(args, n_modes)
-    if args.max_dim == MAX_DIM:
-        check_dimension(OUTPUT_MAX_DIM, f"the --output default --max-dim {OUTPUT_MAX_DIM}")
-        opts = dc_replace(opts, max_dim=OUTPUT_MAX_DIM)
-    return opts
+    return convergence_options(args, n_modes)
 
 
 def run_output(args, system) -> int:

@@ -43,8 +43,10 @@ def add_qmodel_options(p) -> None:
     p.add_argument("--tail-tol", type=float, default=TAIL_TOL,
                    help=f"convergence: population of each factor's top level "
                         f"(default {TAIL_TOL:g})")
-    p.add_argument("--max-dim", type=int, default=MAX_DIM,
-                   help=f"largest Hilbert-space dimension tried (default {MAX_DIM})")
+    p.add_argument("--max-dim", type=int, default=None, metavar="N",
+                   help=f"largest Hilbert-space dimension tried (default: the largest whose "
+                        f"solve fits in the memory available when each point starts, at "
+                        f"least {MAX_DIM})")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="give up after this many seconds of solving (exit 4, history kept); "
                         "default: no limit")
