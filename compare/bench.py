@@ -261,8 +261,9 @@ def bench_truncation(param_args=(), cap: float = 600.0, max_dim: int = MAX_DIM) 
     """The box against the probability truncation on one point, end to end: the command
     ``mwent qmodel`` (a new process, mech_bath=lindblad) with ``--truncation box`` (the
     baseline, capped at ``cap`` seconds) and ``--truncation probability``, run one after the
-    other in this process, both with ``--max-dim max_dim`` (the default 1500 would refuse a
-    hot point's first box at once, which times nothing).  Each run's history gives the
+    other in this process, both with ``--max-dim max_dim`` (one fixed limit for both, not the
+    memory's; too small a limit refuses a hot point's first box at once, which times
+    nothing).  Each run's history gives the
     scaling table: the dimension, the seconds of each solve and its E_N and Duan sum.  The
     ratio is given only when both converged, as a bound when the box hit the cap."""
     out = {"max_dim": max_dim}

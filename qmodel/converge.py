@@ -124,16 +124,26 @@ class ConvergenceOptions:
     eps: float | None = None
     #: the first threshold of a growing probability set (default ``tail_tol * 1e-3``)
     first_eps: float | None = None
+    #: ``max_dim`` was read from the memory (:meth:`resolved`), not given
+    memory_limit: bool = False
 
     def __post_init__(self):
         if self.truncation is None:
             object.__setattr__(self, "truncation", "probability" if (
                 self.basis == "normal" and self.cutoffs is None) else "box")
 
+    def resolved(self) -> "ConvergenceOptions":
+        """These options with ``max_dim`` fixed: where it is None, the largest dimension the
+        memory available now allows (:func:`qmodel.memory.memory_max_dim`; ``memory_limit``
+        then says so).  Read once per point (:func:`qmodel.master.solve_master`, the verdict,
+        a sweep's point), so its main run and its independent line have one limit."""
+        if self.max_dim is not None:
+            return self
+        return replace(self, max_dim=memory_max_dim(), memory_limit=True)
+
     def dim_limit(self) -> int:
-        """``max_dim``, or where it is None the largest dimension the memory available now
-        allows (:func:`qmodel.memory.memory_max_dim`)."""
-        return memory_max_dim() if self.max_dim is None else int(self.max_dim)
+        """The largest dimension of :meth:`resolved`."""
+        return int(self.resolved().max_dim)
 
     @property
     def fixed_truncation(self) -> bool:
@@ -393,11 +403,12 @@ def solve_converged(params: System, options: ConvergenceOptions | None = None,
         physical = physical_target(cov, phys_occ, mode_labels(params)["pair"], opts.tail_tol)
     step = strategy.start()
     history, changes, prev, rho_prev, basis_prev = [], [], None, None, None
+    from_memory = opts.max_dim is None or opts.memory_limit
     limit = f"max_dim = {strategy.max_dim}" + (
-        "" if opts.max_dim is not None else
-        f" (the default: the largest the memory available allowed, at least {MAX_DIM})")
-    raise_it = ("raise --max-dim" if opts.max_dim is not None else
-                "a larger set does not fit in this machine's available memory")
+        f" (the default: the largest the memory available allowed, at least {MAX_DIM})"
+        if from_memory else "")
+    raise_it = ("a larger set does not fit in this machine's available memory" if from_memory
+                else "raise --max-dim")
     while True:
         if step.basis is None and not history:
             raise NotConverged(

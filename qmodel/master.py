@@ -15,7 +15,7 @@ def solve_master(params: System, options: ConvergenceOptions | None = None,
     """Steady state of the full master equation (``mech_bath`` forced to ``lindblad``), in
     the options' basis; the arguments are those of :func:`qmodel.converge.solve_converged`
     (the self-consistent basis takes ``progress`` and ``deadline`` only)."""
-    opts = options or ConvergenceOptions()
+    opts = (options or ConvergenceOptions()).resolved()
     if opts.basis not in BASES:
         raise ValueError(f"unknown basis {opts.basis!r}; choose one of {', '.join(BASES)}")
     if opts.basis == "self":

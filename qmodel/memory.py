@@ -6,8 +6,11 @@ against the memory before SciPy loads.
 The default largest truncation (``max_dim=None`` in :class:`qmodel.converge.ConvergenceOptions`,
 no ``--max-dim`` on the command line) is :func:`memory_max_dim`, read when each point's run
 starts: the largest ``d`` whose solve (:func:`solve_bytes`) fits in :data:`MEMORY_SHARE` of
-this process's share of the memory available then (``MemAvailable``; a sweep's worker gets its
-share of the cores), and never below :data:`qmodel.defaults.MAX_DIM`.  A hot point then grows
+this process's share of the memory available then (``MemAvailable``; each of a local sweep's
+``n`` workers gets ``1/n``, :func:`qmodel.threads.machine_share`), and never below
+:data:`qmodel.defaults.MAX_DIM` (the floor of earlier versions, which the command line checks
+against the physical memory only where ``--max-dim`` is given).  It is read once per point
+(:meth:`qmodel.converge.ConvergenceOptions.resolved`).  A hot point then grows
 its set as far as the machine allows instead of stopping at a constant; what it cannot reach
 there stays undecided with that reason.
 """
@@ -18,6 +21,8 @@ import os
 from qmodel.defaults import MAX_DIM
 from qmodel.threads import machine_share
 
+#: where Linux tells the memory available
+MEMINFO = "/proc/meminfo"
 #: the share of the available memory one solve may plan to use (the rest: the interpreter, the
 #: measures, the mapping check, another point's growth while this one runs)
 MEMORY_SHARE = 0.8
@@ -35,7 +40,7 @@ def available_memory() -> int:
     """Bytes of memory available to a new allocation now (Linux ``MemAvailable``: free memory
     plus what the kernel can reclaim); the physical memory where it cannot be read."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(MEMINFO) as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
@@ -64,8 +69,8 @@ def memory_max_dim(memory: float | None = None) -> int:
     """The largest dimension whose solve fits in :data:`MEMORY_SHARE` of ``memory`` bytes,
     and at least :data:`qmodel.defaults.MAX_DIM`.  Default ``memory``: this process's share
     of the memory available now, :func:`available_memory` times
-    :func:`qmodel.threads.machine_share` (a sweep's worker on one of two cores plans with half:
-    the other worker's point may grow while this one runs)."""
+    :func:`qmodel.threads.machine_share` (one of two sweep workers plans with half: the other
+    worker's point may grow while this one runs)."""
     memory = available_memory() * machine_share() if memory is None else memory
     if not fits(MAX_DIM + 1, memory):
         return MAX_DIM

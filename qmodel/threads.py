@@ -30,12 +30,25 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: environment variable: the share of this machine's memory a process may plan with (a
+#: sweep's local workers, and those of its Dask ``LocalCluster``: one over their number)
+MACHINE_SHARE_VAR = "MWENT_MACHINE_SHARE"
+
+
 def machine_share() -> float:
-    """The share of this machine this process was given: its thread limit (the environment's
-    :data:`THREAD_VARS`, which a sweep sets for each of its workers) over the cores it may run
-    on; 1 where no limit is set."""
-    cores = available_cores()
-    return env_thread_limit(cores) / cores
+    """The share of this machine this process was given (:data:`MACHINE_SHARE_VAR`, set for
+    each worker of a local sweep); 1 where none was given or it is not a number in (0, 1]."""
+    try:
+        share = float(os.environ.get(MACHINE_SHARE_VAR, ""))
+    except ValueError:
+        return 1.0
+    return share if 0 < share <= 1 else 1.0
+
+
+def give_machine_share(workers: int) -> dict:
+    """The environment entry that gives each of ``workers`` processes on this machine its
+    share (:func:`machine_share`)."""
+    return {MACHINE_SHARE_VAR: repr(1.0 / max(1, workers))}
 
 
 def calm_blas_threads() -> None:

@@ -71,7 +71,7 @@ def evaluate_point(engine: str, params: System, settings: dict):
             from qmodel.converge import NotConverged, Unstable
             from qmodel.master import solve_master
             from qmodel.solvers import SolverError
-            opts = convergence_options(settings)
+            opts = convergence_options(settings).resolved()   # one limit for the point
             try:
                 if engine == "qmodel":
                     q = solve_master(p, opts)

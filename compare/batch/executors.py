@@ -26,6 +26,7 @@ had no worker for :data:`NO_WORKERS_NOTE` seconds, and goes on when a worker joi
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sys
 import threading
 import time
@@ -37,7 +38,7 @@ from threadpoolctl import threadpool_info
 
 from compare.batch.engines import evaluate_point, expected_size
 from qmodel.threads import (apply_threads, available_cores, env_thread_limit,
-                             follow_thread_share)
+                             follow_thread_share, give_machine_share)
 
 
 class SweepError(RuntimeError):
@@ -74,12 +75,14 @@ def shared_threads(left: int, workers: int, current: int) -> int:
     return threads_per_worker(left) if 0 < left < workers else current
 
 
-def _init_worker(threads: int, share=None) -> None:
+def _init_worker(threads: int, share=None, workers: int = 1) -> None:
     """Worker initializer: limit the thread pools of the libraries already loaded (NumPy and
     SciPy are, by the time a spawned worker runs this) and of those loaded later; with
     ``share`` (a shared integer the parent raises as workers fall idle) follow it before
-    each solve (:func:`qmodel.threads.follow_thread_share`)."""
+    each solve (:func:`qmodel.threads.follow_thread_share`); plan with one ``workers``-th of
+    the memory (:func:`qmodel.threads.machine_share`: every worker's point may grow at once)."""
     import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS, if it has one, before limiting)
+    os.environ.update(give_machine_share(workers))
     apply_threads(threads)
     if share is not None:
         follow_thread_share(lambda: share.value)
@@ -95,7 +98,7 @@ def _local_executor(workers: int, share=None):
     to the shared ``share`` (a ``multiprocessing`` integer of the spawn context) once set."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=_init_worker,
-                               initargs=(threads_per_worker(workers), share))
+                               initargs=(threads_per_worker(workers), share, workers))
 
 
 def stopped(what: str, done: int, total: int, store_path: str) -> SweepError:
@@ -119,8 +122,10 @@ def _dask_client(scheduler, workers=None):
         try:
             # memory_limit=0: no per-worker share of the memory at which Dask's nanny would
             # pause or kill a large point that a local process could run
-            cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
-                                   processes=True, dashboard_address=None, memory_limit=0)
+            n = workers or available_cores()
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, memory_limit=0,
+                                   env=give_machine_share(n))
             return Client(cluster), True, cluster
         except Exception as exc:
             if cluster is not None:

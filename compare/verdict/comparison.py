@@ -155,7 +155,7 @@ def compare(params: System, options: ConvergenceOptions | None = None,
     """Run both methods on ``params`` (bath forced to ``lindblad`` on both sides) and decide
     by the rules of the module doc.  ``independent=False`` skips the independent-basis solve
     (the verdict is then at best "undecided" for a normal-basis run)."""
-    opts = options or ConvergenceOptions()
+    opts = (options or ConvergenceOptions()).resolved()   # one limit for both lines
     matched = params.replace(mech_bath="lindblad")
     lin = solve(matched)
     brown = solve(params.replace(mech_bath="brownian"))

@@ -35,8 +35,8 @@ def add_arguments(p) -> None:
                         "needs minutes)")
     p.add_argument("--max-dim", type=int, default=MAX_DIM, metavar="N",
                    help=f"--only truncation: largest dimension both truncations may grow to "
-                        f"(default {MAX_DIM}, as everywhere; a hot point's box baseline needs "
-                        f"more, e.g. 6000)")
+                        f"(default {MAX_DIM}: one fixed limit for both; a hot point's box "
+                        f"baseline needs more, e.g. 6000)")
     p.add_argument("--scaling", type=float, default=0.0, metavar="SECONDS",
                    help="also find the largest plain-basis dimension solved within this "
                         "time (default: skip)")
