@@ -2,6 +2,9 @@
 convergence defaults are in :mod:`qmodel.defaults`).  Kept free of heavy imports: the command
 line shows them in ``--help``."""
 
+#: the prefix of a progress line on stderr (never an error: see docs/cli.md)
+PROGRESS = "mwent: progress:"
+
 #: agreement tolerance on E_N and on the Duan sum between the two methods
 TOLERANCE = 1e-3
 #: relative entropy to the same-moment Gaussian state (nats), above the truncation floor, from

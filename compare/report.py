@@ -18,6 +18,7 @@ import numpy as np
 import qutip
 
 from compare.plots import subplots
+from linearized.description.units import format_quantity
 
 
 def _units(system) -> dict:
@@ -26,15 +27,7 @@ def _units(system) -> dict:
 
 
 def _fmt_value(key, value, units):
-    if isinstance(value, str):
-        return value
-    unit = units.get(key, "")
-    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m")):
-        if abs(value) >= scale or scale == 1e-3:
-            if value == 0:
-                return f"0 {unit}"
-            return f"{value / scale:g} {prefix}{unit}"
-    return f"{value:g} {unit}"
+    return value if isinstance(value, str) else format_quantity(value, units.get(key, ""))
 
 
 def _save(fig, out_dir, name):

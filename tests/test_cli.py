@@ -1,6 +1,7 @@
 """The command line: exit codes, JSON contract, files written."""
 import dataclasses
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -207,3 +208,33 @@ def test_a_master_equation_command_shows_its_progress_on_stderr_also_with_json(c
     assert main_run and rounds and "GMRES iterations" in main_run[0]
     # one line per truncation the JSON's history lists for the main run
     assert len(main_run) == len(doc["qmodel"]["history"])
+
+
+def test_a_sweep_written_to_a_log_shows_one_line_per_point(capsys, tmp_path):
+    # stderr not a terminal (a log, a batch job): no progress bar but one line per finished
+    # master-equation point, with its parameters in their units, its verdict and its d;
+    # stdout stays one JSON object
+    from compare.cli.options import PROGRESS
+    code, out, err = run(capsys, "sweep", "--engine", "compare", "--axis", "T=0mK:1mK:2",
+                         "--set", "G=1MHz", "--set", "g_1=1MHz", "--set", "g_2=1MHz",
+                         "--tol", "1e-2", "--tail-tol", "1e-2", "--out",
+                         str(tmp_path / "s"), "--workers", "1", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    lines = [ln for ln in err.splitlines() if ln.startswith(f"{PROGRESS} point ")]
+    assert len(lines) == 2 and not [ln for ln in err.splitlines()
+                                    if not ln.startswith(("mwent: progress:", "mwent: note:"))]
+    assert doc["verdicts"] == {"agree": 2}
+    # each point's verdict and d as the store holds them
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        stored = {json.loads(p)["T"]: json.loads(r) for p, r in
+                  db.execute("SELECT params, result FROM points")}
+    want = {"0 K": stored[0.0], "1 mK": stored[0.001]}
+    seen = set()
+    for i, line in enumerate(lines, 1):
+        assert line.startswith(f"{PROGRESS} point {i} of 2 (T = "), line
+        at = line.split("(", 1)[1].split(")", 1)[0]
+        r = want[at[len("T = "):]]
+        seen.add(at)
+        assert f"): {r['verdict']}, d = {r['dim']}, " in line and line.endswith(" s"), line
+    assert seen == {"T = 0 K", "T = 1 mK"}

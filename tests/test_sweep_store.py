@@ -399,3 +399,22 @@ def test_idle_cores_go_to_the_points_still_running(monkeypatch):
     assert executors.shared_threads(0, 2, 2) == 2          # the sweep is over
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert executors.shared_threads(1, 2, 1) == 1
+
+
+def test_the_progress_line_of_a_point_says_what_it_found():
+    from compare.batch.sweeps import point_line
+    from compare.defaults import PROGRESS
+    units = {"T": "K", "Delta_1": "Hz"}
+    at = {"T": 0.19, "Delta_1": -6e6}
+    assert point_line(3, 19, at, units, ("ok", {"verdict": "agree", "dim": 1350}, None,
+                                         334.06)) == (
+        f"{PROGRESS} point 3 of 19 (T = 190 mK, Delta_1 = -6 MHz): agree, d = 1350, 334.1 s")
+    assert point_line(1, 2, {"T": 0.0}, units, ("ok", {"E_N": 0.25, "dim": 19}, None, 1.0)) \
+        .endswith("(T = 0 K): E_N = 0.25, d = 19, 1.0 s")
+    assert point_line(1, 2, {"T": 0.2}, units, (
+        "failed", None, "the master equation did not converge within max_dim = 300", 2.0)) \
+        .endswith("(T = 200 mK): undecided (the master equation did not converge within "
+                  "max_dim = 300), 2.0 s")
+    assert point_line(2, 2, {"T": 0.2}, units, ("unstable", {"max_real_eigenvalue": 1.0},
+                                                "unstable: no steady state", 0.1)) \
+        .endswith("(T = 200 mK): unstable, 0.1 s")

@@ -31,8 +31,10 @@ from tqdm import tqdm
 from compare.batch.engines import ENGINES, FIELDS
 from compare.batch.executors import run_points
 from compare.batch.store import Store, block_key, grid_key, point_key
+from compare.defaults import PROGRESS
 from linearized.description.drive import BranchError, NoStableBranch
 from linearized.description.system import System
+from linearized.description.units import format_quantity
 from linearized.steady import solve_model as solve
 from linearized.steady import solve_model_grid
 from linearized.sweep import Sweep
@@ -293,11 +295,33 @@ class _Unbuilt:
         return dict(self._d)
 
 
+def point_line(done: int, total: int, values: dict, units: dict, outcome) -> str:
+    """The progress line of a finished master-equation point: how many are done, its
+    parameters with their units, its verdict (``compare``) or E_N (``qmodel``), or why it has
+    none, its d and its seconds, e.g. ``mwent: progress: point 3 of 19 (T = 190 mK): agree,
+    d = 1350, 334.1 s``."""
+    status, result, error, seconds = outcome
+    result = result or {}
+    at = ", ".join(f"{k} = {format_quantity(v, units.get(k, ''))}" for k, v in values.items())
+    if status == "ok":
+        what = result.get("verdict") or f"E_N = {result.get('E_N')}"
+        if result.get("verdict") == "undecided" and result.get("reason"):
+            what += f" ({result['reason']})"
+        if result.get("dim") is not None:
+            what += f", d = {result['dim']}"
+    else:
+        what = "unstable" if status == "unstable" else f"undecided ({error})"
+    return f"{PROGRESS} point {done} of {total} ({at}): {what}, {seconds:.1f} s"
+
+
 def run_sweep(engine: str, base: System, axes, store_path: str, settings: dict | None = None,
               executor: str = "local", scheduler=None, workers: int | None = None,
-              progress: bool = True, retry_failed: bool = False) -> SweepRun:
+              progress: bool | str = True, retry_failed: bool = False) -> SweepRun:
     """Evaluate the grid spanned by ``axes`` with ``engine``, resuming from ``store_path``.
 
+    ``progress``: True, a progress bar on stderr; ``"lines"``, one line on stderr for each
+    master-equation point as it finishes (:func:`point_line`: for a log, where a bar is
+    noise); False, nothing.
     ``retry_failed`` recomputes points stored as failed and replaces their rows.  Raises
     :class:`SweepError` (one sentence) when a worker dies or the Dask scheduler cannot be
     reached; the points finished before are in the store.
@@ -313,7 +337,7 @@ def run_sweep(engine: str, base: System, axes, store_path: str, settings: dict |
 
     def new_bar(total):
         bars.append(tqdm(total=total, desc=f"{engine} sweep", unit="pt", file=sys.stderr,
-                         disable=not progress or not total, dynamic_ncols=True))
+                         disable=progress is not True or not total, dynamic_ncols=True))
         return bars[-1]
 
     try:
@@ -332,12 +356,18 @@ def run_sweep(engine: str, base: System, axes, store_path: str, settings: dict |
             store.put([(k, engine, g[2].to_dict(), settings, *g[3]) for k, g in decided])
         todo = [(k, g) for k, g in zip(keys, grid) if k not in known and g[3] is None]
         bar = new_bar(len(todo))
+        units = {p.name: p.unit for p in base.spec.parameters}
+        done = [0]
 
         def record(key, point, outcome):
             status, result, error, seconds = outcome
             store.put([(key, engine, point[2].to_dict(), settings, status, result, error,
                         seconds)])
             bar.update(1)
+            done[0] += 1
+            if progress == "lines":
+                print(point_line(done[0], len(todo), point[1], units, outcome),
+                      file=sys.stderr, flush=True)
 
         if todo:
             run_points(engine, todo, settings, executor, scheduler, workers, record,

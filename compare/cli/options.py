@@ -21,6 +21,7 @@ import importlib.util
 import tempfile
 from urllib.parse import urlsplit
 
+from compare.defaults import PROGRESS
 from linearized.description.drive import BranchError, NoStableBranch
 from linearized.description.parse import load_model
 from linearized.description.system import build_system
@@ -235,8 +236,12 @@ def convergence_options(args, n_modes: int = 4):
                               solver=SolverOptions(method=args.solver), **extra)
 
 
-#: the prefix of a progress line on stderr (never an error: see docs/cli.md)
-PROGRESS = "mwent: progress:"
+
+
+def sweep_progress():
+    """How a sweep shows its progress on stderr: a bar on a terminal, one line per finished
+    master-equation point otherwise (a log file, a batch job), where a bar is noise."""
+    return True if sys.stderr.isatty() else "lines"
 
 
 def progress_printer(args):

@@ -31,6 +31,16 @@ class ParameterError(ValueError):
 MECH_BATHS = ("brownian", "lindblad")
 
 
+def format_quantity(value: float, unit: str) -> str:
+    """``value`` (SI, in ``unit``) with an SI prefix: ``format_quantity(0.19, "K")`` is
+    ``"190 mK"``, ``format_quantity(-6e6, "Hz")`` is ``"-6 MHz"``."""
+    if value == 0:
+        return f"0 {unit}".strip()
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m")):
+        if abs(value) >= scale or scale == 1e-3:
+            return f"{value / scale:g} {prefix}{unit}".strip()
+
+
 def parse_quantity(text: str | float | int, dimension: str, key: str = "value") -> float:
     """Return the SI value of ``text`` for a quantity of the given ``dimension``.
 

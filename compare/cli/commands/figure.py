@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
 
@@ -11,7 +10,7 @@ from compare.cli.commands.qmodel import QMODEL_OPTIONS, add_qmodel_options
 from compare.cli.commands.sweep import add_executor_options, sweep_errors
 from compare.cli.options import (AXIS_REPLACES_SET, EXIT_OK, CliError, check_executor,
                                  check_output_dir, load_system, refuse_options, refuse_set,
-                                 sweep_settings)
+                                 sweep_progress, sweep_settings)
 from compare.cli.serialize import emit
 from compare.defaults import OUTPUT_BANDWIDTH, TOLERANCE
 from linearized.description.units import parse_quantity
@@ -174,7 +173,7 @@ def _compare(args, base) -> int:
     settings = sweep_settings(args, "compare", base)
     check_output_dir(args.out, "--out")
     out = _run_compare_figure(args, base, grid, settings, make_compare_figure,
-                              sys.stderr.isatty())
+                              sweep_progress())
     s = out["summary"]
     lines = [f"wrote {out['png']} and {out['data']}",
              "master-equation points: " + ", ".join(f"{v} {n}" for v, n in

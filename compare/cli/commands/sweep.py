@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 
 from compare.batch.store import StoreError
 from compare.cli.commands.qmodel import QMODEL_OPTIONS, add_qmodel_options
 from compare.cli.options import (EXIT_ERROR, EXIT_INPUT, EXIT_OK, CliError, check_output_dir,
-                                 check_output_prefix, grid_inputs, refuse_options, sweep_settings)
+                                 check_output_prefix, grid_inputs, refuse_options, sweep_progress,
+                                 sweep_settings)
 from compare.cli.serialize import emit
 from compare.defaults import TOLERANCE
 from linearized.description.units import ParameterError
@@ -91,7 +91,7 @@ def run_grid(args, engine, base, axes, store_path, settings):
     with sweep_errors(store_path):
         return run_sweep(engine, base, axes, store_path, settings, executor=args.executor,
                          scheduler=args.scheduler, workers=args.workers,
-                         progress=sys.stderr.isatty(),
+                         progress=sweep_progress(),
                          retry_failed=getattr(args, "retry_failed", False))
 
 
