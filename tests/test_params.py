@@ -61,3 +61,17 @@ def test_occupation_against_hand_calculation():
     assert occupation(1e7, 0.02) == pytest.approx(1 / np.expm1(x), rel=1e-14)
     assert occupation(1e7, 0.02) == pytest.approx(41.175, abs=1e-3)   # ~ k_B T / h f - 1/2
     assert occupation(1e10, 0.0) == 0.0
+
+
+def test_a_quantity_is_written_with_an_si_prefix_and_read_back():
+    from linearized.description.units import format_quantity, parse_quantity
+    cases = [(0.19, "K", "190 mK"), (-6e6, "Hz", "-6 MHz"), (0.0, "K", "0 K"),
+             (1e-17, "W", "1e-17 W"), (2.5e9, "Hz", "2.5 GHz"), (1e-3, "K", "1 mK"),
+             (4.5e6, "Hz", "4.5 MHz"), (20e3, "Hz", "20 kHz")]
+    dims = {"K": "temperature", "Hz": "frequency", "W": "power"}
+    for value, unit, text in cases:
+        assert format_quantity(value, unit) == text
+        # what the parameter parser reads back (units without a space, as on the command line)
+        assert parse_quantity(text.replace(" ", ""), dims[unit]) == pytest.approx(value,
+                                                                                   abs=1e-30)
+    assert format_quantity(5.0, "") == "5"

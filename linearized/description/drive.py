@@ -50,23 +50,31 @@ class DriveBranch:
                 "stable": self.stable, "max_real_eigenvalue": self.max_real_eigenvalue}
 
 
-def _field_means(system, k, E, det_k):
-    """Field-mode means (complex) for drive ``E`` with mode k's detuning ``det_k`` (Hz)."""
+def _field_means_at(system, k, E, det_k) -> tuple:
+    """``(field modes, means)``: the field modes' indices and their means (complex), one row
+    per detuning of mode k in ``det_k`` (Hz, an array), for the drive ``E`` on k: one batched
+    solve (the branch search evaluates thousands of detunings per point)."""
+    det_k = np.atleast_1d(np.asarray(det_k, float))
     field = [j for j, b in enumerate(system.baths) if b is None]
     pos = {j: i for i, j in enumerate(field)}
-    M = np.zeros((len(field), len(field)), complex)
+    M = np.zeros((len(det_k), len(field), len(field)), complex)
     for j in field:
         d = det_k if j == k else float(system.frequency[j])
-        M[pos[j], pos[j]] = -(float(system.decay[j]) + 1j * d)
+        M[:, pos[j], pos[j]] = -(float(system.decay[j]) + 1j * d)
     for kind, idx, rate, *_ in system.terms:
         if kind == "beam_splitter" and all(i in pos for i in idx):
             a, b = idx
-            M[pos[a], pos[b]] += -1j * float(rate)
-            M[pos[b], pos[a]] += -1j * float(rate)
-    rhs = np.zeros(len(field), complex)
-    rhs[pos[k]] = -E
-    alpha = np.linalg.solve(M, rhs)
-    return {j: alpha[pos[j]] for j in field}
+            M[:, pos[a], pos[b]] += -1j * float(rate)
+            M[:, pos[b], pos[a]] += -1j * float(rate)
+    rhs = np.zeros((len(det_k), len(field), 1), complex)
+    rhs[:, pos[k], 0] = -E
+    return field, np.linalg.solve(M, rhs)[:, :, 0]
+
+
+def _field_means(system, k, E, det_k):
+    """Field-mode means (complex) for drive ``E`` with mode k's detuning ``det_k`` (Hz)."""
+    field, alpha = _field_means_at(system, k, E, det_k)
+    return {j: alpha[0, i] for i, j in enumerate(field)}
 
 
 def _q_response(system, l) -> float:
@@ -108,8 +116,11 @@ def drive_branches(system, k: int, l: int, G0: float, E: float, kerr: float = 0.
     def detuning(n):
         return det0 - G0 * G0 * chi * n + 2 * kerr * n + kerr
 
+    kpos = [j for j, b in enumerate(system.baths) if b is None].index(k)
+
     def f(n):
-        return abs(_field_means(system, k, E, detuning(n))[k]) ** 2 - n
+        # n: a number or an array of them
+        return np.abs(_field_means_at(system, k, E, detuning(n))[1][:, kpos]) ** 2 - n
 
     if E == 0:
         return [(0.0, detuning(0.0))]
@@ -117,7 +128,7 @@ def drive_branches(system, k: int, l: int, G0: float, E: float, kerr: float = 0.
     kmin = min(float(d) for d, b in zip(system.decay, system.baths) if b is None and d > 0)
     n_max = 4.0 * (abs(E) / kmin) ** 2
     grid = np.unique(np.concatenate([[0.0], np.geomspace(n_max * 1e-12, n_max, points)]))
-    vals = np.array([f(n) for n in grid])
+    vals = f(grid)
     # imported here: a single-point solve without a physical drive does not load SciPy's
     # optimizers (tests/test_startup.py measures that path)
     from scipy.optimize import brentq
@@ -126,8 +137,8 @@ def drive_branches(system, k: int, l: int, G0: float, E: float, kerr: float = 0.
         if fa == 0:
             roots.append(a)
         elif fa * fb < 0:
-            roots.append(brentq(f, a, b, xtol=1e-14 * max(b, 1e-300), rtol=1e-14,
-                                maxiter=200))
+            roots.append(brentq(lambda n: float(f(n)[0]), a, b, xtol=1e-14 * max(b, 1e-300),
+                                rtol=1e-14, maxiter=200))
     return [(float(n), float(detuning(n))) for n in roots]
 
 

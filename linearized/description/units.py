@@ -32,13 +32,13 @@ MECH_BATHS = ("brownian", "lindblad")
 
 
 def format_quantity(value: float, unit: str) -> str:
-    """``value`` (SI, in ``unit``) with an SI prefix: ``format_quantity(0.19, "K")`` is
-    ``"190 mK"``, ``format_quantity(-6e6, "Hz")`` is ``"-6 MHz"``."""
-    if value == 0:
-        return f"0 {unit}".strip()
+    """``value`` (SI, in ``unit``) with an SI prefix from G to m: ``format_quantity(0.19,
+    "K")`` is ``"190 mK"``, ``format_quantity(-6e6, "Hz")`` is ``"-6 MHz"``; a value below
+    1e-3 in its plain unit (``"1e-17 W"``, not ``"1e-14 mW"``)."""
     for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m")):
-        if abs(value) >= scale or scale == 1e-3:
+        if abs(value) >= scale:
             return f"{value / scale:g} {prefix}{unit}".strip()
+    return f"{value:g} {unit}".strip()
 
 
 def parse_quantity(text: str | float | int, dimension: str, key: str = "value") -> float:
