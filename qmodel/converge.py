@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
@@ -253,6 +254,21 @@ class QResult:
                 "pairs": self.pairs}
 
 
+@dataclass(frozen=True)
+class Unfinished:
+    """A truncation that passed the loop's own tests (tails and growth), before the evidence
+    of :func:`_finish` (the mapping check at finer physical cutoffs, the Gaussian residual,
+    the table of every pair): what a round of the self-consistent basis needs to decide
+    whether it is the last (its measures) and to start the next (its state).  ``finish()``
+    gives the :class:`QResult`; it is called for the round that is kept only (at a small
+    point of Fig. 2(a) the finishing work of the rounds before took a sixth of a verdict)."""
+    measures: StateMeasures
+    history: list
+    rho: np.ndarray = field(repr=False)
+    basis_obj: Basis = field(repr=False)
+    finish: Callable[[], QResult] = field(repr=False)
+
+
 def _embed(rho, old: Basis, new: Basis):
     """Pad a state on the truncation ``old`` with zeros to the larger ``new`` of the same
     modes (a start vector): boxes by their cutoffs, state sets by their occupation tuples."""
@@ -367,7 +383,8 @@ def first_truncation_size(params: System, options: ConvergenceOptions) -> int:
 
 def solve_converged(params: System, options: ConvergenceOptions | None = None,
                     progress=None, basis_cov=None, occupations=None,
-                    deadline: float | None = None, start=None) -> QResult:
+                    deadline: float | None = None, start=None,
+                    finish: bool = True) -> QResult | Unfinished:
     """Steady state of the full master equation (``mech_bath`` forced to ``lindblad``) in a
     ``normal`` or ``fock`` basis, at truncations grown until converged (module docstring).
 
@@ -380,6 +397,8 @@ def solve_converged(params: System, options: ConvergenceOptions | None = None,
     state).  ``deadline``: a ``time.perf_counter()`` value (overrides ``time_limit``).
     ``start``: ``(rho, basis)`` of an earlier solution in another basis, offered (written in
     the new basis) as a start vector for the first truncation; it changes the iterations only.
+    ``finish=False`` returns an :class:`Unfinished` instead, whose ``finish()`` collects the
+    last truncation's evidence.
     """
     opts = options or ConvergenceOptions()
     if opts.basis not in ("normal", "fock"):
@@ -459,8 +478,11 @@ def solve_converged(params: System, options: ConvergenceOptions | None = None,
         if nxt is None:
             growth = strategy.growth_evidence(basis, changes, opts.tol, opts.growth_steps,
                                               not from_linearized)
-            return _finish(params, opts, basis, model, state, m, history, growth, physical,
-                           from_linearized, basis_cov is not None, t0, deadline)
+            args = (params, opts, basis, model, state, m, history, growth, physical,
+                    from_linearized, basis_cov is not None, t0, deadline)
+            if not finish:
+                return Unfinished(m, history, state.rho, basis, lambda: _finish(*args))
+            return _finish(*args)
         prev, rho_prev, basis_prev, step = m, state.rho, basis, nxt
 
 

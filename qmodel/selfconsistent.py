@@ -95,23 +95,38 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
         if coarse_rounds:
             coarse = replace(sub, eps=sub.eps * PROBABILITY_STEP)
     prev, change, res, stage, rnd, fine_rounds = None, None, None, "first", 0, 0
+
+    def tagged_history(exc, rnd):
+        exc.history = history + [{"round": rnd, "basis": "normal(self)", **h}
+                                 for h in exc.history]
+        return exc
+
     while True:
         rnd += 1
         opts = {"first": first, "coarse": coarse, "fine": sub}[stage]
         try:
             tagged = None if progress is None else \
                 (lambda e, r=rnd: progress({**e, "round": r}))
+            # a round's own evidence only where it is the last (Unfinished.finish)
             res = solve_converged(params, opts, tagged, basis_cov=cov, occupations=occ,
-                                  deadline=deadline,
+                                  deadline=deadline, finish=False,
                                   start=None if res is None else (res.rho, res.basis_obj))
         except NotConverged as exc:
-            exc.history = history + [{"round": rnd, "basis": "normal(self)", **h}
-                                     for h in exc.history]
-            raise
+            raise tagged_history(exc, rnd)
         history += [{"round": rnd, "basis": "normal(self)", **h} for h in res.history]
         m = res.measures
         change = None if prev is None else _change(m, prev)
         fine_rounds += stage != "coarse"
+        if stage == "fine" and change is not None and change < options.tol:
+            try:
+                res = res.finish()
+            except NotConverged as exc:
+                raise tagged_history(exc, rnd)
+            if res.measures.E_N != m.E_N:
+                # the mapping check grew the physical cutoffs and replaced E_N: the round
+                # is the last only if the finer value still settles it
+                m = res.measures
+                change = _change(m, prev)
         if stage == "fine" and change is not None and change < options.tol:
             item = evidence("self_consistency", True, change, options.tol,
                             independent=True, rounds=rnd,

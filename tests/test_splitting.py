@@ -7,8 +7,8 @@ import scipy.sparse as sp
 from linearized.steady import solve_model
 from qmodel.basis import fock_basis, normal_basis, normal_set_basis
 from qmodel.model import Model, build_model
-from qmodel.solvers import (ParitySplitting, SolverOptions, SymmetricSplitting, _splitting,
-                            number_parity, steady_state)
+from qmodel.solvers import (ParitySplitting, SolverOptions, SymmetricSplitting, _block,
+                            _splitting, number_parity, steady_state)
 
 
 def _distance(a, b):
@@ -118,3 +118,16 @@ def test_gram_schmidt_with_single_precision_coefficients_is_as_orthogonal_as_cgs
     assert np.linalg.norm(Q @ w) < 1e-14 * np.linalg.norm(w)
     np.testing.assert_allclose(h, h_ref + h2, atol=1e-13)
     np.testing.assert_allclose(w, ref, atol=1e-13 * outside + 1e-15)
+
+
+def test_block_is_the_submatrix_of_rows_and_columns(rng):
+    # the splitting's F blocks are cut from the collapse operators by _block: against
+    # scipy's own fancy indexing (a duplicate entry summed, an empty block)
+    A = sp.random(30, 25, density=0.3, random_state=4, format="coo").astype(complex)
+    A = sp.coo_matrix((np.r_[A.data, 1j], (np.r_[A.row, A.row[0]], np.r_[A.col, A.col[0]])),
+                      shape=A.shape)
+    rows = np.sort(rng.choice(30, 12, replace=False))
+    cols = np.sort(rng.choice(25, 9, replace=False))
+    want = A.tocsr()[rows][:, cols].toarray()
+    assert np.array_equal(_block(A, rows, cols).toarray(), want)
+    assert _block(A, rows, np.array([], int)).shape == (12, 0)
