@@ -116,11 +116,10 @@ def drive_branches(system, k: int, l: int, G0: float, E: float, kerr: float = 0.
     def detuning(n):
         return det0 - G0 * G0 * chi * n + 2 * kerr * n + kerr
 
-    kpos = [j for j, b in enumerate(system.baths) if b is None].index(k)
-
     def f(n):
         # n: a number or an array of them
-        return np.abs(_field_means_at(system, k, E, detuning(n))[1][:, kpos]) ** 2 - n
+        field, alpha = _field_means_at(system, k, E, detuning(n))
+        return np.abs(alpha[:, field.index(k)]) ** 2 - n
 
     if E == 0:
         return [(0.0, detuning(0.0))]
