@@ -43,6 +43,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from qmodel.gpu import inverse_chain
 from qmodel.threads import take_thread_share
 
 METHODS = ("krylov", "direct", "qutip-direct", "qutip-eigen", "qutip-power",
@@ -212,15 +213,15 @@ class SymmetricSplitting:
         decay = np.abs(lam.real)
         self.shift = (0.1 * float(np.median(decay)) if decay.min() < 1e-10 * decay.max()
                       else 0.0)
-        self.denom = lam[:, None] + lam.conj()[None, :] - self.shift
-        self.V, self.Vi, self.Vh, self.Vih = V, Vi, V.conj().T, Vi.conj().T
+        denom = lam[:, None] + lam.conj()[None, :] - self.shift
+        self.inverse = inverse_chain(V, Vi, denom, Vi.conj().T, V.conj().T)
         self.d = model.dim
 
     def T(self, rho):
         J = self.jump(rho)
         if self.shift:
             J += self.shift * rho
-        return -(self.V @ ((self.Vi @ J @ self.Vih) / self.denom) @ self.Vh)
+        return self.inverse(J)
 
     def system(self, x0):
         """``(matvec, b, state)`` of the real linear system for the start ``x0``: its
@@ -291,7 +292,7 @@ class ParitySplitting:
         self.d = d = model.dim
         self.E, self.O = np.flatnonzero(parity == 0), np.flatnonzero(parity == 1)
         lam, V, Vi, cond = eig
-        self.Vh, self.Vih = V.conj().T, Vi.conj().T
+        Vh, Vih = V.conj().T, Vi.conj().T
         self.blocks = {}
         conds = [cond]
         decay = []
@@ -303,7 +304,7 @@ class ParitySplitting:
             decay.append(np.abs(den.real))
             # F restricted to the rows `other` -> `rows`: the jumps and -i H_odd
             left = [_block(L, rows, other) for L in model.c_ops]
-            self.blocks[name] = (Vr, Vri, den, JumpOperator(
+            self.blocks[name] = (inverse_chain(Vr, Vri, den, Vih, Vh), JumpOperator(
                 model.c_ops, d, left, extra=-1j * _block(H_odd, rows, other)))
         self.cond_V = max(conds)
         decay = np.concatenate([x.ravel() for x in decay])
@@ -333,9 +334,8 @@ class ParitySplitting:
 
     def _T(self, x, name):
         """``-P'^-1 F`` from the rows of the other parity to the rows ``name``."""
-        Vr, Vri, den, F = self.blocks[name]
-        C = F(x)
-        return -(Vr @ ((Vri @ C @ self.Vih) / den) @ self.Vh)
+        inverse, F = self.blocks[name]
+        return inverse(F(x))
 
     def system(self, x0):
         """As :meth:`SymmetricSplitting.system`, the unknown being the ``E`` rows (complex,

@@ -131,3 +131,41 @@ def test_block_is_the_submatrix_of_rows_and_columns(rng):
     want = A.tocsr()[rows][:, cols].toarray()
     assert np.array_equal(_block(A, rows, cols).toarray(), want)
     assert _block(A, rows, np.array([], int)).shape == (12, 0)
+
+
+def _has_gpu():
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def test_an_unknown_device_is_refused_in_one_sentence(monkeypatch):
+    from linearized.description.units import ParameterError
+    from qmodel.gpu import DEVICE_VAR, inverse_chain
+    monkeypatch.setenv(DEVICE_VAR, "tpu")
+    with pytest.raises(ParameterError, match="is not a device; choose cpu or gpu"):
+        inverse_chain(*[np.eye(2)] * 5)
+    if not _has_gpu():
+        monkeypatch.setenv(DEVICE_VAR, "gpu")
+        with pytest.raises(ParameterError, match="needs CuPy and a CUDA device"):
+            inverse_chain(*[np.eye(2)] * 5)
+
+
+@pytest.mark.skipif(not _has_gpu(), reason="needs CuPy and a CUDA device (MWENT_DEVICE=gpu)")
+@pytest.mark.parametrize("parity", [True, False])
+def test_the_gpu_products_give_the_cpu_state(paper, monkeypatch, parity):
+    # the same splitting with its dense products on the GPU: the same state and iterations
+    from qmodel.gpu import DEVICE_VAR
+    p = paper.replace(mech_bath="lindblad", G_0=2e4)
+    basis = normal_set_basis(solve_model(p).covariance, 1e-5)
+    states = {}
+    for dev in ("cpu", "gpu"):
+        monkeypatch.setenv(DEVICE_VAR, dev)
+        model = build_model(p, basis)        # a new model: its splitting is built again
+        states[dev] = steady_state(model, SolverOptions(parity=parity))
+    cpu, gpu = states["cpu"], states["gpu"]
+    assert _distance(cpu.rho, gpu.rho) < 1e-11
+    assert gpu.relative_residual < 1e-12
+    assert abs(gpu.iterations - cpu.iterations) <= 2
