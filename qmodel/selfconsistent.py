@@ -94,25 +94,22 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
         first = replace(first, eps=max(sub.eps, FIRST_ROUND_TAIL * PROBABILITY_START))
         if coarse_rounds:
             coarse = replace(sub, eps=sub.eps * PROBABILITY_STEP)
-    prev, change, res, stage, rnd, fine_rounds = None, None, None, "first", 0, 0
-
-    def tagged_history(exc, rnd):
-        exc.history = history + [{"round": rnd, "basis": "normal(self)", **h}
-                                 for h in exc.history]
-        return exc
-
+    prev, change, start, stage, rnd, fine_rounds = None, None, None, "first", 0, 0
     while True:
         rnd += 1
         opts = {"first": first, "coarse": coarse, "fine": sub}[stage]
         try:
             tagged = None if progress is None else \
                 (lambda e, r=rnd: progress({**e, "round": r}))
-            # a round's own evidence only where it is the last (Unfinished.finish)
+            # a round is judged by its measures (each E_N at the round's own physical
+            # target, before the mapping check: like with like); its own evidence is
+            # collected only where it is the last (Unfinished.finish)
             res = solve_converged(params, opts, tagged, basis_cov=cov, occupations=occ,
-                                  deadline=deadline, finish=False,
-                                  start=None if res is None else (res.rho, res.basis_obj))
+                                  deadline=deadline, finish=False, start=start)
         except NotConverged as exc:
-            raise tagged_history(exc, rnd)
+            exc.history = history + [{"round": rnd, "basis": "normal(self)", **h}
+                                     for h in exc.history]
+            raise
         history += [{"round": rnd, "basis": "normal(self)", **h} for h in res.history]
         m = res.measures
         change = None if prev is None else _change(m, prev)
@@ -120,14 +117,9 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
         if stage == "fine" and change is not None and change < options.tol:
             try:
                 res = res.finish()
-            except NotConverged as exc:
-                raise tagged_history(exc, rnd)
-            if res.measures.E_N != m.E_N:
-                # the mapping check grew the physical cutoffs and replaced E_N: the round
-                # is the last only if the finer value still settles it
-                m = res.measures
-                change = _change(m, prev)
-        if stage == "fine" and change is not None and change < options.tol:
+            except NotConverged as exc:       # the deadline, in the mapping check
+                exc.history = history
+                raise
             item = evidence("self_consistency", True, change, options.tol,
                             independent=True, rounds=rnd,
                             detail=f"E_N, E_N_gaussian, Duan moved {change:.1e} "
@@ -135,6 +127,9 @@ def solve_self_consistent(params: System, options: ConvergenceOptions, progress=
             items = res.evidence + (item,)
             return replace(res, basis="self", history=history, evidence=items,
                            converged=res.converged, seconds=time.perf_counter() - t0)
+        # only the state goes on: the round's model and its dense splitting are freed
+        # before the next solve (the memory limit counts one solve's matrices)
+        start, res = (res.rho, res.basis_obj), None
         if fine_rounds >= max_rounds:
             break
         prev, cov, occ = m, m.covariance, m.occupations

@@ -415,3 +415,21 @@ def test_the_independent_basis_settles_on_a_coarser_set_then_once_at_the_main_th
     assert len(rounds) >= 2
     last = [e for e in r.evidence if e.name == "self_consistency"][0]
     assert abs(rounds[-1]["duan"] - rounds[-2]["duan"]) <= last.value < opts.tol
+
+
+def test_a_time_limit_in_the_last_rounds_check_keeps_each_round_once(paper, monkeypatch):
+    # the deadline can pass in the last round's mapping check, after its solve is in the
+    # history: the error's history lists each round once, as the seed and every solve made
+    import qmodel.converge as cv
+    import qmodel.selfconsistent as sc
+
+    def late(params, opts, basis, model, state, m, history, *rest):
+        raise cv._timeout(opts, history, "stopped during the physical-mapping check")
+
+    monkeypatch.setattr(cv, "_finish", late)
+    with pytest.raises(cv.NotConverged) as err:
+        sc.solve_self_consistent(paper.replace(**WEAK), cv.ConvergenceOptions())
+    solves = [(h["round"], h["dim"]) for h in err.value.history]
+    assert err.value.reason == "time_limit"
+    assert len(solves) == len(set(solves)) and solves[0][0] == 0
+    assert solves == sorted(solves) and solves[-1][0] >= 2
