@@ -29,11 +29,15 @@ def device() -> str:
     return name
 
 
+def _chain(A, B, den, D, E, C):
+    return -(A @ ((B @ C @ D) / den) @ E)
+
+
 def inverse_chain(A, B, den, D, E):
     """``C -> -(A @ ((B @ C @ D) / den) @ E)`` for dense ``C`` (numpy in, numpy out), on the
     device of :func:`device`."""
     if device() == "cpu":
-        return lambda C: -(A @ ((B @ C @ D) / den) @ E)
+        return lambda C: _chain(A, B, den, D, E, C)
     try:
         import cupy as cp
         cp.cuda.runtime.getDeviceCount()
@@ -41,10 +45,5 @@ def inverse_chain(A, B, den, D, E):
         raise ParameterError(f"{DEVICE_VAR}=gpu needs CuPy and a CUDA device "
                              f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                              f"unset it to compute on the CPU") from None
-    A, B, den, D, E = (cp.asarray(M) for M in (A, B, den, D, E))
-
-    def apply(C):
-        c = cp.asarray(C)
-        return cp.asnumpy(-(A @ ((B @ c @ D) / den) @ E))
-
-    return apply
+    on_gpu = [cp.asarray(M) for M in (A, B, den, D, E)]
+    return lambda C: cp.asnumpy(_chain(*on_gpu, cp.asarray(C)))
